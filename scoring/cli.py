@@ -1,0 +1,58 @@
+"""``python -m scoring <command>``: the command line.
+
+Extension point: every module in :mod:`scoring.commands` that defines
+``add_parser(subparsers)`` is a subcommand. ``add_parser`` adds its parser
+with ``subparsers.add_parser(NAME, help=...)`` and sets ``func=run`` through
+``set_defaults``; ``run(args)`` returns the exit code. Adding ``build`` or
+``chart`` means dropping ``scoring/commands/build.py`` in place; nothing here
+changes. Errors: :class:`scoring.errors.ScoringError` is printed as one line
+``error: ...`` with exit code 2 (no traceback); so is an unreadable or
+unwritable file (exit code 1).
+"""
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+
+from . import commands
+from .errors import ScoringError
+
+
+def command_modules():
+    """The subcommand modules, in name order (``rank``, ``explain`` and any added later)."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(module, "add_parser"):
+            found.append(module)
+    return sorted(found, key=lambda m: (getattr(m, "ORDER", 50), m.__name__))
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m scoring",
+        description="Rank organisations by open-source influence (the OSIR-LMTS method).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in command_modules():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except BrokenPipeError:  # output piped into head & co.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except ScoringError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        name = f"{err.filename}: " if err.filename else ""
+        print(f"error: {name}{err.strerror or err}", file=sys.stderr)
+        return 1

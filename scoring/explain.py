@@ -1,0 +1,175 @@
+"""Why an organisation ranks where it does.
+
+    explain_org(ranking, org, accumulated=False, labels=None) -> dict
+    format_explanation(report) -> str        the readable table
+
+For each dimension: every indicator's raw value, the column max (and min with
+``minmax``), the normalised value, its weight and its contribution to the
+dimension score (n / k for the plain mean, w·n / Σw when weighted; the
+contributions add up to the score); then the dimension score and rank, the
+discount g(rank), the overall weight, the term w·g(rank) and its share of the
+overall score. ``accumulated=True`` explains ``overall-accumulated-rank``.
+"""
+
+import difflib
+
+from .errors import ScoringError
+from .rank import ACC
+
+
+def _find_org(ranking, org):
+    known = []
+    for t in ranking.rankings.values():
+        known += [o for o in t.orgs if o not in known]
+    if org in known:
+        return org
+    folded = [o for o in known if o.casefold() == org.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    close = difflib.get_close_matches(org, known, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(known)}"
+    raise ScoringError(f"organisation {org!r} not found in this month's tables{hint}")
+
+
+def _fmt_weight(w):
+    return None if w is None else w
+
+
+def explain_org(ranking, org, accumulated=False, labels=None):
+    """A JSON-ready dict explaining ``org``'s dimension and overall ranks."""
+    org = _find_org(ranking, org)
+    method = ranking.method
+    labels = labels or {}
+    overall_name = f"overall{ACC}-rank" if accumulated else "overall-rank"
+    if overall_name not in ranking.rankings:
+        raise ScoringError(f"no {overall_name}: the month has no accumulated summaries")
+    overall = ranking.rankings[overall_name]
+    in_overall = org in overall
+    o_score = overall.score_of(org) if in_overall else None
+
+    dims = []
+    for d, w in method.overall_weights:
+        stem = f"{d}{ACC}-rank" if accumulated and f"{d}{ACC}-rank" in ranking.rankings else f"{d}-rank"
+        t = ranking.rankings[stem]
+        dim = method.dimension(d)
+        entry = {"dimension": d, "table": stem, "source": t.raw.source, "present": org in t}
+        if org not in t:
+            dims.append(entry)
+            continue
+        i = t.orgs.index(org)
+        row = t.values[i]
+        valid = [(j, v) for j, v in enumerate(row) if v == v]
+        wsum = len(valid) if t.weights is None else sum(t.weights[j] for j, _ in valid)
+        inds = []
+        for j, c in enumerate(t.columns):
+            n = row[j]
+            wj = 1.0 if t.weights is None else t.weights[j]
+            item = {"indicator": c,
+                    "group": labels.get(d, {}).get(c, {}).get("group"),
+                    "label": labels.get(d, {}).get(c, {}).get("label"),
+                    "raw": t.raw.value(org, c), "max": t.col_max[j]}
+            if method.normalisation == "minmax":
+                item["min"] = t.col_min[j]
+            item["normalised"] = n if n == n else None
+            item["weight"] = _fmt_weight(None if t.weights is None else wj)
+            item["contribution"] = (wj * n / wsum) if n == n and wsum else None
+            inds.append(item)
+        rank = t.rank_of(org)
+        g = method.g(rank) if rank is not None else None
+        term = w * g if g is not None else None
+        entry.update({
+            "indicators": inds,
+            "skipped": [c for c in dim.indicators if c not in t.columns],
+            "k": len(valid),
+            "score": t.score_of(org), "rank": rank, "of": len(t.orgs),
+            "distinct_ranks": len({r for r in t.ranks if r is not None}),
+            "delta_rank": t.delta_of(org),
+            "discount": g, "overall_weight": w, "overall_term": term,
+            "share": (term / o_score) if in_overall and term is not None and o_score else None,
+        })
+        dims.append(entry)
+    return {
+        "org": org,
+        "method": {"normalisation": method.normalisation, "ties": method.ties,
+                   "discount": method.discount, "combine":
+                       {d.name: ("weighted mean" if d.weights else "mean") for d in method.dimensions}},
+        "dimensions": dims,
+        "overall": {"table": overall_name, "present": in_overall, "score": o_score,
+                    "rank": overall.rank_of(org) if in_overall else None, "of": len(overall.orgs),
+                    "delta_rank": overall.delta_of(org) if in_overall else None},
+    }
+
+
+def _num(x, digits=6):
+    if x is None:
+        return "-"
+    if isinstance(x, int):
+        return str(x)
+    return f"{x:.{digits}g}"
+
+
+def _delta(d):
+    return "" if d is None else f", delta rank {d:+d}"
+
+
+def _table(headers, rows, right):
+    widths = [max(len(str(r[j])) for r in [headers, *rows]) for j in range(len(headers))]
+    lines = []
+    for r in [headers, *rows]:
+        cells = [str(c).rjust(w) if right[j] else str(c).ljust(w)
+                 for j, (c, w) in enumerate(zip(r, widths))]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return lines
+
+
+def format_explanation(rep):
+    """The readable text form of :func:`explain_org`'s report."""
+    ov = rep["overall"]
+    out = []
+    if ov["present"]:
+        out.append(f"{rep['org']}: {ov['table']} {ov['rank']} of {ov['of']}, "
+                   f"score {_num(ov['score'], 10)}{_delta(ov['delta_rank'])}")
+    else:
+        out.append(f"{rep['org']}: not in {ov['table']} (missing from a dimension)")
+    m = rep["method"]
+    out.append(f"method: normalisation {m['normalisation']}, ranks {m['ties']}, "
+               f"discount {m['discount']}")
+    summary = []
+    for d in rep["dimensions"]:
+        out.append("")
+        if not d["present"]:
+            out.append(f"{d['dimension']}: not in {d['source']}")
+            continue
+        out.append(f"{d['dimension']} ({d['source']}): score {_num(d['score'], 10)}, rank {d['rank']} "
+                   f"of {d['of']}{_delta(d['delta_rank'])}")
+        minmax = m["normalisation"] == "minmax"
+        weighted = any(i["weight"] is not None for i in d["indicators"])
+        headers = ["indicator", "raw", "max"] + (["min"] if minmax else []) + \
+                  ["normalised"] + (["weight"] if weighted else []) + ["contribution", "label"]
+        rows = []
+        for i in d["indicators"]:
+            rows.append([i["indicator"], _num(i["raw"]), _num(i["max"])]
+                        + ([_num(i["min"])] if minmax else [])
+                        + [_num(i["normalised"])] + ([_num(i["weight"])] if weighted else [])
+                        + [_num(i["contribution"]), i["label"] or ""])
+        total = sum(i["contribution"] for i in d["indicators"] if i["contribution"] is not None)
+        rows.append(["= score", "", ""] + ([""] if minmax else []) + [""]
+                    + ([""] if weighted else []) + [_num(total), ""])
+        right = [False] + [True] * (len(headers) - 2) + [False]
+        out += _table(headers, rows, right)
+        notes = []
+        if d["skipped"]:
+            notes.append(f"not in the table, skipped: {', '.join(d['skipped'])}")
+        nan = [i["indicator"] for i in d["indicators"] if i["normalised"] is None]
+        if nan:
+            notes.append(f"divisor 0, skipped: {', '.join(nan)}")
+        out += [f"  ({n})" for n in notes]
+        summary.append([d["dimension"], d["rank"], _num(d["discount"]), _num(d["overall_weight"]),
+                        _num(d["overall_term"]),
+                        "-" if d["share"] is None else f"{100 * d['share']:.1f}%"])
+    out.append("")
+    out.append("overall = sum of weight x g(rank), g(rank) = 1/log2(rank+1)")
+    rows = summary + ([["= score", "", "", "", _num(ov["score"]), "100.0%"]] if ov["present"] else [])
+    out += _table(["dimension", "rank", "g(rank)", "weight", "weight x g", "share"], rows,
+                  [False, True, True, True, True, True])
+    return "\n".join(out)
