@@ -1,0 +1,125 @@
+"""Typed items. Each maps to one store table; field names are the table's columns.
+
+``snapshot``, ``crawl_id`` and ``fetched_at`` are stamped by the store, so spiders leave them
+unset. ``KEY`` names the fields that identify a row within a snapshot (the dedup key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+
+@dataclass
+class ModelItem:
+    TABLE: ClassVar[str] = "models"
+    KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
+    COUNTS: ClassVar[tuple[str, ...]] = (
+        "downloads", "downloads_total", "likes", "discussions", "discussions_open",
+        "descendants", "params",
+    )
+
+    platform: str
+    repo_id: str
+    org: str
+    owner: str
+    name: str
+    url: str
+    downloads: int | None = None  # 30-day, where the platform gives it
+    downloads_total: int | None = None  # cumulative
+    likes: int | None = None
+    discussions: int | None = None  # all discussions and PRs
+    discussions_open: int | None = None
+    descendants: int | None = None  # derived models in the model tree
+    params: int | None = None
+    pipeline_tag: str | None = None
+    library: str | None = None
+    tags: list[str] = field(default_factory=list)
+    created_at: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class DatasetItem:
+    TABLE: ClassVar[str] = "datasets"
+    KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
+    COUNTS: ClassVar[tuple[str, ...]] = (
+        "downloads", "downloads_total", "likes", "discussions", "discussions_open",
+        "dataset_usage",
+    )
+
+    platform: str
+    repo_id: str
+    org: str
+    owner: str
+    name: str
+    url: str
+    downloads: int | None = None
+    downloads_total: int | None = None
+    likes: int | None = None
+    discussions: int | None = None
+    discussions_open: int | None = None
+    dataset_usage: int | None = None  # models trained or fine-tuned on it
+    tags: list[str] = field(default_factory=list)
+    created_at: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class RepoItem:
+    TABLE: ClassVar[str] = "repos"
+    KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
+    COUNTS: ClassVar[tuple[str, ...]] = (
+        "stars", "forks", "watchers", "open_issues", "contributors",
+    )
+
+    platform: str
+    repo_id: str
+    org: str
+    owner: str
+    name: str
+    url: str
+    stars: int | None = None
+    forks: int | None = None
+    watchers: int | None = None
+    open_issues: int | None = None
+    contributors: int | None = None
+    language: str | None = None
+    license: str | None = None
+    archived: bool | None = None
+    fork: bool | None = None
+    pushed_at: str | None = None
+
+
+@dataclass
+class LeaderboardEntryItem:
+    TABLE: ClassVar[str] = "leaderboard_entries"
+    KEY: ClassVar[tuple[str, ...]] = ("board", "model")
+    COUNTS: ClassVar[tuple[str, ...]] = ("rank",)
+
+    board: str
+    model: str
+    url: str
+    org: str | None = None  # None when no registry account matches the model
+    rank: int | None = None
+    score: float | None = None
+    params: float | None = None  # billions, as leaderboards give it
+    scores: dict[str, float] = field(default_factory=dict)  # per-benchmark results
+
+
+@dataclass
+class RequestFailure:
+    """A request that finally failed after its retries; stored in ``failures``, never dropped."""
+
+    TABLE: ClassVar[str] = "failures"
+    KEY: ClassVar[tuple[str, ...]] = ()
+    COUNTS: ClassVar[tuple[str, ...]] = ()
+
+    url: str
+    reason: str
+    status: int | None = None
+    item_type: str | None = None  # the item the request was enriching, if any
+    repo_id: str | None = None
+
+
+RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem)

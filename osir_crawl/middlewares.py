@@ -1,0 +1,181 @@
+"""Downloader middlewares for what Scrapy does not do itself.
+
+* TokenAuthMiddleware: each platform's token goes only to that platform's configured host.
+* RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
+* RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode)
+  and ``Retry-After`` by pausing the host's slot until the window resets, then retrying, with a
+  budget of its own so a long window does not use up RETRY_TIMES.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import re
+import time
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+# token setting -> (endpoint setting, Authorization scheme)
+TOKEN_PLATFORMS = {
+    "HF_TOKEN": ("HF_ENDPOINT", "Bearer"),
+    "MODELSCOPE_API_TOKEN": ("MODELSCOPE_ENDPOINT", "Bearer"),
+    "GITHUB_TOKEN": ("GITHUB_API_URL", "Bearer"),
+    "GITEE_TOKEN": ("GITEE_API_URL", "token"),
+    "GITCODE_TOKEN": ("GITCODE_API_URL", "Bearer"),
+    "OPENI_TOKEN": ("OPENI_ENDPOINT", "token"),
+}
+
+
+def host_key(url: str) -> str:
+    """scheme://host:port, the unit a token and a rate-limit window belong to."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+class TokenAuthMiddleware:
+    def __init__(self, tokens: dict[str, str]):
+        self.tokens = tokens  # host key -> header value
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        tokens = {}
+        for token_setting, (endpoint_setting, scheme) in TOKEN_PLATFORMS.items():
+            token, endpoint = settings.get(token_setting), settings.get(endpoint_setting)
+            if token and endpoint:
+                tokens[host_key(endpoint)] = f"{scheme} {token}"
+        return cls(tokens)
+
+    def process_request(self, request):
+        header = self.tokens.get(host_key(request.url))
+        if header and b"Authorization" not in request.headers:
+            request.headers["Authorization"] = header
+        elif not header and b"Authorization" in request.headers:
+            # A redirect to another host must not carry a token there.
+            del request.headers["Authorization"]
+
+
+class RetryBackoffMiddleware:
+    """Sleeps base * 2**(n-1) seconds (capped) before the n-th retry of a request."""
+
+    def __init__(self, base: float, cap: float, stats):
+        self.base, self.cap, self.stats = base, cap, stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        return cls(s.getfloat("OSIR_RETRY_BACKOFF_BASE"), s.getfloat("OSIR_RETRY_BACKOFF_MAX"),
+                   crawler.stats)
+
+    async def process_request(self, request):
+        attempt = request.meta.get("retry_times", 0)
+        if attempt and self.base > 0:
+            delay = min(self.cap, self.base * 2 ** (attempt - 1))
+            self.stats.inc_value("osir/retry/backoff_seconds", delay)
+            await asyncio.sleep(delay)
+
+
+_RATELIMIT_R = re.compile(r"(?:^|;)\s*r=(\d+)")
+_RATELIMIT_T = re.compile(r"(?:^|;)\s*t=(\d+)")
+
+
+def rate_limit_window(headers, now: float | None = None) -> tuple[int | None, float | None]:
+    """(remaining requests, seconds until the window resets) from any known header style."""
+    now = time.time() if now is None else now
+    remaining = reset = None
+    value = _header(headers, "RateLimit")  # IETF draft, Hugging Face: "api";r=0;t=55
+    if value:
+        if m := _RATELIMIT_R.search(value):
+            remaining = int(m.group(1))
+        if m := _RATELIMIT_T.search(value):
+            reset = float(m.group(1))
+    if remaining is None and (value := _header(headers, "x-ratelimit-remaining")):
+        remaining = _int(value)
+    if reset is None and (value := _header(headers, "x-ratelimit-reset")):
+        epoch = _int(value)  # GitHub: UTC epoch seconds
+        if epoch is not None:
+            reset = max(0.0, epoch - now) if epoch > 10**9 else float(epoch)
+    return remaining, reset
+
+
+def retry_after(headers, now: float | None = None) -> float | None:
+    value = _header(headers, "Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+class RateLimitMiddleware:
+    def __init__(self, crawler):
+        s = crawler.settings
+        self.stats = crawler.stats
+        self.max_retries = s.getint("OSIR_RATE_LIMIT_MAX_RETRIES")
+        self.max_wait = s.getfloat("OSIR_RATE_LIMIT_MAX_WAIT")
+        self.default_wait = s.getfloat("OSIR_RATE_LIMIT_DEFAULT_WAIT")
+        self.blocked_until: dict[str, float] = {}  # host key -> monotonic time
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request):
+        key = host_key(request.url)
+        while (wait := self.blocked_until.get(key, 0.0) - time.monotonic()) > 0:
+            self.stats.inc_value("osir/rate_limit/wait_seconds", round(wait, 3))
+            await asyncio.sleep(wait)
+
+    def process_response(self, request, response):
+        remaining, reset = rate_limit_window(response.headers)
+        limited = response.status == 429 or (response.status == 403 and remaining == 0)
+        if not limited:
+            if remaining == 0 and reset:  # the window is spent: wait before the next request
+                self._block(request.url, reset, "exhausted")
+            return response
+        self.stats.inc_value("osir/rate_limit/responses")
+        wait = retry_after(response.headers)
+        if wait is None:
+            wait = reset if reset is not None else self.default_wait
+        retries = request.meta.get("osir_rate_limit_retries", 0) + 1
+        if retries > self.max_retries:
+            self.stats.inc_value("osir/rate_limit/gave_up")
+            logger.error("rate limited %d times, giving up: %s", retries - 1, request.url)
+            return response
+        self._block(request.url, wait, "429")
+        self.stats.inc_value("osir/rate_limit/retries")
+        retry = request.replace(dont_filter=True)
+        retry.meta["osir_rate_limit_retries"] = retries
+        return retry
+
+    def _block(self, url: str, seconds: float, why: str):
+        if seconds > self.max_wait:
+            logger.warning("rate-limit wait of %.0fs capped at %.0fs", seconds, self.max_wait)
+            seconds = self.max_wait
+        until = time.monotonic() + seconds + 0.5  # half a second of margin past the reset
+        key = host_key(url)
+        if until > self.blocked_until.get(key, 0.0):
+            self.blocked_until[key] = until
+            self.stats.inc_value(f"osir/rate_limit/pauses/{why}")
+            logger.info("rate limit (%s) on %s: pausing %.1fs", why, key, seconds)
+
+
+def _header(headers, name: str) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,247 @@
+"""Item pipelines, one concern each: validate (300), dedup (400), store (900).
+
+Each counts what it changed or dropped in Scrapy stats under ``osir/``. Invalid items are
+dropped with :class:`InvalidItem`; the store pipeline hears the drop (``item_dropped``) and
+writes the item to ``rejects`` with its reason, so nothing a spider saw is silently lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import uuid
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
+
+from osir_crawl import store
+from osir_crawl.items import RECORD_ITEMS, RequestFailure
+from osir_crawl.validation import problems
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidItem(DropItem):
+    """An item that failed validation; it goes to ``rejects``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, log_level="INFO")
+
+
+class DuplicateItem(DropItem):
+    def __init__(self, reason: str):
+        super().__init__(reason, log_level="DEBUG")
+
+
+class _Component:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+
+class ValidatePipeline(_Component):
+    """Required fields, types, non-negative counts. Failing items are dropped as InvalidItem."""
+
+    def process_item(self, item):
+        if not isinstance(item, RECORD_ITEMS):
+            return item
+        found = problems(item)
+        if found:
+            self.stats.inc_value("osir/rejected")
+            self.stats.inc_value(f"osir/rejected/{item.TABLE}")
+            raise InvalidItem("; ".join(found))
+        self.stats.inc_value("osir/validated")
+        return item
+
+
+class DedupPipeline(_Component):
+    """One row per (table, key) per crawl: later copies (a row repeated across pages) drop."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.seen: set[tuple] = set()
+
+    def process_item(self, item):
+        if not isinstance(item, RECORD_ITEMS):
+            return item
+        key = (item.TABLE, *(getattr(item, f) for f in item.KEY))
+        if key in self.seen:
+            self.stats.inc_value("osir/duplicates")
+            self.stats.inc_value(f"osir/duplicates/{item.TABLE}")
+            raise DuplicateItem(f"duplicate of {'/'.join(map(str, key))} in this crawl")
+        self.seen.add(key)
+        return item
+
+
+class StorePipeline(_Component):
+    """Writes records, rejects and failures to the SQLite store in batched transactions, and
+    the crawl's own row in ``crawls`` (a ``running`` row at start, its outcome at close)."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.path = settings.get("OSIR_DB")
+        if not self.path:
+            raise NotConfigured("OSIR_DB is empty")
+        self.snapshot = settings.get("OSIR_SNAPSHOT")
+        self.batch_size = settings.getint("OSIR_STORE_BATCH_SIZE", 500)
+        self.db = None
+        self.crawl_id: str | None = None
+        self.buffers: dict[str, list[dict]] = {}
+        self.started_at = store.utc_now()
+        crawler.signals.connect(self.spider_opened, signals.spider_opened)
+        crawler.signals.connect(self.item_dropped, signals.item_dropped)
+        crawler.signals.connect(self.spider_closed, signals.spider_closed)
+
+    def open_spider(self):
+        try:
+            _check_snapshot(self.snapshot)
+            self.db = store.open_store(self.path)
+        except Exception as exc:  # unwritable path, corrupt file, bad snapshot
+            raise CloseSpider(f"cannot open the store {self.path}: {exc}") from exc
+
+    def spider_opened(self, spider):
+        # After SpiderState has loaded spider.state, so a JOBDIR resume keeps its crawl id.
+        state = getattr(spider, "state", None)
+        if state is not None and state.get("osir_crawl_id"):
+            self.crawl_id = state["osir_crawl_id"]
+            self.stats.inc_value("osir/resumed")
+        else:
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            self.crawl_id = f"{spider.name}-{stamp}-{uuid.uuid4().hex[:6]}"
+            if state is not None:
+                state["osir_crawl_id"] = self.crawl_id
+        store.record_crawl(
+            self.db,
+            {
+                "crawl_id": self.crawl_id,
+                "spider": spider.name,
+                "snapshot": self.snapshot,
+                "orgs": json.dumps(getattr(spider, "selected_orgs", None)),
+                "started_at": self.started_at,
+                "outcome": "running",
+            },
+        )
+
+    def process_item(self, item):
+        if isinstance(item, RequestFailure):
+            self.stats.inc_value("osir/failed_requests")
+            self._buffer("failures", self._log_row(item, "failed_at"))
+        elif isinstance(item, RECORD_ITEMS):
+            stamp = {
+                "snapshot": self.snapshot,
+                "crawl_id": self.crawl_id,
+                "fetched_at": store.utc_now(),
+            }
+            self._buffer(item.TABLE, store.to_row(dataclasses.asdict(item), stamp))
+            self.stats.inc_value("osir/stored")
+            self.stats.inc_value(f"osir/stored/{item.TABLE}")
+        return item
+
+    def item_dropped(self, item, response, exception, spider):
+        if not isinstance(exception, InvalidItem):
+            return
+        payload = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+        self._buffer(
+            "rejects",
+            {
+                "crawl_id": self.crawl_id,
+                "spider": spider.name,
+                "snapshot": self.snapshot,
+                "item_type": getattr(item, "TABLE", type(item).__name__),
+                "repo_id": _text(payload.get("repo_id") or payload.get("model")),
+                "reason": str(exception),
+                "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                "url": _text(payload.get("url") or (response.url if response else None)),
+                "rejected_at": store.utc_now(),
+            },
+        )
+
+    def _log_row(self, item: RequestFailure, time_column: str) -> dict:
+        spider = self.crawler.spider
+        row = dataclasses.asdict(item)
+        row.update(
+            crawl_id=self.crawl_id,
+            spider=spider.name,
+            snapshot=self.snapshot,
+            **{time_column: store.utc_now()},
+        )
+        return row
+
+    def _buffer(self, table: str, row: dict):
+        rows = self.buffers.setdefault(table, [])
+        rows.append(row)
+        if len(rows) >= self.batch_size:
+            self._flush(table)
+
+    def _flush(self, table: str):
+        rows = self.buffers.pop(table, [])
+        store.write_rows(self.db, table, rows)
+        self.stats.inc_value("osir/store/batches")
+
+    def close_spider(self):
+        for table in list(self.buffers):
+            self._flush(table)
+
+    def spider_closed(self, spider, reason):
+        if self.db is None or self.crawl_id is None:
+            return
+        for table in list(self.buffers):  # drops signalled after close_spider
+            self._flush(table)
+        stats = self.stats.get_stats()
+        failed = stats.get("osir/failed_requests", 0)
+        outcome = reason if reason != "finished" else ("finished" if not failed else "incomplete")
+        stale = 0
+        if outcome == "finished":  # a complete crawl replaces its snapshot; a partial one adds
+            for table, scope in spider.store_scope().items():
+                stale += store.remove_stale_rows(self.db, table, self.snapshot, self.crawl_id, scope)
+            store.supersede_logs(self.db, spider.name, self.snapshot, self.crawl_id)
+            if stale:
+                self.stats.set_value("osir/store/stale_removed", stale)
+        finished_at = store.utc_now()
+        store.record_crawl(
+            self.db,
+            {
+                "crawl_id": self.crawl_id,
+                "finished_at": finished_at,
+                "finish_reason": reason,
+                "outcome": outcome,
+                "items": stats.get("osir/stored", 0),
+                "rejected": stats.get("osir/rejected", 0),
+                "duplicates": stats.get("osir/duplicates", 0),
+                "failed_requests": failed,
+                "retries": stats.get("retry/count", 0),
+                "rate_limited": stats.get("osir/rate_limit/responses", 0),
+                "requests": stats.get("downloader/request_count", 0),
+                "stale_removed": stale,
+                "stats": json.dumps(
+                    {**stats, "finish_reason": reason, "finish_time": finished_at},
+                    default=str,
+                    sort_keys=True,
+                ),
+            },
+        )
+        log = logger.info if outcome == "finished" else logger.warning
+        log(
+            "crawl %s %s: %d stored, %d rejected, %d duplicates, %d failed requests -> %s",
+            self.crawl_id, outcome, stats.get("osir/stored", 0), stats.get("osir/rejected", 0),
+            stats.get("osir/duplicates", 0), failed, self.path,
+        )
+        self.db.close()
+
+
+def _check_snapshot(snapshot: str) -> None:
+    try:
+        dt.date.fromisoformat(snapshot)
+    except (TypeError, ValueError):
+        raise ValueError(f"OSIR_SNAPSHOT {snapshot!r} is not a YYYY-MM-DD date") from None
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,153 @@
+"""The organisation registry (``data/orgs.yaml``): which accounts each organisation owns.
+
+Format: a mapping from org name to platform keys. Each platform key holds a list of account
+names (or ``{account: NAME, source: URL}`` mappings, where ``source`` is evidence a reviewer can
+check); ``baai_data`` is true/false. Loading validates the whole file and raises
+:class:`RegistryError` naming the org and the problem, so a bad registry stops a crawl before
+any request is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+ACCOUNT_PLATFORMS = (
+    "huggingface",
+    "modelscope",
+    "github",
+    "gitee",
+    "gitcode",
+    "openi",
+    "opendatalab",
+)
+FLAG_PLATFORMS = ("baai_data",)
+PLATFORMS = ACCOUNT_PLATFORMS + FLAG_PLATFORMS
+
+
+class RegistryError(ValueError):
+    """The registry file is malformed; the message names the org and the problem."""
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    name: str
+    org: str
+    source: str | None = None
+
+
+@dataclass
+class Registry:
+    path: str
+    orgs: list[str]
+    accounts: list[Account] = field(default_factory=list)
+    flags: dict[str, set[str]] = field(default_factory=dict)
+
+    def accounts_on(self, platform: str, orgs: Iterable[str] | None = None) -> list[Account]:
+        """The accounts on one platform, in registry order, optionally limited to some orgs."""
+        wanted = set(orgs) if orgs is not None else None
+        return [
+            a
+            for a in self.accounts
+            if a.platform == platform and (wanted is None or a.org in wanted)
+        ]
+
+    def org_of(self, platform: str, account: str) -> str | None:
+        """The org owning ``account`` on ``platform`` (case-insensitive, as the hubs are)."""
+        return self._owner_index.get((platform, account.casefold()))
+
+    @cached_property
+    def _owner_index(self) -> dict[tuple[str, str], str]:
+        return {(a.platform, a.name.casefold()): a.org for a in self.accounts}
+
+    def orgs_with_flag(self, flag: str) -> list[str]:
+        return [o for o in self.orgs if o in self.flags.get(flag, set())]
+
+    def select(self, names: str | Iterable[str] | None) -> list[str]:
+        """Validate an ``-a orgs=A,B`` selection; None or empty means every org."""
+        if names is None:
+            return list(self.orgs)
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        chosen = [n for n in names if n]
+        if not chosen:
+            return list(self.orgs)
+        unknown = [n for n in chosen if n not in self.orgs]
+        if unknown:
+            raise RegistryError(
+                f"{self.path}: unknown org(s) {', '.join(unknown)}; "
+                f"known: {', '.join(self.orgs)}"
+            )
+        return chosen
+
+
+def load_registry(path: str | Path) -> Registry:
+    path = str(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: registry file not found") from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not raw:
+        raise RegistryError(f"{path}: expected a mapping of org name -> platform accounts")
+
+    registry = Registry(path=path, orgs=[])
+    owners: dict[tuple[str, str], str] = {}
+    for org, platforms in raw.items():
+        if not isinstance(org, str) or not org.strip():
+            raise RegistryError(f"{path}: org name {org!r} must be a non-empty string")
+        if platforms is None:
+            platforms = {}
+        if not isinstance(platforms, dict):
+            raise RegistryError(f"{path}: org {org}: expected a mapping of platform -> accounts")
+        registry.orgs.append(org)
+        for platform, value in platforms.items():
+            if platform not in PLATFORMS:
+                raise RegistryError(
+                    f"{path}: org {org}: unknown platform key {platform!r} "
+                    f"(known: {', '.join(PLATFORMS)})"
+                )
+            if platform in FLAG_PLATFORMS:
+                if not isinstance(value, bool):
+                    raise RegistryError(f"{path}: org {org}: {platform} must be true or false")
+                if value:
+                    registry.flags.setdefault(platform, set()).add(org)
+                continue
+            for account in _accounts(path, org, platform, value):
+                key = (platform, account.name.casefold())
+                if key in owners:
+                    raise RegistryError(
+                        f"{path}: org {org}: {platform} account {account.name!r} "
+                        f"is already claimed by org {owners[key]}"
+                    )
+                owners[key] = org
+                registry.accounts.append(account)
+    return registry
+
+
+def _accounts(path: str, org: str, platform: str, value) -> list[Account]:
+    if not isinstance(value, list):
+        raise RegistryError(f"{path}: org {org}: {platform} must be a list of accounts")
+    accounts = []
+    for entry in value:
+        source = None
+        if isinstance(entry, dict):
+            source = entry.get("source")
+            entry = entry.get("account")
+        if isinstance(entry, int) and platform == "opendatalab":
+            entry = str(entry)  # creator ids are numbers
+        if not isinstance(entry, str) or not entry.strip() or "/" in entry:
+            raise RegistryError(
+                f"{path}: org {org}: {platform} account {entry!r} must be a plain account name"
+            )
+        if source is not None and not isinstance(source, str):
+            raise RegistryError(f"{path}: org {org}: {platform} account {entry}: bad source")
+        accounts.append(Account(platform, entry.strip(), org, source))
+    return accounts

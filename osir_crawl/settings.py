@@ -1,0 +1,101 @@
+"""Scrapy settings for osir-crawl.
+
+Every OSIR/platform setting takes its default from the environment variable of the same name,
+then from the public default, and can be overridden with ``-s NAME=value``.
+"""
+
+import datetime as _dt
+import os
+
+from osir_crawl import __version__
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+BOT_NAME = "osir_crawl"
+SPIDER_MODULES = ["osir_crawl.spiders"]
+NEWSPIDER_MODULE = "osir_crawl.spiders"
+COMMANDS_MODULE = "osir_crawl.commands"
+USER_AGENT = f"osir-crawl/{__version__} (+https://github.com/osir-crawl/osir-crawl)"
+
+# --- the store, the registry, the snapshot -------------------------------------------------
+OSIR_DB = _env("OSIR_DB", "data/osir.db")
+OSIR_ORGS = _env("OSIR_ORGS", "data/orgs.yaml")
+OSIR_SNAPSHOT = _env("OSIR_SNAPSHOT", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"))
+OSIR_MIN_DOWNLOADS = int(_env("OSIR_MIN_DOWNLOADS", "50"))
+OSIR_STORE_BATCH_SIZE = 500
+
+# --- platform endpoints (public defaults; tests point them at loopback fakes) --------------
+HF_ENDPOINT = _env("HF_ENDPOINT", "https://huggingface.co")
+MODELSCOPE_ENDPOINT = _env("MODELSCOPE_ENDPOINT", "https://modelscope.cn")
+GITHUB_API_URL = _env("GITHUB_API_URL", "https://api.github.com")
+GITEE_API_URL = _env("GITEE_API_URL", "https://gitee.com/api/v5")
+GITCODE_API_URL = _env("GITCODE_API_URL", "https://api.gitcode.com/api/v5")
+OPENI_ENDPOINT = _env("OPENI_ENDPOINT", "https://openi.pcl.ac.cn")
+OPENDATALAB_URL = _env("OPENDATALAB_URL", "https://opendatalab.com")
+BAAI_DATA_URL = _env("BAAI_DATA_URL", "https://data.baai.ac.cn")
+OPENCOMPASS_URL = _env("OPENCOMPASS_URL", "https://rank.opencompass.org.cn")
+
+# --- tokens: sent only to their own platform's host, never logged, stored or put in stats --
+HF_TOKEN = _env("HF_TOKEN", _env("HUGGING_FACE_HUB_TOKEN"))
+MODELSCOPE_API_TOKEN = _env("MODELSCOPE_API_TOKEN")
+GITHUB_TOKEN = _env("GITHUB_TOKEN")
+GITEE_TOKEN = _env("GITEE_TOKEN")
+GITCODE_TOKEN = _env("GITCODE_TOKEN")
+OPENI_TOKEN = _env("OPENI_TOKEN")
+
+# --- politeness, retries, rate limits -------------------------------------------------------
+ROBOTSTXT_OBEY = False  # JSON APIs, not pages; robots.txt of API hosts disallows nothing we use
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 429 belongs to RateLimitMiddleware
+# Exponential backoff before each retry: base * 2**(attempt-1), capped.
+OSIR_RETRY_BACKOFF_BASE = float(_env("OSIR_RETRY_BACKOFF_BASE", "1.0"))
+OSIR_RETRY_BACKOFF_MAX = 60.0
+# Waiting out a rate-limit window does not spend RETRY_TIMES; it has its own, larger budget.
+OSIR_RATE_LIMIT_MAX_RETRIES = 30
+OSIR_RATE_LIMIT_MAX_WAIT = 900.0  # seconds; a longer announced wait is capped (and logged)
+OSIR_RATE_LIMIT_DEFAULT_WAIT = 10.0  # when a 429 carries no usable header
+
+DOWNLOADER_MIDDLEWARES = {
+    "osir_crawl.middlewares.TokenAuthMiddleware": 350,
+    "osir_crawl.middlewares.RetryBackoffMiddleware": 540,
+    "osir_crawl.middlewares.RateLimitMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "osir_crawl.pipelines.ValidatePipeline": 300,
+    "osir_crawl.pipelines.DedupPipeline": 400,
+    "osir_crawl.pipelines.StorePipeline": 900,
+}
+
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port on a crawler machine
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = _env("OSIR_LOG_LEVEL", "INFO")
+
+# Browser-rendered spiders enable these through custom_settings (see spiders/_browser.py).
+OSIR_CHROMIUM = _env("OSIR_CHROMIUM", "/usr/bin/chromium")
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": OSIR_CHROMIUM,
+    "headless": True,
+    "timeout": 30_000,
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}

@@ -1,0 +1,1 @@
+"""Spiders, one module per platform family; shared request logic lives in ``_base``."""

@@ -1,0 +1,167 @@
+"""Base classes shared by every spider.
+
+``OsirSpider`` reads the registry and the ``-a orgs=`` selection, knows its platform's endpoint
+(and only talks to it), turns every finally-failed request into a ``RequestFailure`` item, and
+runs *enrichment chains*: an item that needs more requests (details, counts) travels through
+them and is yielded once, complete, or with the fields whose request failed left empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from osir_crawl.items import RequestFailure
+from osir_crawl.registry import Account, Registry, RegistryError, load_registry
+
+ENRICH_PRIORITY = 10  # finish started items before listing more: flat memory, early rows
+
+
+class OsirSpider(scrapy.Spider):
+    platform: str = ""  # registry key
+    endpoint_setting: str = ""  # the setting holding this platform's base URL
+    item_class: type | None = None
+    step_fields: dict[str, tuple[str, ...]] = {}  # enrichment step method -> fields it sets
+
+    def __init__(self, *args, orgs: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.orgs_arg = orgs
+        self.registry: Registry | None = None
+        self.selected_orgs: list[str] = []
+        self.endpoint = ""
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.configure(crawler.settings)
+        return spider
+
+    def configure(self, settings):
+        try:
+            self.registry = load_registry(settings.get("OSIR_ORGS"))
+            self.selected_orgs = self.registry.select(self.orgs_arg)
+        except RegistryError as exc:
+            raise SystemExit(f"osir-crawl: {exc}") from None
+        if self.endpoint_setting:
+            self.endpoint = settings.get(self.endpoint_setting).rstrip("/")
+            host = urlsplit(self.endpoint).hostname
+            if not host:
+                raise SystemExit(
+                    f"osir-crawl: {self.endpoint_setting}={self.endpoint!r} is not a URL"
+                )
+            self.allowed_domains = [host]  # offsite filtering: nothing else is requested
+
+    # --- what this crawl covers (a complete crawl replaces these rows of its snapshot) -------
+    def store_scope(self) -> dict[str, dict]:
+        if self.item_class is None:
+            return {}
+        return {self.item_class.TABLE: {"platform": self.platform, "org": self.selected_orgs}}
+
+    def accounts(self) -> list[Account]:
+        return self.registry.accounts_on(self.platform, self.selected_orgs)
+
+    # --- failures ----------------------------------------------------------------------------
+    def on_failure(self, failure: Failure) -> Iterator:
+        """Errback: record the failure; an item being enriched continues without this field."""
+        status = None
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason = f"HTTP {status}"
+        else:
+            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
+        yield from self.record_failure(failure.request, reason, status)
+
+    def retry_or_fail(self, response, reason: str) -> Iterator:
+        """For a 200 response whose body is unusable (malformed, truncated, wrong shape):
+        retry it within RETRY_TIMES, then record it as failed."""
+        retry = get_retry_request(response.request, spider=self, reason=reason)
+        if retry is not None:
+            yield retry
+        else:
+            yield from self.record_failure(response.request, reason, response.status)
+
+    def record_failure(self, request, reason: str, status: int | None = None) -> Iterator:
+        self.logger.warning("request failed after retries (%s): %s", reason, request.url)
+        item = request.cb_kwargs.get("item")
+        yield RequestFailure(
+            url=request.url,
+            reason=reason,
+            status=status,
+            item_type=getattr(item, "TABLE", None),
+            repo_id=getattr(item, "repo_id", None),
+        )
+        if item is not None and "steps" in request.cb_kwargs:
+            for field in self.step_fields.get(request.cb_kwargs["method"], ()):
+                setattr(item, field, None)  # unknown, not a partial count
+            yield from self._next_step(item, request.cb_kwargs["steps"][1:])
+
+    @staticmethod
+    def json_body(response):
+        """The decoded JSON body, or None when it is not JSON (malformed or truncated)."""
+        try:
+            return response.json()
+        except (ValueError, AttributeError):
+            return None
+
+    # --- enrichment chains -------------------------------------------------------------------
+    def enrich(self, item, steps: Iterable[tuple[str, str]]) -> Iterator:
+        """Fetch ``steps`` — (url, method name) pairs — in turn, then yield the item.
+
+        A step method ``def m(self, response, data, item) -> str | None`` (``data``: the decoded
+        JSON body) sets fields on ``item`` and
+        returns the URL of a further page of the same step, or None when the step is done.
+        Methods are named, not passed, so requests pickle for JOBDIR resume.
+        """
+        yield from self._next_step(item, list(steps))
+
+    def _next_step(self, item, steps: list) -> Iterator:
+        if not steps:
+            yield item
+            return
+        url, method = steps[0]
+        yield self._step_request(url, item, steps, method)
+
+    def _step_request(self, url: str, item, steps: list, method: str):
+        return self.api_request(
+            url,
+            callback=self._run_step,
+            cb_kwargs={"item": item, "steps": steps, "method": method},
+            priority=ENRICH_PRIORITY,
+        )
+
+    def _run_step(self, response, item, steps, method):
+        data = self.json_body(response)
+        if data is None:
+            yield from self.retry_or_fail(response, "malformed JSON body")
+            return
+        more = getattr(self, method)(response, data, item)
+        if more:
+            yield self._step_request(more, item, steps, method)
+        else:
+            yield from self._next_step(item, steps[1:])
+
+    # --- requests ----------------------------------------------------------------------------
+    def api_request(self, url: str, callback, **kwargs) -> scrapy.Request:
+        kwargs.setdefault("errback", self.on_failure)
+        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+        return scrapy.Request(url, callback=callback, headers=headers, **kwargs)
+
+    @staticmethod
+    def next_link(response) -> str | None:
+        """The ``rel="next"`` URL of an RFC 8288 ``Link`` header, if any."""
+        header = response.headers.get("Link")
+        if not header:
+            return None
+        for part in header.decode("latin-1").split(","):
+            section = part.split(";")
+            if len(section) < 2:
+                continue
+            url = section[0].strip().strip("<>")
+            if any(p.strip().replace(" ", "") in ('rel="next"', "rel=next") for p in section[1:]):
+                return response.urljoin(url)
+        return None

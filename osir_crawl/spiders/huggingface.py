@@ -1,0 +1,148 @@
+"""Hugging Face Hub: ``huggingface_models`` and ``huggingface_datasets``.
+
+Listing: ``/api/models?author=ACCOUNT&expand[]=…`` (the expand list is a whitelist), following
+``Link: rel="next"``. Details for repos with downloads >= OSIR_MIN_DOWNLOADS: models get
+``childrenModelCount`` and the discussions count; datasets get the discussions count and
+``dataset_usage`` (models whose card names the dataset, all pages counted).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from osir_crawl.items import DatasetItem, ModelItem
+from osir_crawl.registry import Account
+from osir_crawl.spiders._hub import HubSpider
+
+COMMON_EXPAND = ("downloads", "downloadsAllTime", "likes", "createdAt", "lastModified", "tags")
+MODEL_EXPAND = COMMON_EXPAND + ("pipeline_tag", "library_name", "safetensors")
+
+
+class HuggingfaceSpider(HubSpider):
+    platform = "huggingface"
+    endpoint_setting = "HF_ENDPOINT"
+    kind = ""  # "models" | "datasets": the API path segment
+    expand: tuple[str, ...] = ()
+    step_fields = {
+        "parse_discussions": ("discussions", "discussions_open"),
+        "parse_children": ("descendants",),
+        "parse_usage": ("dataset_usage",),
+    }
+
+    def configure(self, settings):
+        super().configure(settings)
+        self.page_size = settings.getint("HF_PAGE_SIZE", 1000)
+
+    def listing_request(self, account: Account):
+        query = [("author", account.name), ("limit", self.page_size)]
+        query += [("expand[]", e) for e in self.expand]
+        return self.api_request(
+            f"{self.endpoint}/api/{self.kind}?{urlencode(query)}",
+            callback=self.parse_listing,
+            cb_kwargs={"account": account},
+        )
+
+    def parse_listing(self, response, account: Account):
+        rows = self.json_body(response)
+        if not isinstance(rows, list):
+            yield from self.retry_or_fail(response, "listing is not a JSON array")
+            return
+        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
+        for row in rows:
+            if not isinstance(row, dict):
+                self.crawler.stats.inc_value("osir/listing/not_an_object")
+                row = {"id": None, "_raw": row}
+            yield from self.with_details(self.item_from(row, account), self.detail_steps(row))
+        if next_url := self.next_link(response):
+            yield self.api_request(
+                next_url, callback=self.parse_listing, cb_kwargs={"account": account}
+            )
+
+    def item_from(self, row: dict, account: Account):
+        repo_id = row.get("id")
+        owner, _, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
+        return self.item_class(
+            platform=self.platform,
+            repo_id=repo_id,
+            org=account.org,
+            owner=owner,
+            name=name,
+            url=f"{self.endpoint}/{self.url_prefix}{repo_id}",
+            downloads=row.get("downloads"),
+            downloads_total=row.get("downloadsAllTime"),
+            likes=row.get("likes"),
+            tags=row.get("tags") or [],
+            created_at=row.get("createdAt"),
+            last_modified=row.get("lastModified"),
+            **self.extra_fields(row),
+        )
+
+    url_prefix = ""
+
+    def extra_fields(self, row: dict) -> dict:
+        return {}
+
+    def detail_steps(self, row: dict) -> list[tuple[str, str]]:
+        return []
+
+    def repo_url(self, repo_id: str, suffix: str = "") -> str:
+        return f"{self.endpoint}/api/{self.kind}/{quote(repo_id)}{suffix}"
+
+    def parse_discussions(self, response, data, item):
+        data = data if isinstance(data, dict) else {}
+        count, closed = data.get("count"), data.get("numClosedDiscussions")
+        item.discussions = count
+        if isinstance(count, int) and isinstance(closed, int):
+            item.discussions_open = count - closed
+
+
+class HuggingfaceModelsSpider(HuggingfaceSpider):
+    name = "huggingface_models"
+    kind = "models"
+    item_class = ModelItem
+    expand = MODEL_EXPAND
+
+    def extra_fields(self, row: dict) -> dict:
+        safetensors = row.get("safetensors")
+        params = safetensors.get("total") if isinstance(safetensors, dict) else None
+        return {
+            "pipeline_tag": row.get("pipeline_tag"),
+            "library": row.get("library_name"),
+            "params": params,
+        }
+
+    def detail_steps(self, row: dict) -> list[tuple[str, str]]:
+        repo_id = row.get("id")
+        if not isinstance(repo_id, str):
+            return []
+        return [
+            (self.repo_url(repo_id, "?expand[]=childrenModelCount"), "parse_children"),
+            (self.repo_url(repo_id, "/discussions"), "parse_discussions"),
+        ]
+
+    def parse_children(self, response, data, item):
+        item.descendants = data.get("childrenModelCount") if isinstance(data, dict) else None
+
+
+class HuggingfaceDatasetsSpider(HuggingfaceSpider):
+    name = "huggingface_datasets"
+    kind = "datasets"
+    item_class = DatasetItem
+    expand = COMMON_EXPAND
+    url_prefix = "datasets/"
+
+    def detail_steps(self, row: dict) -> list[tuple[str, str]]:
+        repo_id = row.get("id")
+        if not isinstance(repo_id, str):
+            return []
+        usage = urlencode(
+            [("filter", f"dataset:{repo_id}"), ("limit", self.page_size), ("expand[]", "likes")]
+        )
+        return [
+            (self.repo_url(repo_id, "/discussions"), "parse_discussions"),
+            (f"{self.endpoint}/api/models?{usage}", "parse_usage"),
+        ]
+
+    def parse_usage(self, response, rows, item):
+        item.dataset_usage = (item.dataset_usage or 0) + (len(rows) if isinstance(rows, list) else 0)
+        return self.next_link(response)

@@ -1,0 +1,70 @@
+"""Validation rules for typed items: each problem is a sentence a person can act on."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from osir_crawl.items import LeaderboardEntryItem
+
+MAX_TEXT = 2_000  # longer names, tags or urls are hostile or broken data
+MAX_TAGS = 1_000
+
+
+def problems(item) -> list[str]:
+    found: list[str] = []
+    required = ("board", "model", "url") if isinstance(item, LeaderboardEntryItem) else (
+        "platform", "repo_id", "org", "owner", "name", "url")
+    for name in required:
+        value = getattr(item, name)
+        if not isinstance(value, str) or not value.strip():
+            found.append(f"{name} is missing (got {value!r})")
+    if not isinstance(item, LeaderboardEntryItem) and not found:
+        if item.repo_id != f"{item.owner}/{item.name}":
+            found.append(f"repo_id {item.repo_id!r} is not owner/name ({item.owner}/{item.name})")
+    for name in item.COUNTS:
+        value = getattr(item, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            found.append(f"{name} is {_short(value)}: expected a whole number")
+        elif value < 0:
+            found.append(f"{name} is {value}: counts cannot be negative")
+    for f in dataclasses.fields(item):
+        value = getattr(item, f.name)
+        if isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                found.append(f"{f.name} is {len(value)} characters long (limit {MAX_TEXT})")
+            elif "\x00" in value:
+                found.append(f"{f.name} contains a NUL character")
+        if f.name.endswith(("_at", "_modified")) and value is not None and not _is_iso(value):
+            found.append(f"{f.name} is {_short(value)}: expected an ISO-8601 date")
+    tags = getattr(item, "tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        found.append(f"tags is {_short(tags)}: expected a list of strings")
+    elif len(tags) > MAX_TAGS:
+        found.append(f"tags has {len(tags)} entries (limit {MAX_TAGS})")
+    for name in ("score", "params"):
+        value = getattr(item, name, None)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            found.append(f"{name} is {_short(value)}: expected a number")
+    for name in ("archived", "fork"):
+        value = getattr(item, name, None)
+        if value is not None and not isinstance(value, bool):
+            found.append(f"{name} is {_short(value)}: expected true or false")
+    return found
+
+
+def _is_iso(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

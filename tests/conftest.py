@@ -1,0 +1,72 @@
+"""Shared fixtures: the network guard, crawl runner, store access, anchors location."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NETGUARD = ROOT / "tests" / "netguard"
+ANCHORS = Path(os.environ.get("OSIR_ANCHORS", ROOT.parent / "shared" / "anchors" / "osir-lmts"))
+
+sys.path.insert(0, str(NETGUARD))
+import sitecustomize  # noqa: E402,F401  -- the guard, in this process too
+
+# Settings every test crawl uses: no waiting on a loopback fake.
+FAST = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "OSIR_RETRY_BACKOFF_BASE": "0.05",
+    "DOWNLOAD_TIMEOUT": "10",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(autouse=True)
+def netguard(tmp_path_factory, monkeypatch):
+    """Fail the test if anything (here or in a subprocess) tried a non-loopback address."""
+    log = tmp_path_factory.mktemp("netguard") / "attempts.log"
+    log.touch()
+    monkeypatch.setenv("OSIR_NETGUARD_LOG", str(log))
+    yield
+    attempts = log.read_text()
+    assert not attempts, f"a test tried to reach a non-loopback host:\n{attempts}"
+
+
+def crawl_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
+    env["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(ROOT), env.get("PYTHONPATH", "")])
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_crawl(spider: str, db: Path, settings: dict | None = None, args: dict | None = None,
+              env: dict | None = None, timeout: float = 240, check: bool = True):
+    """Run ``scrapy crawl`` for real, in a subprocess, against loopback fakes."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"OSIR_DB={db}"]
+    for key, value in {**FAST, **(settings or {})}.items():
+        cmd += ["-s", f"{key}={value}"]
+    for key, value in (args or {}).items():
+        cmd += ["-a", f"{key}={value}"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(**(env or {})), capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"crawl failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def rows(db: Path, sql: str, params=()) -> list[dict]:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+
+@pytest.fixture
+def anchors() -> Path:
+    if not ANCHORS.is_dir():
+        pytest.skip(f"published OSIR-LMTS anchors not found at {ANCHORS} (set OSIR_ANCHORS)")
+    return ANCHORS

@@ -1,0 +1,176 @@
+"""A fake of the Hugging Face Hub API (the shapes of huggingface_hub 2.x and hub-docs).
+
+Serves ``/api/models`` and ``/api/datasets`` (author listing, ``expand[]`` as a whitelist, Link
+cursor pagination, ``filter=dataset:ID``), the single-repo endpoint with
+``childrenModelCount``, and ``/discussions``. Data comes from :class:`HubData`.
+
+Run by hand: ``python -m tests.fakes.huggingface --port 8765 --per-account 50``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from dataclasses import dataclass, field
+
+from tests.fakes.base import FakeAPI, FixedWindow, Reply, route
+
+ALWAYS = ("_id", "id")
+
+
+@dataclass
+class HubData:
+    models: list[dict] = field(default_factory=list)
+    datasets: list[dict] = field(default_factory=list)
+    children: dict[str, int] = field(default_factory=dict)  # model id -> childrenModelCount
+    discussions: dict[str, tuple[int, int]] = field(default_factory=dict)  # id -> (count, closed)
+    usage: dict[str, list[str]] = field(default_factory=dict)  # dataset id -> model ids
+
+    @classmethod
+    def synthetic(cls, accounts: dict[str, int], datasets_per_account: int | None = None,
+                  seed: int = 7) -> HubData:
+        """``accounts``: account -> number of models. Deterministic for a seed."""
+        rng = random.Random(seed)
+        data = cls()
+        for account, n_models in accounts.items():
+            for i in range(n_models):
+                repo_id = f"{account}/model-{i:05d}"
+                downloads = rng.choice([0, 3, 49, 50, 120, 5000, rng.randint(0, 10**6)])
+                data.models.append(_model_row(repo_id, downloads, rng))
+                if downloads >= 50:
+                    data.children[repo_id] = rng.randint(0, 40)
+                    data.discussions[repo_id] = (c := rng.randint(0, 30), rng.randint(0, c))
+            for i in range(datasets_per_account if datasets_per_account is not None
+                           else max(1, n_models // 4)):
+                repo_id = f"{account}/dataset-{i:04d}"
+                downloads = rng.choice([0, 10, 50, 800, rng.randint(0, 10**5)])
+                data.datasets.append(_dataset_row(repo_id, downloads, rng))
+                if downloads >= 50:
+                    data.discussions[repo_id] = (c := rng.randint(0, 10), rng.randint(0, c))
+                    users = [m["id"] for m in rng.sample(data.models, min(len(data.models),
+                                                                           rng.randint(0, 5)))]
+                    data.usage[repo_id] = users
+        return data
+
+
+def _model_row(repo_id: str, downloads: int, rng: random.Random) -> dict:
+    params = rng.choice([None, 7_615_616_512, 567_754_752, 1_100_048_384])
+    return {
+        "_id": f"{abs(hash(repo_id)) & 0xFFFFFFFFFFFF:024x}",
+        "id": repo_id,
+        "author": repo_id.split("/")[0],
+        "downloads": downloads,
+        "downloadsAllTime": downloads * rng.randint(1, 30),
+        "likes": rng.randint(0, 3000),
+        "createdAt": "2024-01-27T07:25:39.000Z",
+        "lastModified": "2025-07-03T14:50:10.000Z",
+        "pipeline_tag": rng.choice(["text-generation", "feature-extraction", None]),
+        "library_name": rng.choice(["transformers", "sentence-transformers", None]),
+        "tags": ["transformers", "safetensors", "license:apache-2.0", "region:us"],
+        "safetensors": {"parameters": {"BF16": params}, "total": params} if params else None,
+        "private": False,
+        "gated": False,
+        "sha": "0" * 40,
+    }
+
+
+def _dataset_row(repo_id: str, downloads: int, rng: random.Random) -> dict:
+    return {
+        "_id": f"{abs(hash(repo_id)) & 0xFFFFFFFFFFFF:024x}",
+        "id": repo_id,
+        "author": repo_id.split("/")[0],
+        "downloads": downloads,
+        "downloadsAllTime": downloads * rng.randint(1, 30),
+        "likes": rng.randint(0, 300),
+        "createdAt": "2024-03-01T00:00:00.000Z",
+        "lastModified": "2025-06-01T00:00:00.000Z",
+        "tags": ["task_categories:text-generation", "language:en", "size_categories:1M<n<10M"],
+        "private": False,
+        "gated": False,
+    }
+
+
+class FakeHuggingFace(FakeAPI):
+    routes = [
+        (*route("GET", r"/api/(?P<kind>models|datasets)"), "list_repos"),
+        (*route("GET", r"/api/(?P<kind>models|datasets)/(?P<repo>[^/]+/[^/]+)/discussions"),
+         "repo_discussions"),
+        (*route("GET", r"/api/(?P<kind>models|datasets)/(?P<repo>[^/]+/[^/]+)"), "repo_info"),
+    ]
+    default_limit = 1000
+    max_limit = 1000
+
+    def __init__(self, data: HubData, port: int = 0, rate_limit: FixedWindow | None = None,
+                 repeat_across_pages: bool = False):
+        super().__init__(port, rate_limit)
+        self.data = data
+        self.repeat_across_pages = repeat_across_pages
+        self._index = {r["id"]: r for r in data.models + data.datasets if isinstance(r, dict)
+                       and isinstance(r.get("id"), str)}
+
+    def list_repos(self, kind: str, query: list, body: bytes) -> Reply:
+        params = dict(query)
+        rows = self.data.models if kind == "models" else self.data.datasets
+        if "author" in params:
+            author = params["author"].casefold()
+            rows = [r for r in rows if _author(r) == author]
+        if flt := params.get("filter"):
+            if flt.startswith("dataset:"):
+                users = set(self.data.usage.get(flt[len("dataset:"):], []))
+                rows = [r for r in rows if isinstance(r, dict) and r.get("id") in users]
+        expand = [v for k, v in query if k in ("expand[]", "expand")]
+        shown = [_expand(r, expand) for r in rows]
+        limit = min(self.max_limit, int(params.get("limit", self.default_limit)))
+        reply = self.link_page(f"/api/{kind}", query, shown, limit)
+        offset = int(params.get("cursor", "0") or 0)
+        if self.repeat_across_pages and offset > 0 and shown:
+            reply.body = [shown[offset - 1], *reply.body]  # the last row of the previous page
+        return reply
+
+    def repo_info(self, kind: str, repo: str, query: list, body: bytes) -> Reply:
+        row = self._index.get(repo)
+        if row is None:
+            return Reply({"error": "Repository not found"}, 404)
+        expand = [v for k, v in query if k in ("expand[]", "expand")]
+        info = _expand(row, expand) if expand else dict(row)
+        if "childrenModelCount" in expand:
+            info["childrenModelCount"] = self.data.children.get(repo, 0)
+        return Reply(info)
+
+    def repo_discussions(self, kind: str, repo: str, query: list, body: bytes) -> Reply:
+        if repo not in self._index:
+            return Reply({"error": "Repository not found"}, 404)
+        count, closed = self.data.discussions.get(repo, (0, 0))
+        shown = [{"num": count - i, "title": f"discussion {count - i}", "status": "open",
+                  "isPullRequest": False} for i in range(min(count, 50))]
+        return Reply({"discussions": shown, "count": count, "start": 0,
+                      "numClosedDiscussions": closed})
+
+
+def _author(row) -> str:
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+        return str(row.get("author", "")).casefold() if isinstance(row, dict) else ""
+    return row["id"].split("/")[0].casefold()
+
+
+def _expand(row, expand: list[str]):
+    if not isinstance(row, dict):
+        return row
+    if not expand:
+        return {k: row[k] for k in ("_id", "id", "likes", "private", "downloads", "tags",
+                                     "pipeline_tag", "library_name", "createdAt") if k in row}
+    return {k: v for k, v in row.items() if k in ALWAYS or k in expand}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--accounts", default="BAAI,Qwen,deepseek-ai,internlm,OpenGVLab")
+    parser.add_argument("--per-account", type=int, default=40)
+    args = parser.parse_args()
+    data = HubData.synthetic({a: args.per_account for a in args.accounts.split(",")})
+    FakeHuggingFace(data, port=args.port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
