@@ -146,6 +146,9 @@ def method_from_dict(spec, source="method"):
             raise ScoringError(f"{source}: {key}: {value!r} is not one of {', '.join(allowed)}")
         return value
 
+    normalisation = choice("normalisation", NORMALISATIONS)
+    ties = choice("ties", TIE_MODES)
+    discount = choice("discount", tuple(DISCOUNTS))
     dims_spec = spec.get("dimensions")
     if not isinstance(dims_spec, dict) or not dims_spec:
         raise ScoringError(f"{source}: dimensions: expected a mapping of dimension -> indicators")
@@ -185,9 +188,9 @@ def method_from_dict(spec, source="method"):
     return Method(
         dimensions=tuple(dims),
         overall_weights=overall,
-        normalisation=choice("normalisation", NORMALISATIONS),
-        ties=choice("ties", TIE_MODES),
-        discount=choice("discount", tuple(DISCOUNTS)),
+        normalisation=normalisation,
+        ties=ties,
+        discount=discount,
         summary_delta=tuple(sd),
     )
 
