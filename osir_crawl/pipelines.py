@@ -1,4 +1,6 @@
-"""Item pipelines, one concern each: validate (300), dedup (400), store (900).
+"""Item pipelines, one concern each: dedup (300), validate (400), store (900).
+
+Dedup runs first so a record repeated across pages is rejected (if invalid) only once.
 
 Each counts what it changed or dropped in Scrapy stats under ``osir/``. Invalid items are
 dropped with :class:`InvalidItem`; the store pipeline hears the drop (``item_dropped``) and
@@ -61,7 +63,8 @@ class ValidatePipeline(_Component):
 
 
 class DedupPipeline(_Component):
-    """One row per (table, key) per crawl: later copies (a row repeated across pages) drop."""
+    """One row per (table, key) per crawl: later copies (a row repeated across pages) drop.
+    Items without a usable key pass on, for validation to reject with a reason."""
 
     def __init__(self, crawler):
         super().__init__(crawler)
@@ -71,6 +74,8 @@ class DedupPipeline(_Component):
         if not isinstance(item, RECORD_ITEMS):
             return item
         key = (item.TABLE, *(getattr(item, f) for f in item.KEY))
+        if not all(isinstance(part, str) and part for part in key):
+            return item
         if key in self.seen:
             self.stats.inc_value("osir/duplicates")
             self.stats.inc_value(f"osir/duplicates/{item.TABLE}")

@@ -73,8 +73,8 @@ DOWNLOADER_MIDDLEWARES = {
     "osir_crawl.middlewares.RateLimitMiddleware": 560,
 }
 ITEM_PIPELINES = {
-    "osir_crawl.pipelines.ValidatePipeline": 300,
-    "osir_crawl.pipelines.DedupPipeline": 400,
+    "osir_crawl.pipelines.DedupPipeline": 300,
+    "osir_crawl.pipelines.ValidatePipeline": 400,
     "osir_crawl.pipelines.StorePipeline": 900,
 }
 

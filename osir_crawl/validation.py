@@ -17,6 +17,8 @@ def problems(item) -> list[str]:
         "platform", "repo_id", "org", "owner", "name", "url")
     for name in required:
         value = getattr(item, name)
+        if name in ("owner", "name") and any("repo_id" in p for p in found):
+            continue  # derived from repo_id: one complaint is enough
         if not isinstance(value, str) or not value.strip():
             found.append(f"{name} is missing (got {value!r})")
     if not isinstance(item, LeaderboardEntryItem) and not found:
