@@ -31,10 +31,6 @@ def _find_org(ranking, org):
     raise ScoringError(f"organisation {org!r} not found in this month's tables{hint}")
 
 
-def _fmt_weight(w):
-    return None if w is None else w
-
-
 def explain_org(ranking, org, accumulated=False, labels=None):
     """A JSON-ready dict explaining ``org``'s dimension and overall ranks."""
     org = _find_org(ranking, org)
@@ -71,7 +67,7 @@ def explain_org(ranking, org, accumulated=False, labels=None):
             if method.normalisation == "minmax":
                 item["min"] = t.col_min[j]
             item["normalised"] = n if n == n else None
-            item["weight"] = _fmt_weight(None if t.weights is None else wj)
+            item["weight"] = None if t.weights is None else wj
             item["contribution"] = (wj * n / wsum) if n == n and wsum else None
             inds.append(item)
         rank = t.rank_of(org)

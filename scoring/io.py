@@ -120,28 +120,21 @@ def read_previous(prev_dir, method=None):
     return prev
 
 
-def _column_is_float(cells):
-    return any(c is None or type(c) is float for c in cells)
+def _format_column(cells):
+    """One column's cells: ints as ints unless the column holds a float or blank; NaN blank."""
+    if any(c is None or type(c) is float for c in cells):
+        return ["" if c is None or c != c else repr(float(c)) for c in cells]
+    return [str(c) for c in cells]
 
 
 def format_table(table):
     """CSV rows (header first) of a RankTable or DeltaTable, in the published formats."""
     rows = list(table.rows())
-    header = table.header()
-    floats = [j > 0 and _column_is_float([r[j] for r in rows]) for j in range(len(header))]
-    out = [header]
-    for row in rows:
-        cells = [row[0]]
-        for j in range(1, len(row)):
-            v = row[j]
-            if v is None or (isinstance(v, float) and v != v):
-                cells.append("")
-            elif floats[j]:
-                cells.append(repr(float(v)))
-            else:
-                cells.append(str(v))
-        out.append(cells)
-    return out
+    if not rows:
+        return [table.header()]
+    columns = list(zip(*rows))
+    formatted = [list(columns[0])] + [_format_column(col) for col in columns[1:]]
+    return [table.header(), *map(list, zip(*formatted))]
 
 
 def write_outputs(ranking, out_dir):

@@ -236,14 +236,17 @@ def summary_delta(this, prev, name):
     orgs = this.orgs if this.orgs == prev.orgs else sorted(set(this.orgs) | set(prev.orgs))
     cols = (this.columns if this.columns == prev.columns
             else sorted(set(this.columns) | set(prev.columns)))
+    ti = {o: i for i, o in enumerate(this.orgs)}
+    pi = {o: i for i, o in enumerate(prev.orgs)}
+    pairs = [(ti.get(o), pi.get(o)) for o in orgs]
     out = [[] for _ in orgs]
     for c in cols:
-        cells = []
-        for org in orgs:
-            if org in this and org in prev and this.has_column(c) and prev.has_column(c):
-                cells.append(this.value(org, c) - prev.value(org, c))
-            else:
-                cells.append(None)
+        if this.has_column(c) and prev.has_column(c):
+            jt, jp = this.columns.index(c), prev.columns.index(c)
+            tv, pv = this.values, prev.values
+            cells = [None if i is None or k is None else tv[i][jt] - pv[k][jp] for i, k in pairs]
+        else:
+            cells = [None] * len(orgs)
         if None in cells or any(type(v) is float for v in cells):
             cells = [None if v is None else float(v) for v in cells]
         for row, v in zip(out, cells):

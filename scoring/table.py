@@ -119,28 +119,32 @@ class Table:
     def _build(cls, source, columns, records, lines, unit):
         if not records:
             raise ScoringError(f"{source}: empty table (no organisations)")
-        orgs, values, first = [], [], {}
+        orgs, values, first, float_cols = [], [], {}, set()
         for rec, n in zip(records, lines):
-            loc = f"{source} {unit} {n}"
             org = rec[ORG]
             org = org.strip() if isinstance(org, str) else org
             if not isinstance(org, str) or not org:
-                raise ScoringError(f"{loc}, column {ORG!r}: empty organisation name")
+                raise ScoringError(f"{source} {unit} {n}, column {ORG!r}: empty organisation name")
             if org in first:
-                raise ScoringError(f"{loc}, column {ORG!r}: duplicated organisation {org!r} "
-                                   f"(first at {unit} {first[org]})")
+                raise ScoringError(f"{source} {unit} {n}, column {ORG!r}: duplicated organisation "
+                                   f"{org!r} (first at {unit} {first[org]})")
             first[org] = n
             row = []
-            for c in columns:
-                if c not in rec:
-                    raise ScoringError(f"{loc}: missing column {c!r}")
-                row.append(_number(rec[c], f"{loc}, column {c!r}"))
+            for j, c in enumerate(columns):
+                try:
+                    cell = rec[c]
+                except KeyError:
+                    raise ScoringError(f"{source} {unit} {n}: missing column {c!r}") from None
+                if type(cell) is not int:  # fast path for ints; parse and check the rest
+                    cell = _number(cell, f"{source} {unit} {n}, column {c!r}")
+                    if type(cell) is float:
+                        float_cols.add(j)
+                row.append(cell)
             orgs.append(org)
             values.append(row)
-        for j, c in enumerate(columns):  # a column holding any float is a float column
-            if any(type(r[j]) is float for r in values):
-                for r in values:
-                    r[j] = float(r[j])
+        for j in float_cols:  # a column holding any float is a float column
+            for r in values:
+                r[j] = float(r[j])
         return cls(str(source), list(columns), orgs, values, lines)
 
 
@@ -154,6 +158,8 @@ def _number(cell, loc):
             raise ScoringError(f"{loc}: non-finite value {cell!r}")
         return cell
     if isinstance(cell, str):
+        if cell.isdigit() and cell.isascii():  # fast path: plain non-negative integer
+            return int(cell)
         text = cell.strip()
         if not text:
             raise ScoringError(f"{loc}: empty cell")
