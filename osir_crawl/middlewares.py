@@ -137,7 +137,9 @@ class RateLimitMiddleware:
 
     def process_response(self, request, response):
         remaining, reset = rate_limit_window(response.headers)
-        limited = response.status == 429 or (response.status == 403 and remaining == 0)
+        # GitHub: primary limit 403 + remaining 0; secondary limit 403 + retry-after.
+        limited = response.status == 429 or (response.status == 403 and (
+            remaining == 0 or retry_after(response.headers) is not None))
         if not limited:
             if remaining == 0 and reset:  # the window is spent: wait before the next request
                 self._block(request.url, reset, "exhausted")

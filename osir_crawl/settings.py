@@ -27,6 +27,7 @@ OSIR_ORGS = _env("OSIR_ORGS", "data/orgs.yaml")
 OSIR_SNAPSHOT = _env("OSIR_SNAPSHOT", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"))
 OSIR_MIN_DOWNLOADS = int(_env("OSIR_MIN_DOWNLOADS", "50"))
 OSIR_STORE_BATCH_SIZE = 500
+OSIR_MIN_STARS = int(_env("OSIR_MIN_STARS", "10"))  # forge repos below get no contributors request
 
 # --- platform endpoints (public defaults; tests point them at loopback fakes) --------------
 HF_ENDPOINT = _env("HF_ENDPOINT", "https://huggingface.co")
@@ -38,6 +39,10 @@ OPENI_ENDPOINT = _env("OPENI_ENDPOINT", "https://openi.pcl.ac.cn")
 OPENDATALAB_URL = _env("OPENDATALAB_URL", "https://opendatalab.com")
 BAAI_DATA_URL = _env("BAAI_DATA_URL", "https://data.baai.ac.cn")
 OPENCOMPASS_URL = _env("OPENCOMPASS_URL", "https://rank.opencompass.org.cn")
+OPENCOMPASS_VLM_URL = _env(
+    "OPENCOMPASS_VLM_URL", "http://opencompass.openxlab.space/assets/OpenVLM.json"
+)
+HF_DATASETS_SERVER_URL = _env("HF_DATASETS_SERVER_URL", "https://datasets-server.huggingface.co")
 
 # --- tokens: sent only to their own platform's host, never logged, stored or put in stats --
 HF_TOKEN = _env("HF_TOKEN", _env("HUGGING_FACE_HUB_TOKEN"))
@@ -77,6 +82,11 @@ ITEM_PIPELINES = {
     "osir_crawl.pipelines.ValidatePipeline": 400,
     "osir_crawl.pipelines.StorePipeline": 900,
 }
+
+# Live stats for `scrapy crawlall` (osir_crawl/progress.py): off unless OSIR_STATS_FILE is set.
+EXTENSIONS = {"osir_crawl.progress.StatsFile": 500}
+OSIR_STATS_FILE = _env("OSIR_STATS_FILE")
+OSIR_STATS_INTERVAL = 2.0
 
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening port on a crawler machine

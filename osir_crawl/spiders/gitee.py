@@ -1,0 +1,15 @@
+"""Gitee (API v5): ``gitee_repos``. ``/orgs/{org}/repos?type=public&page&per_page=100``; the
+``total_page`` header (or a short page) ends the listing.
+
+GITEE_TOKEN goes in the ``Authorization`` header (TokenAuthMiddleware), never in the URL: Gitee
+documents an ``access_token`` query parameter, and a URL is logged, retried and stored in
+``failures``, so a token there would leak.
+"""
+
+from osir_crawl.spiders._forge import ForgeSpider
+
+
+class GiteeReposSpider(ForgeSpider):
+    name = "gitee_repos"
+    platform = "gitee"
+    endpoint_setting = "GITEE_API_URL"

@@ -1,0 +1,143 @@
+"""End to end: the forge spiders (GitHub, Gitee, GitCode, OpenI), pipelines and SQLite store
+against the loopback forge fakes."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from osir_crawl.spiders._forge import licence
+from tests.conftest import rows, run_crawl
+from tests.fakes.base import FixedWindow
+from tests.fakes.forges import FakeForge, ForgeData, repo_row
+
+pytestmark = pytest.mark.slow
+
+SNAPSHOT = "2025-09-07"
+SPIDERS = {"github": ("github_repos", "GITHUB_API_URL"), "gitee": ("gitee_repos", "GITEE_API_URL"),
+           "gitcode": ("gitcode_repos", "GITCODE_API_URL"), "openi": ("openi_repos", "OPENI_ENDPOINT")}
+
+
+def write_orgs(tmp_path, platform: str, accounts: dict[str, list[str]]):
+    path = tmp_path / "orgs.yaml"
+    path.write_text("".join(f"{org}:\n  {platform}: [{', '.join(names)}]\n"
+                            for org, names in accounts.items()))
+    return path
+
+
+def crawl(style, fake, db, orgs_file, settings=None, **kw):
+    spider, endpoint = SPIDERS[style]
+    return run_crawl(spider, db, {endpoint: fake.api_url, "OSIR_SNAPSHOT": SNAPSHOT,
+                                  "OSIR_ORGS": orgs_file, "OSIR_FORGE_PAGE_SIZE": 7,
+                                  **(settings or {})}, **kw)
+
+
+def expected_repos(fake, orgs):
+    return sorted((r for org in orgs for r in fake.data.repos[org.casefold()]),
+                  key=lambda r: r["full_name"])
+
+
+def test_github_pages_contributors_rate_limits_and_token(tmp_path):
+    data = ForgeData.synthetic("github", {"FlagOpen": 23, "baaivision": 5, "deepseek-ai": 8})
+    data.repos["flagopen"].append({"full_name": "FlagOpen/bad", "html_url": "https://github.com/"
+                                   "FlagOpen/bad", "stargazers_count": -1})
+    orgs = write_orgs(tmp_path, "github", {"BAAI": ["FlagOpen", "baaivision"],
+                                           "Deepseek": ["deepseek-ai"]})
+    db, token = tmp_path / "osir.db", "ghp_SECRETtoken42"
+    # 10 requests per 2 s in GitHub's header style: the crawl needs ~27, so it must wait.
+    with FakeForge("github", data, rate_limit=FixedWindow(10, 2, style="github")) as fake:
+        # A primary-limit 403 (remaining 0, reset in 1 s) and a secondary-limit 403 (retry-after).
+        fake.add_fault(match="page=2", status=403, body={"message": "API rate limit exceeded"},
+                       headers={"x-ratelimit-remaining": "0",
+                                "x-ratelimit-reset": str(int(time.time()) + 1)})
+        fake.add_fault(match="repo-0003/contributors", status=403, headers={"retry-after": "1"},
+                       body={"message": "You have exceeded a secondary rate limit"})
+        fake.add_fault(match="repo-0005/contributors", status=500, times=99)
+        proc = crawl("github", fake, db, orgs, settings={"RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG"},
+                     env={"GITHUB_TOKEN": token})
+
+    stored = {r["repo_id"]: r for r in rows(db, "SELECT * FROM repos")}
+    valid = [r for r in expected_repos(fake, ["FlagOpen", "baaivision", "deepseek-ai"])
+             if r["full_name"] != "FlagOpen/bad"]
+    assert sorted(stored) == [r["full_name"] for r in valid]  # nothing lost to the rate limits
+    for repo in valid:
+        row = stored[repo["full_name"]]
+        assert row["org"] == ("Deepseek" if repo["full_name"].startswith("deepseek") else "BAAI")
+        assert (row["stars"], row["forks"], row["watchers"], row["open_issues"]) == (
+            repo["stargazers_count"], repo["forks_count"], repo["watchers_count"],
+            repo["open_issues_count"])
+        assert row["license"] == licence(repo["license"])
+        assert (row["archived"], row["fork"]) == (int(repo["archived"]), int(repo["fork"]))
+        assert row["pushed_at"] == repo["pushed_at"] and row["url"] == repo["html_url"]
+        if repo["stargazers_count"] < 10 or repo["full_name"].endswith("repo-0005"):
+            assert row["contributors"] is None  # below OSIR_MIN_STARS, or its request failed
+        else:
+            assert row["contributors"] == data.contributors[repo["full_name"]]
+    [reject] = rows(db, "SELECT * FROM rejects")
+    assert reject["repo_id"] == "FlagOpen/bad" and "stars is -1" in reject["reason"]
+    failures = rows(db, "SELECT * FROM failures")
+    assert sorted(f["repo_id"] for f in failures) == [
+        r["full_name"] for r in valid
+        if r["full_name"].endswith("repo-0005") and r["stargazers_count"] >= 10]
+    assert {f["status"] for f in failures} == {500}
+    [crawl_row] = rows(db, "SELECT * FROM crawls")
+    stats = json.loads(crawl_row["stats"])
+    assert crawl_row["outcome"] == "incomplete" and crawl_row["rate_limited"] >= 2  # both 403s
+    # x-ratelimit-remaining reached 0: the crawl paused until the reset instead of hammering on.
+    assert len(fake.log) > 20 and stats["osir/rate_limit/pauses/exhausted"] >= 1
+    assert sum(w["rejected"] for w in fake.rate_limit.windows) <= 2
+    # The token went in the header, to the fake's host only, and nowhere else.
+    assert all(s.headers.get("Authorization") == f"Bearer {token}" for s in fake.log)
+    assert all(s.headers.get("X-Github-Api-Version") == "2022-11-28" for s in fake.log)
+    assert token not in proc.stderr + proc.stdout and token.encode() not in db.read_bytes()
+
+
+@pytest.mark.parametrize("style", ["gitee", "gitcode", "openi"])
+def test_v5_and_gitea_forges_page_to_the_end(style, tmp_path):
+    data = ForgeData.synthetic(style, {"mindspore": 15, "ascend": 7, "Empty": 0})
+    orgs = write_orgs(tmp_path, style, {"Huawei": ["mindspore", "ascend", "Empty", "Gone"]})
+    db, token = tmp_path / "osir.db", f"{style}-SECRET-token"
+    with FakeForge(style, data) as fake:
+        fake.add_fault(match="page=2", status=502)  # transient: retried
+        fake.add_fault(match="/orgs/ascend/repos", status=200, body=b'[{"full_na', times=1)
+        proc = crawl(style, fake, db, orgs, env={f"{style.upper()}_TOKEN": token},
+                     settings={"LOG_LEVEL": "DEBUG"})
+    stored = rows(db, "SELECT * FROM repos ORDER BY repo_id")
+    expected = expected_repos(fake, ["mindspore", "ascend"])
+    assert [r["repo_id"] for r in stored] == [r["full_name"] for r in expected]
+    for row, repo in zip(stored, expected):
+        assert row["org"] == "Huawei" and row["platform"] == style
+        assert row["stars"] == repo.get("stargazers_count", repo.get("stars_count"))
+        assert not row["url"].endswith(".git") and row["contributors"] is None
+        assert row["pushed_at"] == repo.get("pushed_at", repo.get("updated_at"))
+    # mindspore: 15 rows, 7 a page -> pages 1..3; with no total header (GitCode) a 4th, short
+    # page is never needed because page 3 is already short. The empty org needs one request.
+    listing = [s.path for s in fake.log if "/orgs/mindspore/" in s.path and s.status == 200]
+    assert len(listing) == 3
+    assert len([s for s in fake.log if "/orgs/Empty/" in s.path]) == 1
+    [failure] = rows(db, "SELECT * FROM failures")
+    assert failure["status"] == 404 and "/orgs/Gone/repos" in failure["url"]
+    scheme = {"gitee": "token", "gitcode": "Bearer", "openi": "token"}[style]
+    assert all(s.headers.get("Authorization") == f"{scheme} {token}" for s in fake.log)
+    assert all("token" not in s.path for s in fake.log)  # never in the URL
+    assert token not in proc.stderr + proc.stdout and token.encode() not in db.read_bytes()
+
+
+def test_recrawl_replaces_the_snapshot(tmp_path):
+    data = ForgeData.synthetic("github", {"FlagOpen": 9})
+    orgs = write_orgs(tmp_path, "github", {"BAAI": ["FlagOpen"]})
+    db = tmp_path / "osir.db"
+    with FakeForge("github", data) as fake:
+        crawl("github", fake, db, orgs)
+        del data.repos["flagopen"][0]  # deleted upstream
+        crawl("github", fake, db, orgs)
+    assert len(rows(db, "SELECT * FROM repos")) == 8
+
+
+def test_licence_and_repo_row_shapes():
+    assert licence({"spdx_id": "MIT"}) == "MIT" and licence("Apache-2.0") == "Apache-2.0"
+    assert licence(None) is None and licence("") is None
+    import random
+    assert repo_row("gitee", "a/b", random.Random(1))["html_url"].endswith(".git")
