@@ -136,7 +136,7 @@ def method_from_dict(spec, source="method"):
     """Build and validate a :class:`Method` from the YAML structure (see module docstring)."""
     if not isinstance(spec, dict):
         raise ScoringError(f"{source}: expected a mapping at top level")
-    unknown = set(spec) - set(PUBLISHED)
+    unknown = set(spec) - set(PUBLISHED) - {"derived"}  # derived: read by scoring.build
     if unknown:
         raise ScoringError(f"{source}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
 

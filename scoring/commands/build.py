@@ -1,0 +1,69 @@
+"""``python -m scoring build --snapshot YYYY-MM-DD [--profile published|default] [--diff]
+[--db PATH] [--out DIR]``: summaries and rankings of one store snapshot (see scoring.build)."""
+
+import csv
+import sys
+
+from ..build import _Inputs, build, profile_diff
+from ..store_io import open_store
+from ..summaries import FIXES, PROFILES
+
+ORDER = 30
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "build", help="summaries and rankings of one snapshot of the store",
+        description="Build the data and model summaries of SNAPSHOT from the store (OSIR_DB), add "
+                    "the curated infra/eval indicators, adapted chips, operators and other-source "
+                    "datasets of data/curated/, rank them, and write data/rankings/SNAPSHOT/ and "
+                    "the store tables summaries, rankings and classification.")
+    p.add_argument("--snapshot", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--profile", choices=sorted(PROFILES), default="default",
+                   help="published: reproduce the published tables, quirks included; "
+                        "default: correct the quirks that are bugs (see --diff)")
+    p.add_argument("--diff", action="store_true",
+                   help="also list every summary cell where the two profiles differ, and why "
+                        "(written to OUT/profile-diff.csv)")
+    p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default data/rankings/SNAPSHOT)")
+    p.add_argument("--method", metavar="YAML", help="method file (default data/method.yaml)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no report on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from ..build import ROOT
+    import os
+
+    db_path = args.db or os.environ.get("OSIR_DB") or str(ROOT / "data" / "osir.db")
+    inputs = _Inputs(open_store(db_path))
+    result = build(args.snapshot, db_path, args.profile, args.out, args.method, inputs=inputs)
+    out = result.written[0].parent
+    if not args.quiet:
+        err = sys.stderr
+        for note in result.notes:
+            print(f"note: {note}", file=err)
+        counts = result.classification
+        for kind in ("model", "dataset"):
+            print(f"classification of {kind}s: " + ", ".join(
+                f"{path} {counts[(kind, path)]}" for path in ("label", "rule", "review")), file=err)
+        overall = result.ranking.rankings["overall-rank"]
+        top = sorted(zip(overall.ranks, overall.orgs))[:5]
+        print(f"overall top 5 ({args.profile}): " + ", ".join(f"{r}. {o}" for r, o in top), file=err)
+        print(f"wrote {len(result.written)} files to {out}", file=err)
+    if args.diff:
+        cells = profile_diff(args.snapshot, db_path, inputs)
+        with open(out / "profile-diff.csv", "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["table", "org", "indicator", "published", "default", "reasons"])
+            for table, org, ind, pub, dflt, why in cells:
+                w.writerow([table, org, ind, pub, dflt, "; ".join(why)])
+        print(f"{len(cells)} cells differ between the published and default profiles "
+              f"(table, org, indicator: published -> default [reasons]):")
+        for table, org, ind, pub, dflt, why in cells:
+            print(f"  {table}, {org}, {ind}: {pub} -> {dflt}  [{', '.join(why)}]")
+        used = sorted({w for *_, why in cells for w in why})
+        for fix in used:
+            print(f"{fix}: {FIXES.get(fix, '')}")
+    return 0
