@@ -1,0 +1,312 @@
+"""``scrapy crawlall [--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring]``: the monthly
+full crawl.
+
+Every spider of ``scrapy list`` except ``legacy_import`` runs as its own ``scrapy crawl``
+subprocess (a crash of one leaves the rest running), ``--concurrency`` at a time, all writing
+the same snapshot, each with its own JOBDIR ``<jobs-dir>/<snapshot>/<spider>/``. Then
+``python -m scoring build --snapshot`` (a subprocess, so it uses whatever scoring exists), then
+the crawl report (see :mod:`osir_crawl.report`).
+
+Re-running with the same snapshot continues a stopped run, deciding per spider from its latest
+``crawls`` row for the snapshot:
+
+* ``finished`` — skipped;
+* ``shutdown`` (stopped by Ctrl-C/SIGTERM: Scrapy saved its queue) — resumed from the JOBDIR;
+* ``running`` (the process was SIGKILLed: Scrapy wrote no queue state, so the JOBDIR cannot be
+  trusted), ``incomplete``, or any other end — crawled again from scratch (the upserts and the
+  stale-row removal of a complete crawl make the snapshot the same as one uninterrupted crawl).
+
+Children live in their own session and get SIGTERM when crawlall dies (``PR_SET_PDEATHSIG``):
+even a ``kill -9`` of crawlall lets them save their JOBDIR. A lock file per spider, held by the
+child, keeps a resumed run from starting a spider whose previous process is still closing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import fcntl
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.conf import arglist_to_dict
+
+from osir_crawl import report, store
+from osir_crawl.progress import Progress, SpiderRun
+
+EXCLUDED = {"legacy_import"}  # a replay of published data, not part of the monthly crawl
+OWN_SETTINGS = {"OSIR_DB", "OSIR_SNAPSHOT", "JOBDIR", "OSIR_STATS_FILE", "LOG_FILE"}
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: children outlive a SIGKILLed crawlall
+        pass
+
+
+class Interrupted(Exception):
+    pass
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self):
+        return "[--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring]"
+
+    def short_desc(self):
+        return "Run every spider for one snapshot (resumable), then scoring and the crawl report"
+
+    def add_options(self, parser):
+        super().add_options(parser)
+        parser.add_argument("--only", metavar="SPIDER,…", help="run only these spiders")
+        parser.add_argument("--snapshot", metavar="YYYY-MM-DD",
+                            help="the snapshot to write (default: OSIR_SNAPSHOT, i.e. today UTC)")
+        parser.add_argument("--skip-scoring", action="store_true",
+                            help="do not run `python -m scoring build` after the crawl")
+        parser.add_argument("--concurrency", type=int, default=2, metavar="N",
+                            help="spiders running at once (default 2)")
+        parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
+                            help="spider argument for every spider, e.g. -a orgs=BAAI,Ali")
+        parser.add_argument("--jobs-dir", default="data/jobs", help="JOBDIR root (default data/jobs)")
+        parser.add_argument("--logs-dir", default="data/logs", help="spider logs (default data/logs)")
+        parser.add_argument("--reports-dir", default="data/reports",
+                            help="crawl reports (default data/reports)")
+        parser.add_argument("--rankings-dir", default=None,
+                            help="passed to scoring build as --out DIR/SNAPSHOT "
+                                 "(default: scoring's own, data/rankings/SNAPSHOT)")
+        parser.add_argument("--progress-interval", type=float, default=5.0, metavar="SECONDS",
+                            help="at most one status line per interval (default 5)")
+
+    def process_options(self, args, opts):
+        super().process_options(args, opts)
+        try:
+            opts.spargs = arglist_to_dict(opts.spargs)
+        except ValueError:
+            raise UsageError("Invalid -a value, use -a NAME=VALUE", print_help=False) from None
+        snapshot = opts.snapshot or self.settings.get("OSIR_SNAPSHOT")
+        try:
+            dt.date.fromisoformat(snapshot)
+        except (TypeError, ValueError):
+            raise UsageError(f"--snapshot {snapshot!r} is not YYYY-MM-DD", print_help=False) from None
+        opts.snapshot = snapshot
+        if opts.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1", print_help=False)
+
+    def run(self, args, opts):
+        known = sorted(set(get_spider_loader(self.settings).list()) - EXCLUDED)
+        names = known
+        if opts.only:
+            names = [n.strip() for n in opts.only.split(",") if n.strip()]
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise UsageError(f"unknown spider(s) {', '.join(unknown)}; known: {', '.join(known)}",
+                                 print_help=False)
+        forwarded = [s for s in opts.set if s.split("=", 1)[0] not in OWN_SETTINGS]
+        self.exitcode = CrawlAll(
+            names=names,
+            snapshot=opts.snapshot,
+            db=Path(self.settings.get("OSIR_DB")).resolve(),
+            jobs=Path(opts.jobs_dir).resolve() / opts.snapshot,
+            logs=Path(opts.logs_dir).resolve() / opts.snapshot,
+            reports=Path(opts.reports_dir).resolve() / opts.snapshot,
+            forwarded=forwarded,
+            spargs=opts.spargs,
+            concurrency=opts.concurrency,
+            interval=opts.progress_interval,
+            scoring=not opts.skip_scoring,
+            rankings=Path(opts.rankings_dir).resolve() / opts.snapshot if opts.rankings_dir else None,
+        ).run()
+
+
+class CrawlAll:
+    def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
+                 interval, scoring, rankings=None):
+        self.rankings = rankings
+        self.snapshot, self.db, self.jobs, self.logs, self.reports = snapshot, db, jobs, logs, reports
+        self.forwarded, self.spargs, self.concurrency = forwarded, spargs, concurrency
+        self.scoring = scoring
+        self.runs = [SpiderRun(n, jobs / f"{n}.stats.json") for n in names]
+        self.progress = Progress(self.runs, interval=interval)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.waiting: set[str] = set()  # spiders whose earlier process still holds the lock
+        self.interrupts = 0
+
+    # --- the run -------------------------------------------------------------------------------
+    def run(self) -> int:
+        self.jobs.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        store.open_store(self.db).close()  # schema in place before anyone reads crawls rows
+        self.progress.event(
+            f"crawlall snapshot {self.snapshot}: {len(self.runs)} spiders, {self.concurrency} at a "
+            f"time, store {self.db}, logs {self.logs}")
+        previous = signal.signal(signal.SIGTERM, self._on_signal)
+        try:
+            self._crawl()
+        except (KeyboardInterrupt, Interrupted):
+            self._stop_children()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        failed = [r.name for r in self.runs if r.state != "done" and r.state != "skipped"]
+        scoring = self._scoring(failed)
+        md, js, rep = report.write_report(self.db, self.snapshot, self.reports,
+                                          [r.name for r in self.runs], {"scoring": scoring})
+        self.progress.tick(force=True)
+        self.progress.event(f"scoring: {scoring['status']} — {scoring['detail']}")
+        self.progress.event(f"report: {md} (flagged: {', '.join(rep['flagged']) or 'none'})")
+        if self.interrupts:
+            self.progress.event("interrupted: run the same command again to resume")
+            return 130
+        if failed:
+            self.progress.event(f"failed: {', '.join(failed)} (see {self.logs})")
+            return 1
+        return 2 if scoring["status"] == "failed" else 0
+
+    def _crawl(self):
+        pending = list(self.runs)
+        while pending or self.procs:
+            for run in list(pending):
+                if len(self.procs) >= self.concurrency:
+                    break
+                fd = self._lock(run)
+                if fd is None:  # an earlier process of this spider is still closing
+                    if run.name not in self.waiting:
+                        self.progress.event(f"{run.name}: waiting for its earlier process to exit")
+                        self.waiting.add(run.name)
+                    continue
+                pending.remove(run)
+                self._launch(run, fd)
+            for name, proc in list(self.procs.items()):
+                if proc.poll() is not None:
+                    self._ended(next(r for r in self.runs if r.name == name), proc.returncode)
+            self.progress.tick()
+            time.sleep(0.5)
+
+    def _on_signal(self, signum, frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    def _stop_children(self):
+        """Forward one SIGTERM (Scrapy then closes cleanly, saving its JOBDIR) and wait; a
+        further Ctrl-C sends another, which makes Scrapy stop at once."""
+        self.interrupts += 1
+        self.progress.event(f"stopping {len(self.procs)} running spider(s); they save their "
+                            "JOBDIR (Ctrl-C again to force)")
+        for proc in self.procs.values():
+            proc.send_signal(signal.SIGTERM)
+        while self.procs:
+            try:
+                for name, proc in list(self.procs.items()):
+                    if proc.poll() is not None:
+                        self._ended(next(r for r in self.runs if r.name == name), proc.returncode)
+                time.sleep(0.3)
+            except (KeyboardInterrupt, Interrupted):
+                self.interrupts += 1
+                for proc in self.procs.values():
+                    proc.send_signal(signal.SIGTERM)
+
+    # --- one spider ----------------------------------------------------------------------------
+    def _lock(self, run: SpiderRun) -> int | None:
+        fd = os.open(self.jobs / f"{run.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            os.close(fd)
+            return None
+
+    def _launch(self, run: SpiderRun, fd: int):
+        """Start (or skip) one spider; ``fd`` is its held lock, handed to the child."""
+        last = self._last_crawl(run.name)
+        jobdir = self.jobs / run.name
+        if last and last["outcome"] == "finished":
+            os.close(fd)
+            run.state, run.outcome, run.note = "skipped", "finished", "already finished"
+            run.figures = {"items": last["items"] or 0, "rejects": last["rejected"] or 0}
+            self.progress.event(f"{run.name}: already finished for {self.snapshot} "
+                                f"({last['crawl_id']}), skipped")
+            return
+        if last and last["outcome"] == "shutdown" and jobdir.is_dir():
+            how = f"resuming from {jobdir}"
+        else:
+            if jobdir.exists():  # stale or unusable queue state (see the module docstring)
+                shutil.rmtree(jobdir)
+            how = "starting" if not last else f"starting again (last crawl: {last['outcome']})"
+        run.stats_file.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "scrapy", "crawl", run.name]
+        for setting in self.forwarded:
+            cmd += ["-s", setting]
+        for key, value in {"OSIR_SNAPSHOT": self.snapshot, "OSIR_DB": self.db, "JOBDIR": jobdir,
+                           "OSIR_STATS_FILE": run.stats_file,
+                           "LOG_FILE": self.logs / f"{run.name}.log"}.items():
+            cmd += ["-s", f"{key}={value}"]
+        for key, value in self.spargs.items():
+            cmd += ["-a", f"{key}={value}"]
+        with open(self.logs / f"{run.name}.log", "ab") as log:
+            self.procs[run.name] = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(fd,),
+                start_new_session=True, preexec_fn=_die_with_parent)
+        os.close(fd)  # the child holds the lock until it exits
+        run.state, run.started = "running", time.monotonic()
+        self.progress.event(f"{run.name}: {how} (pid {self.procs[run.name].pid})")
+
+    def _ended(self, run: SpiderRun, returncode: int):
+        del self.procs[run.name]
+        run.ended = time.monotonic()
+        run.refresh()
+        last = self._last_crawl(run.name)
+        run.outcome = last["outcome"] if last else None
+        ok = returncode == 0 and run.outcome == "finished"
+        run.state = "done" if ok else "failed"
+        figures = run.figures
+        self.progress.event(
+            f"{run.name}: {run.outcome or 'no crawl row'} (exit {returncode}) in "
+            f"{run.ended - run.started:.0f}s — {figures.get('items', 0):,} items, "
+            f"{figures.get('rejects', 0):,} rejects, {figures.get('failures', 0):,} failed requests")
+
+    def _last_crawl(self, spider: str) -> dict | None:
+        conn = sqlite3.connect(self.db, timeout=60)
+        conn.row_factory = sqlite3.Row
+        try:
+            row = conn.execute(
+                "SELECT * FROM crawls WHERE spider = ? AND snapshot = ? "
+                "ORDER BY started_at DESC, rowid DESC LIMIT 1", [spider, self.snapshot]).fetchone()
+        finally:
+            conn.close()
+        return dict(row) if row else None
+
+    # --- scoring -------------------------------------------------------------------------------
+    def _scoring(self, failed: list[str]) -> dict:
+        if not self.scoring:
+            return {"status": "skipped", "detail": "--skip-scoring"}
+        if failed or self.interrupts:
+            return {"status": "skipped",
+                    "detail": "not every spider finished; a ranking of a partial crawl would "
+                              "mislead (re-run crawlall to resume, scoring follows)"}
+        env = {**os.environ, "OSIR_DB": str(self.db), "OSIR_SNAPSHOT": self.snapshot}
+        probe = subprocess.run([sys.executable, "-m", "scoring", "build", "--help"], env=env,
+                               capture_output=True, text=True)
+        if probe.returncode != 0:
+            return {"status": "unavailable",
+                    "detail": "`python -m scoring build` does not exist yet; rankings not built"}
+        cmd = [sys.executable, "-m", "scoring", "build", "--snapshot", self.snapshot]
+        if self.rankings:
+            cmd += ["--out", str(self.rankings)]
+        self.progress.event("scoring: " + " ".join(cmd[1:]))
+        with open(self.logs / "scoring.log", "ab") as log:
+            rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode
+        if rc != 0:
+            return {"status": "failed", "detail": f"exit {rc}, see {self.logs / 'scoring.log'}"}
+        return {"status": "ok", "detail": f"rankings of {self.snapshot} built"}
+

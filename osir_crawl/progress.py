@@ -1,0 +1,144 @@
+"""Live progress of a crawl, for a person watching ``scrapy crawlall``.
+
+:class:`StatsFile` is an extension each spider subprocess runs when ``OSIR_STATS_FILE`` is set:
+it rewrites that file with the crawler's stats every ``OSIR_STATS_INTERVAL`` seconds and at
+close (atomically, so a reader never sees half a file). :class:`Progress` reads those files
+and prints one plain line per update — a log line, not a TUI, so it also reads well in cron mail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet.task import LoopingCall
+
+# The stats a person watches (and the report reads back when the store has no better figure).
+WATCHED = {
+    "items": "osir/stored",
+    "rejects": "osir/rejected",
+    "failures": "osir/failed_requests",
+    "retries": "retry/count",
+    "requests": "downloader/request_count",
+    "errors": "log_count/ERROR",
+}
+
+
+class StatsFile:
+    def __init__(self, crawler, path: str, interval: float):
+        self.crawler = crawler
+        self.path = Path(path)
+        self.loop = LoopingCall(self.write)
+        self.interval = interval
+        crawler.signals.connect(self.spider_opened, signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        path = crawler.settings.get("OSIR_STATS_FILE")
+        if not path:
+            raise NotConfigured("OSIR_STATS_FILE is not set")
+        return cls(crawler, path, crawler.settings.getfloat("OSIR_STATS_INTERVAL", 2.0))
+
+    def spider_opened(self, spider):
+        self.loop.start(self.interval, now=True)
+
+    def spider_closed(self, spider, reason):
+        if self.loop.running:
+            self.loop.stop()
+        self.write(finish_reason=reason)
+
+    def write(self, **extra):
+        stats = {**self.crawler.stats.get_stats(), **extra, "pid": os.getpid()}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stats, default=str, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def read_stats(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def watched(stats: dict) -> dict[str, int]:
+    return {name: int(stats.get(key) or 0) for name, key in WATCHED.items()}
+
+
+@dataclass
+class SpiderRun:
+    """What crawlall knows about one spider of the run."""
+
+    name: str
+    stats_file: Path
+    state: str = "pending"  # pending | running | done | failed | skipped
+    outcome: str | None = None
+    started: float | None = None
+    ended: float | None = None
+    note: str = ""
+    figures: dict[str, int] = field(default_factory=dict)
+
+    def refresh(self) -> None:
+        if self.state in ("running", "done", "failed"):
+            stats = read_stats(self.stats_file)
+            if stats:
+                self.figures = watched(stats)
+
+
+class Progress:
+    """Prints ``[elapsed] done/total spiders · running … · items · rejects · errors``."""
+
+    def __init__(self, runs: list[SpiderRun], out=None, interval: float = 5.0):
+        self.runs = runs
+        self.out = out or sys.stdout
+        self.interval = interval
+        self.t0 = time.monotonic()
+        self.last_line = ""
+        self.last_time = 0.0
+
+    def elapsed(self) -> str:
+        seconds = int(time.monotonic() - self.t0)
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+    def event(self, message: str) -> None:
+        print(f"[{self.elapsed()}] {message}", file=self.out, flush=True)
+
+    def tick(self, force: bool = False) -> None:
+        """A status line when something changed, at most once per ``interval`` seconds."""
+        now = time.monotonic()
+        if not force and now - self.last_time < self.interval:
+            return
+        for run in self.runs:
+            run.refresh()
+        line = self.status_line()
+        if force or line != self.last_line:
+            self.event(line)
+            self.last_line = line
+        self.last_time = now
+
+    def status_line(self) -> str:
+        total = len(self.runs)
+        ended = [r for r in self.runs if r.state in ("done", "failed", "skipped")]
+        failed = sum(r.state == "failed" for r in self.runs)
+        skipped = sum(r.state == "skipped" for r in self.runs)
+        running = [r for r in self.runs if r.state == "running"]
+        sums = {k: sum(r.figures.get(k, 0) for r in self.runs) for k in WATCHED}
+        parts = [f"{len(ended)}/{total} spiders done"]
+        if failed or skipped:
+            parts[0] += f" ({failed} failed, {skipped} already finished)"
+        if running:
+            parts.append("running: " + ", ".join(
+                f"{r.name} {r.figures.get('items', 0):,} items" for r in running))
+        parts.append(f"items {sums['items']:,}")
+        parts.append(f"rejects {sums['rejects']:,}")
+        parts.append(f"errors {sums['failures'] + sums['errors']:,}")
+        parts.append(f"requests {sums['requests']:,}")
+        return " · ".join(parts)

@@ -1,0 +1,191 @@
+"""The crawl report of one snapshot, from the store's ``crawls`` rows: Markdown and JSON in
+``data/reports/YYYY-MM-DD/``.
+
+Per spider: the latest crawl of the snapshot, its outcome, items, rejects, failures, retries
+and duration, and the item count of the spider's latest crawl of the previous snapshot. Items,
+rejects and failures are counted in the store by ``crawl_id``, so a crawl resumed from its
+JOBDIR (one crawl id, several processes) counts everything it stored, not only the last part.
+Flags: not finished; finished with no items; items fell by more than ``DROP`` since last time.
+
+``python -m osir_crawl.report --snapshot YYYY-MM-DD [--db PATH] [--out DIR]`` rewrites it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from osir_crawl.store import RECORD_TABLES
+
+DROP = 0.20  # a fall in items larger than this is flagged
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
+    return [dict(r) for r in conn.execute(sql, params)]
+
+
+def _tables(conn) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _count(conn, tables, table: str, crawl_id: str) -> int:
+    if table not in tables:
+        return 0
+    return conn.execute(f"SELECT count(*) FROM [{table}] WHERE crawl_id = ?", [crawl_id]).fetchone()[0]
+
+
+def latest_crawls(conn, snapshot: str) -> dict[str, dict]:
+    """The latest crawl row of each spider for ``snapshot``."""
+    rows = _rows(conn, "SELECT * FROM crawls WHERE snapshot = ? ORDER BY started_at, rowid",
+                 [snapshot])
+    return {r["spider"]: r for r in rows}  # later rows win
+
+
+def previous_snapshot(conn, spider: str, snapshot: str) -> str | None:
+    row = conn.execute(
+        "SELECT max(snapshot) FROM crawls WHERE spider = ? AND snapshot < ? AND outcome = 'finished'",
+        [spider, snapshot]).fetchone()
+    return row[0] if row else None
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    try:
+        return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
+    except (TypeError, ValueError):
+        return None
+
+
+def spider_entry(conn, tables, crawl: dict) -> dict:
+    cid = crawl["crawl_id"]
+    items = sum(_count(conn, tables, t, cid) for t in RECORD_TABLES)
+    return {
+        "spider": crawl["spider"],
+        "crawl_id": cid,
+        "outcome": crawl["outcome"],
+        "finish_reason": crawl["finish_reason"],
+        "items": items,
+        "rejects": _count(conn, tables, "rejects", cid),
+        "failures": _count(conn, tables, "failures", cid),
+        "retries": crawl["retries"] or 0,
+        "requests": crawl["requests"] or 0,
+        "started_at": crawl["started_at"],
+        "finished_at": crawl["finished_at"],
+        "duration_s": _seconds(crawl["started_at"], crawl["finished_at"]),
+    }
+
+
+def flags_of(entry: dict) -> list[str]:
+    flags = []
+    if entry["outcome"] != "finished":
+        flags.append(f"not finished ({entry['outcome']})")
+    elif entry["items"] == 0:
+        flags.append("finished with no items")
+    previous = entry.get("previous_items")
+    if previous and entry["items"] < previous * (1 - DROP):
+        flags.append(f"items fell {1 - entry['items'] / previous:.0%} "
+                     f"since {entry['previous_snapshot']}")
+    return flags
+
+
+def build_report(db_path: str | Path, snapshot: str, spiders: list[str] | None = None,
+                 extra: dict | None = None) -> dict:
+    """The report as a dict. ``spiders``: those expected in this run (a spider with no crawl
+    row is reported as ``missing``); default: every spider that crawled the snapshot."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        tables = _tables(conn)
+        crawls = latest_crawls(conn, snapshot) if "crawls" in tables else {}
+        entries = []
+        for name in spiders or sorted(crawls):
+            crawl = crawls.get(name)
+            if crawl is None:
+                entry = {"spider": name, "outcome": "missing", "items": 0, "rejects": 0,
+                         "failures": 0, "retries": 0, "requests": 0, "duration_s": None}
+            else:
+                entry = spider_entry(conn, tables, crawl)
+            prev = previous_snapshot(conn, name, snapshot) if "crawls" in tables else None
+            entry["previous_snapshot"] = prev
+            entry["previous_items"] = None
+            if prev:
+                entry["previous_items"] = spider_entry(
+                    conn, tables, latest_crawls(conn, prev)[name])["items"]
+            entry["flags"] = flags_of(entry)
+            entries.append(entry)
+    finally:
+        conn.close()
+    totals = {k: sum(e[k] for e in entries) for k in ("items", "rejects", "failures", "retries")}
+    return {
+        "snapshot": snapshot,
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "store": str(db_path),
+        "spiders": entries,
+        "totals": totals,
+        "flagged": [e["spider"] for e in entries if e["flags"]],
+        **(extra or {}),
+    }
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def to_markdown(report: dict) -> str:
+    lines = [f"# Crawl report {report['snapshot']}", "",
+             f"Generated {report['generated_at']} from `{report['store']}`.", ""]
+    totals = report["totals"]
+    lines.append(f"**{len(report['spiders'])} spiders**, {totals['items']:,} items, "
+                 f"{totals['rejects']:,} rejects, {totals['failures']:,} failed requests, "
+                 f"{totals['retries']:,} retries. "
+                 + (f"**Flagged: {', '.join(report['flagged'])}.**" if report["flagged"]
+                    else "Nothing flagged."))
+    if "scoring" in report:
+        lines += ["", f"Scoring: {report['scoring']['status']} — {report['scoring']['detail']}"]
+    lines += ["", "| spider | outcome | items | previous | change | rejects | failures | retries "
+              "| duration | flags |", "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"]
+    for e in report["spiders"]:
+        prev = e["previous_items"]
+        change = f"{(e['items'] - prev) / prev:+.0%}" if prev else "–"
+        prev_text = f"{prev:,} ({e['previous_snapshot']})" if prev is not None else "–"
+        lines.append(
+            f"| {e['spider']} | {e['outcome']} | {e['items']:,} | {prev_text} | {change} "
+            f"| {e['rejects']:,} | {e['failures']:,} | {e['retries']:,} "
+            f"| {_duration(e['duration_s'])} | {'; '.join(e['flags']) or ''} |")
+    lines += ["", f"A spider is flagged when it did not finish, finished with no items, or its "
+              f"items fell by more than {DROP:.0%} since the previous snapshot. Rejects and "
+              f"failures are in the store tables `rejects` and `failures` (by crawl_id).", ""]
+    return "\n".join(lines)
+
+
+def write_report(db_path: str | Path, snapshot: str, out_dir: str | Path,
+                 spiders: list[str] | None = None, extra: dict | None = None) -> tuple[Path, Path, dict]:
+    report = build_report(db_path, snapshot, spiders, extra)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    md, js = out / "crawl-report.md", out / "crawl-report.json"
+    md.write_text(to_markdown(report), encoding="utf-8")
+    js.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return md, js, report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m osir_crawl.report", description=__doc__.splitlines()[0])
+    parser.add_argument("--snapshot", required=True)
+    parser.add_argument("--db", default=None, help="the store (default: OSIR_DB or data/osir.db)")
+    parser.add_argument("--out", default=None, help="default data/reports/SNAPSHOT")
+    args = parser.parse_args(argv)
+    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
+    md, js, report = write_report(db, args.snapshot, args.out or f"data/reports/{args.snapshot}")
+    print(f"wrote {md} and {js}; flagged: {', '.join(report['flagged']) or 'none'}")
+    return 1 if report["flagged"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
