@@ -177,8 +177,10 @@ def model_rule(pipeline_tag=None, library=None, tags=(), params=None, name=""):
         modality, _ = "Vector", why.append("library sentence-transformers")
     if modality is None and any(t in ("protein", "esm", "biology") for t in tags):
         modality, _ = "Protein", why.append("protein tag")
-    arch = [t for t in tags + [(library or "").lower(), name.lower()]
-            if any(re.search(rf"(^|[-_/]){p}($|[-_\d])", t) for p in PRE_TRANSFORMER)]
+    words = tags + [(library or "").lower(), name.lower()]
+    arch = [t for t in words if any(re.search(rf"(^|[-_/]){p}($|[-_\d])", t) for p in PRE_TRANSFORMER)]
+    if any(re.search(r"former|detr|(^|[-_/])vit($|[-_])", t) for t in words):
+        arch = []  # a Transformer with a convolutional backbone (MaskFormer-ResNet) is Transformer-era
     large = None
     if arch:
         large = False
@@ -211,7 +213,7 @@ def dataset_rule(tags=(), name=""):
             lifecycle = stage
             why.append(f"{stage} keyword")
             break
-    if any(t.startswith("robotics") or "embodied" in t for t in tags) or "embodied" in name.lower():
+    if any(t.split(":")[-1] == "robotics" or "embodied" in t for t in tags) or "embodied" in name.lower():
         modality = "Embodied"
         why.append("embodied/robotics tag")
     return modality, lifecycle, "; ".join(why)

@@ -58,8 +58,9 @@ FIXES = {
     "owner_case_sensitive": "published maps a record to its org only when its owner is spelt "
                             "exactly as in org-links.json (ModelScope lists 27 OpenBMB models as "
                             "'openbmb'); default matches accounts case-insensitively, as the hubs do",
-    "accumulate_to_month": "published accumulates every month up to the run date, future months "
-                           "included (method §4.4); default stops at the month's own date",
+    "accumulate_to_month": "published accumulates every snapshot but the first up to the run "
+                           "date, future months included (method §4.4); default: every snapshot "
+                           "up to the month's own date",
 }
 
 
