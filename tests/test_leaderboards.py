@@ -1,0 +1,126 @@
+"""End to end: the leaderboard spiders against loopback fakes (OpenVLM.json, the dataset viewer's
+rows pages, and the OpenCompass LLM single-page app rendered in Debian's Chromium)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from osir_crawl.registry import load_registry
+from osir_crawl.spiders.leaderboards import ModelOrgs, account_in_url, number
+from tests.conftest import ROOT, rows, run_crawl
+from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows
+from tests.fakes.opencompass import LLM_MODELS, VLM_MODELS, FakeOpenCompass
+
+pytestmark = pytest.mark.slow
+SNAPSHOT = "2025-09-07"
+
+
+def crawl(spider, db, settings, **kw):
+    return run_crawl(spider, db, {"OSIR_SNAPSHOT": SNAPSHOT, **settings}, **kw)
+
+
+def model_orgs():
+    return ModelOrgs(load_registry(ROOT / "data" / "orgs.yaml"), ROOT / "data" / "model_name_orgs.yaml")
+
+
+def test_opencompass_vlm_ranks_scores_and_attribution(tmp_path):
+    db = tmp_path / "osir.db"
+    with FakeOpenCompass() as fake:
+        fake.add_fault(match="OpenVLM.json", status=200, body=b'{"time": "2025', times=1)
+        crawl("opencompass_vlm", db, {"OPENCOMPASS_VLM_URL": f"{fake.url}/assets/OpenVLM.json"})
+    stored = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries")}
+    assert sorted(stored) == sorted(name for name, _, _ in VLM_MODELS)
+    orgs = {m: r["org"] for m, r in stored.items()}
+    assert orgs == {"InternVL3-78B": "ShanghaiAILab", "Qwen2.5-VL-72B": "Ali",
+                    "GPT-4o-20241120": "OpenAI", "Gemini-2.0-Pro": "Google",
+                    "Claude3.5-Sonnet": None, "MiniCPM-V-2.6": "OpenBMB", "Emu3-Chat": "BAAI",
+                    "deepseek-vl2": "Deepseek", "Step-1o": None,
+                    "LLaVA-OneVision-72B": None}  # lmms-lab is nobody's account in the registry
+    results = fake.vlm["results"]
+    for name, row in stored.items():
+        scores = json.loads(row["scores"])
+        raw = results[name]
+        assert scores["MMMU_VAL"] == raw["MMMU_VAL"]["Overall"]
+        assert scores.get("OCRBench") == raw.get("OCRBench", {}).get("Final Score")
+        scaled = [s * {"OCRBench": 0.1, "MME": 100 / 2800}.get(b, 1) for b, s in scores.items()]
+        assert row["score"] == pytest.approx(sum(scaled) / len(scaled), abs=1e-3)
+        assert row["params"] == (raw["META"]["Param (B)"] or None)
+        assert row["url"] == raw["META"]["Method"][1]
+    ranked = sorted(stored.values(), key=lambda r: r["rank"])
+    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    assert all(a["score"] >= b["score"] for a, b in zip(ranked, ranked[1:]))
+    [reject] = rows(db, "SELECT * FROM rejects")
+    assert reject["reason"] == "model is missing (got '')"
+    [crawl_row] = rows(db, "SELECT * FROM crawls")
+    stats = json.loads(crawl_row["stats"])
+    assert crawl_row["outcome"] == "finished" and crawl_row["retries"] == 1  # the truncated body
+    assert stats["osir/leaderboard/unattributed"] == 4  # 3 models + the nameless entry
+
+
+def test_open_llm_leaderboard_pages_dedup_ranks_and_orgs(tmp_path):
+    db = tmp_path / "osir.db"
+    table = leaderboard_rows(230)
+    table.append({"fullname": None, "Average ⬆️": 10})  # no model name: rejected
+    with FakeDatasetsServer(table) as fake:
+        fake.add_fault(match="offset=100", status=503)  # transient
+        crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url})
+        pages = sorted(s.path for s in fake.log if s.status == 200)
+    assert len(pages) == 3 and all("length=100" in p for p in pages)
+    stored = rows(db, "SELECT * FROM leaderboard_entries ORDER BY rank")
+    best = {}
+    for row in table[:-1]:
+        if row["fullname"] not in best or row["Average ⬆️"] > best[row["fullname"]]["Average ⬆️"]:
+            best[row["fullname"]] = row
+    assert len(stored) == len(best) == 230
+    for entry in stored:
+        source = best[entry["model"]]
+        assert entry["score"] == source["Average ⬆️"]  # the best precision was kept
+        assert json.loads(entry["scores"])["MMLU-PRO"] == source["MMLU-PRO"]
+        assert entry["url"] == f"https://huggingface.co/{entry['model']}"
+    owners = {"Qwen": "Ali", "meta-llama": "Meta", "deepseek-ai": "Deepseek",
+              "internlm": "ShanghaiAILab", "THUDM": "Zhipu", "01-ai": "01-AI",
+              "microsoft": "Microsoft", "google": "Google", "mistralai": "MistralAI",
+              "nvidia": "Nvidia"}
+    assert all(e["org"] == owners.get(e["model"].split("/")[0]) for e in stored)
+    scores = [e["score"] for e in stored]
+    assert scores == sorted(scores, reverse=True) and stored[0]["rank"] == 1
+    assert len(rows(db, "SELECT * FROM rejects")) == 1
+
+    # -a orgs= keeps the board's ranks but stores only those orgs' entries, and a re-crawl of the
+    # selection replaces just them.
+    with FakeDatasetsServer(table) as fake:
+        crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url},
+              args={"orgs": "Ali"})
+    again = rows(db, "SELECT * FROM leaderboard_entries WHERE org = 'Ali' ORDER BY rank")
+    assert [(e["model"], e["rank"]) for e in again] == [
+        (e["model"], e["rank"]) for e in stored if e["org"] == "Ali"]
+    assert len(rows(db, "SELECT * FROM leaderboard_entries")) == 230
+
+
+def test_failed_rows_page_is_recorded_and_the_rest_ranked(tmp_path):
+    db = tmp_path / "osir.db"
+    with FakeDatasetsServer(leaderboard_rows(150)) as fake:
+        fake.add_fault(match="offset=100", status=500, times=99)
+        crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url,
+                                           "RETRY_TIMES": 1})
+    [failure] = rows(db, "SELECT * FROM failures")
+    assert failure["status"] == 500 and "offset=100" in failure["url"]
+    assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "incomplete"
+    stored = rows(db, "SELECT rank FROM leaderboard_entries ORDER BY rank")
+    assert stored and stored[0]["rank"] == 1 and len(stored) < 150
+
+
+def test_model_attribution_and_number_parsing():
+    orgs = model_orgs()
+    assert orgs.of("anything", "https://huggingface.co/OpenGVLab/InternVL3-78B") == "ShanghaiAILab"
+    assert orgs.of("Qwen3-235B") == "Ali" and orgs.of("qwq-32b") == "Ali"
+    assert orgs.of("Llama-Nemotron-Ultra") == "Nvidia"  # the longest prefix wins over Llama
+    assert orgs.of("Qwen2.5-7B", account=("huggingface", "someuser"), by_name=False) is None
+    assert orgs.of("Mystery") is None
+    assert account_in_url("https://modelscope.cn/models/Qwen/Qwen3-8B") == ("modelscope", "Qwen")
+    assert account_in_url("https://huggingface.co/datasets/x/y") is None
+    assert account_in_url("https://openai.com/index/x") is None
+    assert (number("78.4"), number("-"), number(None), number(True), number(float("nan"))) == (
+        78.4, None, None, None, None)
