@@ -1,0 +1,186 @@
+"""ModelScope (魔搭): ``modelscope_models`` and ``modelscope_datasets``.
+
+Listing: the public OpenAPI v1, ``/openapi/v1/{models|datasets}?owner=ACCOUNT&page_number=N
+&page_size=50`` with the ``{success, data: {total_count, models|datasets}, request_id}``
+envelope, page by page until ``page_number * page_size >= total_count``. The API serves at most
+``page_number * page_size <= 3000`` rows per query: an owner with more is crawled up to the cap
+and recorded as a failure (the crawl is then ``incomplete``), never silently cut.
+
+Errors come as ``success: false`` bodies, with HTTP 200 or an error status.
+:class:`ModelScopeErrorMiddleware` turns ``RateLimitExceed`` (any status) into a 429 so the
+project's RateLimitMiddleware waits (``Retry-After`` or its default) and retries on its own
+budget; other codes are retried within RETRY_TIMES, then stored in ``failures`` with the code.
+
+ModelScope's ``downloads`` is cumulative: it goes to ``downloads_total`` (``downloads``, the
+30-day figure, stays NULL). ``MODELSCOPE_API_TOKEN`` is sent as a Bearer header by
+TokenAuthMiddleware when set.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urlencode
+
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from osir_crawl.items import DatasetItem, ModelItem
+from osir_crawl.registry import Account
+from osir_crawl.spiders._hub import HubSpider
+
+MAX_ROWS = 3000  # the OpenAPI refuses page_number * page_size > 3000
+RATE_LIMIT_CODES = ("RateLimitExceed",)
+
+
+def error_of(body: bytes) -> tuple[str, str] | None:
+    """(code, message) of a ``success: false`` envelope, else None."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(data, dict) and data.get("success") is False:
+        return str(data.get("code") or "UnknownError"), str(data.get("message") or "")[:200]
+    return None
+
+
+class ModelScopeErrorMiddleware:
+    """A throttling answer in the body becomes a 429 for RateLimitMiddleware (runs before it)."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_response(self, request, response):
+        if response.status == 429 or b"success" not in response.body[:4096]:
+            return response
+        error = error_of(response.body)
+        if error and error[0] in RATE_LIMIT_CODES:
+            self.stats.inc_value("osir/modelscope/rate_limit_bodies")
+            return response.replace(status=429)
+        return response
+
+
+class ModelScopeSpider(HubSpider):
+    platform = "modelscope"
+    endpoint_setting = "MODELSCOPE_ENDPOINT"
+    kind = ""  # "models" | "datasets": the API path segment and the envelope's list key
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        # At spider priority: `scrapy crawl` re-applies project-priority dicts over this one.
+        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+        middlewares[f"{__name__}.ModelScopeErrorMiddleware"] = 570  # before RateLimit (560)
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+
+    def configure(self, settings):
+        super().configure(settings)
+        self.page_size = max(1, min(50, settings.getint("MODELSCOPE_PAGE_SIZE", 50)))
+        self.max_rows = settings.getint("MODELSCOPE_MAX_ROWS", MAX_ROWS)
+
+    def listing_request(self, account: Account, page: int = 1):
+        query = urlencode(
+            {"owner": account.name, "page_number": page, "page_size": self.page_size}
+        )
+        return self.api_request(
+            f"{self.endpoint}/openapi/v1/{self.kind}?{query}",
+            callback=self.parse_listing,
+            cb_kwargs={"account": account, "page": page},
+        )
+
+    def parse_listing(self, response, account: Account, page: int):
+        body = self.json_body(response)
+        if isinstance(body, dict) and body.get("success") is False:
+            code, message = error_of(response.body)
+            self.crawler.stats.inc_value(f"osir/modelscope/error/{code}")
+            yield from self.retry_or_fail(response, f"ModelScope error {code}: {message}")
+            return
+        data = body.get("data") if isinstance(body, dict) else None
+        rows = data.get(self.kind) if isinstance(data, dict) else None
+        total = data.get("total_count") if isinstance(data, dict) else None
+        if not isinstance(rows, list) or not isinstance(total, int):
+            yield from self.retry_or_fail(response, f"no data.{self.kind} list in the envelope")
+            return
+        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
+        for row in rows:
+            if not isinstance(row, dict):
+                self.crawler.stats.inc_value("osir/listing/not_an_object")
+                row = {"id": None, "_raw": row}
+            yield self.item_from(row, account)
+        if page * self.page_size >= total or not rows:
+            return
+        if (page + 1) * self.page_size > self.max_rows:
+            self.logger.warning(
+                "%s has %d %s on ModelScope; the OpenAPI lists only the first %d",
+                account.name, total, self.kind, page * self.page_size,
+            )
+            yield from self.record_failure(
+                response.request,
+                f"{account.name} has {total} {self.kind}; the OpenAPI lists only the first "
+                f"{page * self.page_size} (page_number * page_size <= {self.max_rows})",
+                response.status,
+            )
+            return
+        yield self.listing_request(account, page + 1)
+
+    def on_failure(self, failure):
+        """An error status: name the ModelScope error code in the failure when there is one."""
+        if failure.check(HttpError):
+            response = failure.value.response
+            if error := error_of(response.body):
+                code, message = error
+                self.crawler.stats.inc_value(f"osir/modelscope/error/{code}")
+                yield from self.record_failure(
+                    failure.request, f"HTTP {response.status} {code}: {message}", response.status
+                )
+                return
+        yield from super().on_failure(failure)
+
+    def item_from(self, row: dict, account: Account):
+        repo_id = row.get("id")
+        owner, _, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
+        tasks = [t.get("name") if isinstance(t, dict) else t for t in row.get("tasks") or []]
+        tags = row.get("tags") if row.get("tags") is not None else []
+        tags = list(tags) if isinstance(tags, list) else tags  # not a list: validation rejects
+        if isinstance(tags, list):  # tasks also as "task:…" tags, as the API tags some of them
+            tags += [f"task:{t}" for t in tasks if isinstance(t, str) and f"task:{t}" not in tags]
+        return self.item_class(
+            platform=self.platform,
+            repo_id=repo_id,
+            org=account.org,
+            owner=owner,
+            name=name,
+            url=f"{self.endpoint}/{self.kind}/{quote(str(repo_id))}",
+            downloads_total=row.get("downloads"),
+            likes=row.get("likes"),
+            tags=tags,
+            created_at=row.get("created_at"),
+            last_modified=row.get("last_modified"),
+            **self.extra_fields(row, tags, tasks),
+        )
+
+    def extra_fields(self, row: dict, tags, tasks: list) -> dict:
+        return {}
+
+
+class ModelScopeModelsSpider(ModelScopeSpider):
+    name = "modelscope_models"
+    kind = "models"
+    item_class = ModelItem
+
+    def extra_fields(self, row: dict, tags, tasks: list) -> dict:
+        libraries = [t[len("library:"):] for t in tags or [] if isinstance(t, str)
+                     and t.startswith("library:")]
+        return {
+            "params": row.get("params"),
+            "pipeline_tag": tasks[0] if tasks and isinstance(tasks[0], str) else None,
+            "library": libraries[0] if libraries else None,
+        }
+
+
+class ModelScopeDatasetsSpider(ModelScopeSpider):
+    name = "modelscope_datasets"
+    kind = "datasets"
+    item_class = DatasetItem
