@@ -1,0 +1,241 @@
+"""``scrapy crawlall`` end to end against the Hugging Face fake: progress, report, exit codes,
+and a run killed mid-way then resumed gives the same store as an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from osir_crawl import report, store
+from osir_crawl.registry import load_registry
+from tests.conftest import FAST, ROOT, crawl_env, rows
+from tests.fakes.huggingface import FakeHuggingFace, HubData
+
+pytestmark = pytest.mark.slow
+
+SNAPSHOT = "2031-01-07"
+SPIDERS = "huggingface_models,huggingface_datasets"
+ACCOUNTS = {"BAAI": 40, "FlagRelease": 10, "Qwen": 25, "deepseek-ai": 15}
+ORGS = "BAAI,Ali,Deepseek"
+LOOPBACK = re.compile(r"^http://127\.0\.0\.1:\d+")  # each fake has its own port
+COMPARED = {"models": "platform, repo_id", "datasets": "platform, repo_id"}
+
+
+def hub_data(scale: float = 1.0) -> HubData:
+    return HubData.synthetic({a: int(n * scale) for a, n in ACCOUNTS.items()},
+                             datasets_per_account=6)
+
+
+@pytest.fixture
+def fake():
+    with FakeHuggingFace(hub_data()) as server:
+        yield server
+
+
+def crawlall_cmd(tmp: Path, snapshot=SNAPSHOT, only=SPIDERS, extra=(), settings=None):
+    cmd = [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", snapshot, "--only", only,
+           "-a", f"orgs={ORGS}", "--jobs-dir", str(tmp / "jobs"), "--logs-dir", str(tmp / "logs"),
+           "--reports-dir", str(tmp / "reports"), "--rankings-dir", str(tmp / "rankings"),
+           "--progress-interval", "0.5", "-s", f"OSIR_DB={tmp / 'osir.db'}", "-s", "HF_PAGE_SIZE=4",
+           *extra]
+    for key, value in {**FAST, **(settings or {})}.items():
+        cmd += ["-s", f"{key}={value}"]
+    return cmd
+
+
+def crawlall(fake, tmp: Path, timeout=240, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(crawlall_cmd(tmp, **kw), cwd=ROOT, capture_output=True, text=True,
+                          env=crawl_env(HF_ENDPOINT=fake.url), timeout=timeout)
+
+
+def store_rows(db: Path) -> dict[str, list[dict]]:
+    """The records of a store without the per-crawl stamps."""
+    found = {}
+    for table, order in COMPARED.items():
+        found[table] = [{k: LOOPBACK.sub("FAKE", v) if k == "url" else v for k, v in r.items()
+                         if k not in ("crawl_id", "fetched_at")}
+                        for r in rows(db, f"SELECT * FROM {table} ORDER BY {order}")]
+    return found
+
+
+def wait_for(predicate, timeout=60, step=0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def live_stat(path: Path, key: str) -> int:
+    try:
+        return json.loads(path.read_text()).get(key, 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def count_models(db: Path) -> int:
+    try:
+        return rows(db, "SELECT count(*) AS n FROM models")[0]["n"]
+    except Exception:
+        return 0
+
+
+def test_full_run_progress_report_and_scoring(fake, tmp_path):
+    proc = crawlall(fake, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    # Progress: a line per update with spiders done/total, items, rejects, errors, elapsed.
+    assert "huggingface_models: starting" in out and "huggingface_datasets: starting" in out
+    assert "2/2 spiders done" in out and "rejects 0" in out and "errors 0" in out
+    assert out.splitlines()[0].startswith("[0:00:00] crawlall snapshot 2031-01-07")
+
+    db = tmp_path / "osir.db"
+    n_models = sum(ACCOUNTS.values())
+    assert count_models(db) == n_models
+    crawls = rows(db, "SELECT spider, outcome, snapshot FROM crawls ORDER BY spider")
+    assert crawls == [{"spider": s, "outcome": "finished", "snapshot": SNAPSHOT}
+                      for s in ("huggingface_datasets", "huggingface_models")]
+    # No request failed to pickle into the JOBDIR queue.
+    log = (tmp_path / "logs" / SNAPSHOT / "huggingface_models.log").read_text()
+    assert "scheduler/unserializable" not in log and "Unable to serialize" not in log
+    assert "scheduler/enqueued/disk" in log
+
+    rep = json.loads((tmp_path / "reports" / SNAPSHOT / "crawl-report.json").read_text())
+    by_spider = {e["spider"]: e for e in rep["spiders"]}
+    assert by_spider["huggingface_models"]["items"] == n_models
+    assert by_spider["huggingface_datasets"]["items"] == 6 * len(ACCOUNTS)
+    assert rep["flagged"] == [] and rep["scoring"]["status"] == "ok"
+    md = (tmp_path / "reports" / SNAPSHOT / "crawl-report.md").read_text()
+    assert f"| huggingface_models | finished | {n_models} |" in md
+    assert (tmp_path / "rankings" / SNAPSHOT / "overall-rank.csv").is_file()
+    assert rows(db, "SELECT count(*) AS n FROM rankings WHERE snapshot = ?", [SNAPSHOT])[0]["n"] > 0
+
+    # The same snapshot again: both spiders already finished, nothing is requested.
+    before = len(fake.log)
+    again = crawlall(fake, tmp_path, extra=["--skip-scoring"])
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count(": already finished for 2031-01-07") == 2
+    assert len(fake.log) == before
+
+
+def test_next_snapshot_with_fewer_items_is_flagged(tmp_path):
+    with FakeHuggingFace(hub_data()) as fake:
+        assert crawlall(fake, tmp_path, extra=["--skip-scoring"]).returncode == 0
+    with FakeHuggingFace(hub_data(scale=0.5)) as fake:
+        proc = crawlall(fake, tmp_path, snapshot="2031-02-07", extra=["--skip-scoring"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # flagged is not failed
+    rep = json.loads((tmp_path / "reports" / "2031-02-07" / "crawl-report.json").read_text())
+    models = next(e for e in rep["spiders"] if e["spider"] == "huggingface_models")
+    assert models["previous_snapshot"] == SNAPSHOT
+    assert models["previous_items"] == sum(ACCOUNTS.values())
+    assert models["flags"] == ["items fell 51% since 2031-01-07"]
+    assert rep["flagged"] == ["huggingface_models"]  # datasets: same count as before
+    assert "(flagged: huggingface_models)" in proc.stdout
+
+
+def test_a_failing_spider_makes_the_run_fail(tmp_path):
+    with FakeHuggingFace(hub_data()) as fake:
+        fake.add_fault(match="/api/datasets", status=500, window=3600)
+        proc = crawlall(fake, tmp_path, settings={"RETRY_TIMES": "0"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "failed: huggingface_datasets" in proc.stdout
+    assert "scoring: skipped" in proc.stdout
+    rep = json.loads((tmp_path / "reports" / SNAPSHOT / "crawl-report.json").read_text())
+    datasets = next(e for e in rep["spiders"] if e["spider"] == "huggingface_datasets")
+    assert datasets["outcome"] == "incomplete" and datasets["failures"] == len(
+        load_registry(ROOT / "data" / "orgs.yaml").accounts_on("huggingface", ORGS.split(",")))
+    assert datasets["flags"] == ["not finished (incomplete)"]
+
+
+def _kill_midway(fake, tmp: Path, kill_children: bool) -> str:
+    """Start crawlall against a slowed fake, SIGKILL it once some rows are stored, resume it;
+    returns the resumed run's output."""
+    fault = fake.add_fault(match="/api/", delay=0.1, window=3600)
+    proc = subprocess.Popen(crawlall_cmd(tmp, extra=["--skip-scoring"]), cwd=ROOT,
+                            env=crawl_env(HF_ENDPOINT=fake.url), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    stats_files = tmp / "jobs" / SNAPSHOT
+    try:  # the store writes in batches, so watch the spider's live stats
+        assert wait_for(lambda: live_stat(stats_files / "huggingface_models.stats.json",
+                                          "osir/stored") >= 20, timeout=120), "nothing stored"
+        children = [json.loads(p.read_text())["pid"] for p in stats_files.glob("*.stats.json")]
+        proc.kill()  # SIGKILL crawlall itself
+        if kill_children:  # and its spiders: no chance to save anything
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "finish_reason" not in json.loads(
+        (stats_files / "huggingface_models.stats.json").read_text()), "ended before the kill"
+    fault["window"] = 0  # full speed for the rest
+    fault["until"] = 0
+    resumed = crawlall(fake, tmp, extra=["--skip-scoring"])
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    return resumed.stdout
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The store of an uninterrupted run."""
+    tmp = tmp_path_factory.mktemp("reference")
+    with FakeHuggingFace(hub_data()) as fake:
+        proc = crawlall(fake, tmp, extra=["--skip-scoring"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return store_rows(tmp / "osir.db")
+
+
+def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, reference):
+    out = _kill_midway(fake, tmp_path, kill_children=False)
+    # The spiders got SIGTERM when crawlall died, closed cleanly and saved their JOBDIR.
+    assert "resuming from" in out, out
+    assert store_rows(tmp_path / "osir.db") == reference
+    ids = rows(tmp_path / "osir.db", "SELECT DISTINCT crawl_id FROM models")
+    assert len(ids) == 1  # one crawl, continued: its id survived in the JOBDIR's spider state
+    # Requests seen before the kill were not sent again (the JOBDIR's dupefilter held).
+    firsts = [s.path for s in fake.log if s.path.startswith("/api/models?author=")]
+    assert firsts and len(firsts) == len(set(firsts))
+
+
+def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, reference):
+    out = _kill_midway(fake, tmp_path, kill_children=True)
+    assert "starting again (last crawl: running)" in out, out
+    assert store_rows(tmp_path / "osir.db") == reference
+    crawls = rows(tmp_path / "osir.db", "SELECT outcome FROM crawls WHERE spider = "
+                  "'huggingface_models' ORDER BY started_at")
+    assert [c["outcome"] for c in crawls] == ["running", "finished"]
+
+
+def test_report_flags_no_items_and_missing_spiders(tmp_path):
+    db = store.open_store(tmp_path / "osir.db")
+    for snapshot, items in (("2031-01-07", 10), ("2031-02-07", 0)):
+        cid = f"huggingface_models-{snapshot}"
+        store.record_crawl(db, {"crawl_id": cid, "spider": "huggingface_models",
+                                "snapshot": snapshot, "started_at": f"{snapshot}T00:00:00+00:00",
+                                "finished_at": f"{snapshot}T00:01:05+00:00",
+                                "outcome": "finished", "retries": 3})
+        store.write_rows(db, "models", [
+            {"platform": "huggingface", "repo_id": f"BAAI/m{i}", "snapshot": snapshot,
+             "org": "BAAI", "owner": "BAAI", "name": f"m{i}", "url": "u", "crawl_id": cid,
+             "fetched_at": "x"} for i in range(items)])
+    db.close()
+    _, _, rep = report.write_report(tmp_path / "osir.db", "2031-02-07", tmp_path / "r",
+                                    ["huggingface_models", "github_repos"])
+    models, github = rep["spiders"]
+    assert models["flags"] == ["finished with no items", "items fell 100% since 2031-01-07"]
+    assert models["duration_s"] == 65 and models["retries"] == 3
+    assert github["outcome"] == "missing" and github["flags"] == ["not finished (missing)"]
+    md = (tmp_path / "r" / "crawl-report.md").read_text()
+    assert "| huggingface_models | finished | 0 | 10 (2031-01-07) | -100% |" in md
