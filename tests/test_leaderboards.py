@@ -124,3 +124,41 @@ def test_model_attribution_and_number_parsing():
     assert account_in_url("https://openai.com/index/x") is None
     assert (number("78.4"), number("-"), number(None), number(True), number(float("nan"))) == (
         78.4, None, None, None, None)
+
+
+@pytest.mark.parametrize("mode", ["fetch", "inline"])
+def test_opencompass_llm_rendered_in_chromium(mode, tmp_path):
+    """The real page is a JavaScript app: Chromium renders the fake's app; the entries come from
+    the JSON it fetched ("fetch") or, when it fetched none, from the rendered table ("inline")."""
+    db = tmp_path / "osir.db"
+    with FakeOpenCompass(llm_mode=mode) as fake:
+        crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url}, timeout=120)
+        paths = [s.path.split("?")[0] for s in fake.log]
+    assert "/leaderboard-llm" in paths and "/assets/rank.js" in paths
+    assert ("/api/leaderboard/llm" in paths) == (mode == "fetch")
+    stored = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries")}
+    assert sorted(stored) == sorted(LLM_MODELS)
+    [crawl_row] = rows(db, "SELECT * FROM crawls")
+    stats = json.loads(crawl_row["stats"])
+    assert crawl_row["outcome"] == "finished"
+    assert stats["osir/leaderboard/parsed_from"] == ("json" if mode == "fetch" else "table")
+    for source in fake.llm:
+        row = stored[source["model"]]
+        assert row["score"] == pytest.approx(source["average"], abs=0.006)  # the table shows 2 dp
+        assert json.loads(row["scores"]) == pytest.approx(source["scores"], abs=0.051)
+        assert row["params"] == {"235B": 235, "8B": 8, "671B": 671, "405B": 405}.get(source["param"])
+        assert row["url"] == f"{fake.url}/leaderboard-llm"
+    ranked = sorted(stored.values(), key=lambda r: r["rank"])
+    assert all(a["score"] >= b["score"] for a, b in zip(ranked, ranked[1:]))
+    assert stored["Qwen3-235B-A22B"]["org"] == "Ali" and stored["Kimi-K2"]["org"] == "Moonshot"
+    assert stored["Yi-Lightning"]["org"] == "01-AI" and stored["Mystery-Model-X"]["org"] is None
+
+
+def test_board_rows_and_params():
+    from osir_crawl.spiders.leaderboards import board_rows, parse_params
+    doc = {"data": {"meta": [{"name": "x"}], "list": [{"modelName": "A", "avgScore": 1},
+                                                      {"modelName": "B", "avgScore": 2}]}}
+    assert [r["modelName"] for r in board_rows(doc)] == ["A", "B"]
+    assert board_rows({"list": [{"model": "A"}]}) == []  # no score: not a board
+    assert (parse_params("235B"), parse_params("1.5T"), parse_params("500M"),
+            parse_params("-"), parse_params(7.6)) == (235, 1500, 0.5, None, 7.6)

@@ -22,6 +22,7 @@ import yaml
 
 from osir_crawl.items import LeaderboardEntryItem, RequestFailure
 from osir_crawl.spiders._base import OsirSpider
+from osir_crawl.spiders._browser import BrowserSpider
 
 HF_WEB = "https://huggingface.co"
 ACCOUNT_HOSTS = {"huggingface.co": "huggingface", "hf.co": "huggingface", "github.com": "github",
@@ -248,3 +249,111 @@ class OpenLlmLeaderboardSpider(LeaderboardSpider):
             if (entry.score or -1) <= (kept.score or -1):
                 return
         self.entries[key] = entry
+
+
+# --- the OpenCompass LLM rank: a JavaScript single-page app ---------------------------------
+NAME_KEYS = ("model", "modelName", "model_name", "name", "模型")
+SCORE_KEYS = ("average", "avg", "avgScore", "avg_score", "score", "overall", "均分", "平均分")
+PARAM_KEYS = ("param", "params", "parameters", "paramSize", "参数量")
+SKIP_COLUMNS = ("排名", "rank", "发布日期", "release", "releaseTime", "date", "org", "机构")
+
+
+def parse_params(text) -> float | None:
+    """Billions from "235B", "1.5T", "500M", "72.7" (already billions); None for "-"."""
+    if (value := number(text)) is not None:
+        return value
+    if not isinstance(text, str):
+        return None
+    t = text.strip().upper().replace(",", "")
+    scale = {"T": 1000.0, "B": 1.0, "M": 0.001}.get(t[-1:]) if t else None
+    return number(t[:-1]) * scale if scale and number(t[:-1]) is not None else None
+
+
+def _key(row: dict, keys) -> str | None:
+    folded = {str(k).casefold(): k for k in row}
+    return next((folded[k.casefold()] for k in keys if k.casefold() in folded), None)
+
+
+def board_rows(data) -> list[dict]:
+    """The longest list of objects that look like board rows (a model name and a score)
+    anywhere inside a JSON document."""
+    best: list[dict] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            dicts = [x for x in node if isinstance(x, dict)]
+            if dicts and all(_key(d, NAME_KEYS) and _key(d, SCORE_KEYS) for d in dicts) \
+                    and len(dicts) > len(best):
+                best = dicts
+            stack.extend(node)
+    return best
+
+
+class OpencompassLlmSpider(LeaderboardSpider, BrowserSpider):
+    """rank.opencompass.org.cn/leaderboard-llm, rendered in Chromium. The entries come from the
+    JSON the page fetches (any response holding a list of rows with a model name and a score);
+    when the page fetched none, from the rendered table (columns 模型 | 参数量 | 均分 | …)."""
+
+    name = "opencompass_llm"
+    board = "opencompass_llm"
+    endpoint_setting = "OPENCOMPASS_URL"
+    page_path = "/leaderboard-llm"
+    wait_for = "table"
+
+    async def start(self):
+        yield self.browser_request(f"{self.endpoint}{self.page_path}", callback=self.parse_board)
+
+    def parse_board(self, response):
+        stats = self.crawler.stats
+        rows = max((board_rows(c["data"]) for c in self.captured(response)), key=len, default=[])
+        if rows:
+            stats.set_value("osir/leaderboard/parsed_from", "json")
+            entries = [self.entry_from_json(r, response.url) for r in rows]
+        else:
+            entries = self.entries_from_table(response)
+            stats.set_value("osir/leaderboard/parsed_from", "table" if entries else "nothing")
+        if not entries:
+            yield from self.retry_or_fail(response, "no leaderboard rows in the page or its JSON")
+            return
+        yield from self.ranked(entries)
+
+    def entry_from_json(self, row: dict, url: str) -> LeaderboardEntryItem:
+        name = row.get(_key(row, NAME_KEYS))
+        name = name.strip() if isinstance(name, str) else name
+        scores = row.get("scores") if isinstance(row.get("scores"), dict) else {
+            k: v for k, v in row.items()
+            if k not in (_key(row, SCORE_KEYS), _key(row, PARAM_KEYS), *SKIP_COLUMNS)}
+        return LeaderboardEntryItem(
+            board=self.board, model=name, url=url,
+            org=self.model_orgs.of(name) if isinstance(name, str) else None,
+            score=number(row.get(_key(row, SCORE_KEYS))),
+            params=parse_params(row.get(_key(row, PARAM_KEYS))),
+            scores={str(k): n for k, v in scores.items() if (n := number(v)) is not None},
+        )
+
+    def entries_from_table(self, response) -> list[LeaderboardEntryItem]:
+        for table in response.css("table"):
+            heads = [" ".join(h.css("::text").getall()).strip() for h in table.css("thead th")]
+            if not heads:
+                heads = [" ".join(c.css("::text").getall()).strip()
+                         for c in table.css("tr:first-child > *")]
+            row = dict.fromkeys(heads)
+            name_col, score_col = _key(row, NAME_KEYS), _key(row, SCORE_KEYS)
+            if not (name_col and score_col):
+                continue
+            param_col = _key(row, PARAM_KEYS)
+            entries = []
+            for tr in table.css("tbody tr") or table.css("tr")[1:]:
+                cells = [" ".join(td.css("::text").getall()).strip() for td in tr.css("td")]
+                values = dict(zip(heads, cells))
+                skip = {name_col, score_col, param_col, *SKIP_COLUMNS}
+                entries.append(self.entry_from_json(
+                    {"model": values.get(name_col), "average": values.get(score_col),
+                     "param": values.get(param_col),
+                     "scores": {k: v for k, v in values.items() if k not in skip}},
+                    response.url))
+            return entries
+        return []
