@@ -1,0 +1,150 @@
+"""Browser-rendered sites through scrapy-playwright and Debian's Chromium.
+
+``BrowserSpider`` is for sites without a usable public API (OpenDataLab, the BAAI fallback, the
+OpenCompass leaderboard). Its pages are rendered by Chromium; everything else stays plain Scrapy.
+
+* The playwright download handler is enabled only for these spiders (``custom_settings``);
+  requests without ``meta["playwright"]`` still use Scrapy's own HTTP handler. The browser is
+  the project's ``PLAYWRIGHT_LAUNCH_OPTIONS`` (``/usr/bin/chromium``, never a downloaded one;
+  ``--no-sandbox`` for root) and starts on the first browser request only.
+* Images, fonts, media and stylesheets are aborted (``abort_heavy``): counts and links only.
+* ``browser_request(url, callback, capture=[regex, …])`` renders ``url``, waits until the
+  network is idle (and for ``wait_for``, a CSS selector, when given), and hands the callback
+  a response whose body is the rendered DOM, with ``response.meta["browser_json"]``: every JSON
+  body the page itself fetched (XHR/fetch) whose URL matches a ``capture`` regex, as
+  ``{"url", "method", "status", "data"}`` dicts in the order they arrived. Parse those first
+  (exact numbers) and fall back to the DOM (what the page shows) when there are none.
+* ``fetch_in_page(url, method, body)`` is a page method that repeats one of the site's own
+  requests from inside the page, with the cookies and headers the page obtained (another page
+  size, another offset); its JSON joins ``browser_json``.
+* Pages are not handed to callbacks (no ``playwright_include_page``), so the handler closes
+  every page itself, on success and on failure: nothing can leak and freeze the crawl.
+  Failures go to the usual errback, ``OsirSpider.on_failure`` (the ``failures`` table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from weakref import WeakKeyDictionary
+
+import scrapy
+from scrapy_playwright.page import PageMethod
+
+from osir_crawl.spiders._base import OsirSpider
+
+logger = logging.getLogger(__name__)
+
+HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+HEAVY_RESOURCES = frozenset({"image", "font", "media", "stylesheet"})
+SETTLE_TIMEOUT_MS = 15_000
+
+# The page's captured JSON and the reads still in flight, per open page.
+_CAPTURES: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def abort_heavy(request) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: skip what carries no data."""
+    return request.resource_type in HEAVY_RESOURCES
+
+
+class _Capture:
+    def __init__(self, patterns: list[str], found: list):
+        self.patterns = [re.compile(p) for p in patterns]
+        self.found = found  # the request's meta["browser_json"]
+        self.reads: list[asyncio.Future] = []
+
+    def on_response(self, response):
+        if response.request.resource_type not in ("xhr", "fetch"):
+            return
+        if self.patterns and not any(p.search(response.url) for p in self.patterns):
+            return
+        self.reads.append(asyncio.ensure_future(self.read(response)))
+
+    async def read(self, response):
+        try:
+            data = await response.json()
+        except Exception:  # not JSON, or the page went away: nothing to keep
+            return
+        self.found.append({"url": response.url, "method": response.request.method,
+                           "status": response.status, "data": data})
+
+
+async def capture_json(page, request):
+    """``playwright_page_init_callback``: listen before navigation starts."""
+    request.meta["browser_json"] = []  # fresh: a retried request shares its meta's lists
+    capture = _Capture(request.meta.get("browser_capture") or [], request.meta["browser_json"])
+    _CAPTURES[page] = capture
+    page.on("response", capture.on_response)
+
+
+async def settle(page, wait_for: str | None = None, timeout_ms: int = SETTLE_TIMEOUT_MS):
+    """The last page method: network idle, the selector (if any), every captured body read."""
+    try:
+        await page.wait_for_load_state("networkidle", timeout=timeout_ms)
+        if wait_for:
+            await page.wait_for_selector(wait_for, state="attached", timeout=timeout_ms)
+    except Exception as exc:  # a page that never settles is still parsed as it stands
+        logger.warning("page %s did not settle: %s", page.url, str(exc).splitlines()[0])
+    capture = _CAPTURES.get(page)
+    if capture is not None:
+        await asyncio.gather(*capture.reads, return_exceptions=True)
+
+
+async def fetch_in_page(page, url: str, method: str = "GET", body=None):
+    """A page method: ``fetch(url)`` from inside the page; its JSON joins ``browser_json``."""
+    result = await page.evaluate(
+        """async ([url, method, body]) => {
+            const init = {method, credentials: "same-origin", headers: {}};
+            if (body !== null) {
+                init.body = JSON.stringify(body);
+                init.headers["Content-Type"] = "application/json";
+            }
+            const r = await fetch(url, init);
+            let data = null;
+            try { data = await r.json(); } catch (e) {}
+            return {status: r.status, data};
+        }""",
+        [url, method, body],
+    )
+    capture = _CAPTURES.get(page)
+    if capture is not None and result.get("data") is not None:
+        capture.found.append({"url": url, "method": method, "status": result["status"],
+                              "data": result["data"]})
+
+
+class BrowserSpider(OsirSpider):
+    custom_settings = {
+        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
+        "PLAYWRIGHT_ABORT_REQUEST": f"{__name__}.abort_heavy",
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,  # each request is a whole page load
+    }
+    capture: tuple[str, ...] = ()  # URL regexes of the page's own JSON to keep ("" = all)
+    wait_for: str | None = None  # CSS selector the rendered page must have
+
+    def browser_request(self, url: str, callback, *, capture=None, wait_for=None,
+                        page_methods=(), **kwargs) -> scrapy.Request:
+        """A request rendered by Chromium; see the module docstring for what the callback gets.
+        ``page_methods`` (PageMethod) run after the page settled, then it settles again."""
+        wait = wait_for if wait_for is not None else self.wait_for
+        methods = [PageMethod(settle, wait)]
+        if page_methods:
+            methods += [*page_methods, PageMethod(settle)]
+        meta = {
+            "playwright": True,
+            "playwright_page_init_callback": f"{__name__}.capture_json",
+            "playwright_page_methods": methods,
+            "browser_capture": list(capture if capture is not None else self.capture),
+            **kwargs.pop("meta", {}),
+        }
+        kwargs.setdefault("errback", self.on_failure)
+        return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
+
+    @staticmethod
+    def captured(response) -> list[dict]:
+        """The JSON bodies the page fetched (see ``browser_request``)."""
+        return response.meta.get("browser_json") or []

@@ -1,0 +1,153 @@
+"""OpenDataLab: ``opendatalab_datasets``.
+
+There is no public listing API, so Chromium renders each registry creator's listing,
+``{OPENDATALAB_URL}/?createdBy={uid}&pageNo={n}&pageSize=12&sort=downloadCount`` (platform key
+``opendatalab``: creator ids), page after page. Each page is read from the JSON the page itself
+fetched when it carries dataset records (exact counts), else from the rendered cards (the
+layout the OSIR-LMTS crawler read: "10.3k"-style counts, the total as "N 数据集").
+
+``repo_id`` is ``org_on_site/dataset`` from the card link (``/{org}/{dataset}``); the counts are
+cumulative (``downloads_total``) and ``likes``. A creator whose pages show fewer distinct datasets
+than its announced total is recorded as a failure (crawl ``incomplete``).
+
+``pageNo`` counts from ``OPENDATALAB_FIRST_PAGE`` (0, as in the reference crawler's URLs).
+The real XHR's field names are not documented: ``records_from_json`` accepts the usual aliases.
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import unquote, urlencode, urlsplit
+
+from osir_crawl.items import DatasetItem
+from osir_crawl.parsing import parse_count, parse_total
+from osir_crawl.registry import Account
+from osir_crawl.spiders._browser import BrowserSpider
+
+PAGE_SIZE = 12  # what the site shows per page
+NAME_KEYS = ("name", "datasetName", "dataset_name")
+OWNER_KEYS = ("orgName", "org", "owner", "namespace", "creatorName", "publisherName")
+PATH_KEYS = ("path", "fullName", "repoId", "link", "url")
+DOWNLOAD_KEYS = ("downloadCount", "downloadNum", "downloads", "download_count", "downloadTotal")
+LIKE_KEYS = ("likeCount", "likes", "starCount", "favoriteCount", "collectCount")
+TOTAL_KEYS = ("total", "totalCount", "total_count", "count")
+
+
+def first(row: dict, keys) -> object:
+    return next((row[k] for k in keys if row.get(k) not in (None, "")), None)
+
+
+def records_from_json(captured: list[dict]) -> tuple[list[dict], int | None] | None:
+    """(records, total) from the first captured body holding a list of dataset records:
+    dicts with a name and a download count. None when no body looks like a listing."""
+    for body in captured:
+        stack = [body.get("data")]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                rows = next((v for v in node.values() if _is_listing(v)), None)
+                if rows is not None:
+                    total = first(node, TOTAL_KEYS)
+                    return rows, total if isinstance(total, int) else None
+                stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+            elif _is_listing(node):
+                return node, None
+    return None
+
+
+def _is_listing(value) -> bool:
+    return (isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+            and first(value[0], NAME_KEYS) is not None
+            and first(value[0], DOWNLOAD_KEYS) is not None)
+
+
+class OpenDataLabDatasetsSpider(BrowserSpider):
+    name = "opendatalab_datasets"
+    platform = "opendatalab"
+    endpoint_setting = "OPENDATALAB_URL"
+    item_class = DatasetItem
+    capture = ("",)  # every JSON the page fetches; records_from_json picks the listing
+    wait_for = r"text=/[0-9]\s*数据集/"  # the total: the listing has rendered
+
+    def configure(self, settings):
+        super().configure(settings)
+        self.first_page = settings.getint("OPENDATALAB_FIRST_PAGE", 0)
+        self.seen: dict[str, set[str]] = {}  # creator id -> repo ids
+
+    async def start(self):
+        for account in self.accounts():
+            self.seen[account.name] = set()
+            yield self.page_request(account, self.first_page)
+
+    def page_request(self, account: Account, page_no: int):
+        query = urlencode({"createdBy": account.name, "pageNo": page_no,
+                           "pageSize": PAGE_SIZE, "sort": "downloadCount"})
+        return self.browser_request(f"{self.endpoint}/?{query}", callback=self.parse_page,
+                                    cb_kwargs={"account": account, "page_no": page_no})
+
+    def parse_page(self, response, account: Account, page_no: int):
+        found = records_from_json(self.captured(response))
+        if found is not None:
+            records, total = found
+            items = [self.item_from_record(r, account) for r in records]
+            self.crawler.stats.inc_value("osir/opendatalab/pages_from_json")
+        else:
+            items = list(self.items_from_cards(response, account))
+            total = parse_total(" ".join(response.xpath("//body//text()").getall()))
+            self.crawler.stats.inc_value("osir/opendatalab/pages_from_dom")
+        self.crawler.stats.inc_value("osir/listing/rows", len(items))
+        for item in items:
+            if isinstance(item.repo_id, str):
+                self.seen[account.name].add(item.repo_id)
+            yield item
+        if total is None:
+            yield from self.record_failure(
+                response.request, "no dataset total on the page (JSON or 'N 数据集')")
+            return
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        if items and page_no + 1 < self.first_page + pages:
+            yield self.page_request(account, page_no + 1)
+            return
+        seen = len(self.seen[account.name])
+        if seen < total:
+            yield from self.record_failure(
+                response.request,
+                f"creator {account.name}: {seen} distinct datasets on its pages, "
+                f"the site announces {total}",
+            )
+
+    def item_from_record(self, row: dict, account: Account) -> DatasetItem:
+        name, owner = first(row, NAME_KEYS), first(row, OWNER_KEYS)
+        path = first(row, PATH_KEYS)
+        if isinstance(path, str) and path.strip("/").count("/") >= 1:
+            owner, name = _owner_name(path)
+        return self.item(owner, name, account, parse_count(first(row, DOWNLOAD_KEYS)),
+                         parse_count(first(row, LIKE_KEYS)))
+
+    def items_from_cards(self, response, account: Account):
+        for card in response.xpath("//a[@href][div[2]/div[2]/span]"):
+            owner, name = _owner_name(card.attrib["href"])
+            downloads = card.xpath("normalize-space(./div[2]/div[2]/span[last()])").get()
+            likes = card.xpath("normalize-space(./div[1]/div[2]/div[1]/div/span)").get()
+            yield self.item(owner, name, account, parse_count(downloads), parse_count(likes))
+
+    def item(self, owner, name, account: Account, downloads, likes) -> DatasetItem:
+        owner = owner if isinstance(owner, str) else None
+        name = name if isinstance(name, str) else None
+        repo_id = f"{owner}/{name}" if owner and name else None
+        return DatasetItem(
+            platform=self.platform,
+            repo_id=repo_id,
+            org=account.org,
+            owner=owner,
+            name=name,
+            url=f"{self.endpoint}/{repo_id}" if repo_id else None,
+            downloads_total=downloads,
+            likes=likes,
+        )
+
+
+def _owner_name(link: str) -> tuple[str | None, str | None]:
+    """("OpenDriveLab", "OpenLane") from "/OpenDriveLab/OpenLane" or a full URL."""
+    parts = [unquote(p) for p in urlsplit(link).path.split("/") if p]
+    return (parts[-2], parts[-1]) if len(parts) >= 2 else (None, None)
