@@ -34,6 +34,7 @@ class OsirSpider(scrapy.Spider):
         self.registry: Registry | None = None
         self.selected_orgs: list[str] = []
         self.endpoint = ""
+        self.followed_pages: set[bytes] = set()  # fingerprints of pages parsed or followed
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -141,7 +142,7 @@ class OsirSpider(scrapy.Spider):
             return
         more = getattr(self, method)(response, data, item)
         if more:
-            yield self._step_request(more, item, steps, method)
+            yield from self.follow(response, self._step_request(more, item, steps, method))
         else:
             yield from self._next_step(item, steps[1:])
 
@@ -150,6 +151,19 @@ class OsirSpider(scrapy.Spider):
         kwargs.setdefault("errback", self.on_failure)
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         return scrapy.Request(url, callback=callback, headers=headers, **kwargs)
+
+    def follow(self, response, request) -> Iterator:
+        """Yield ``request`` for a further page of ``response``'s listing unless that page was
+        parsed or followed before: a cursor that repeats would loop, or (Scrapy's dupefilter)
+        end the listing early without a trace. It is recorded as a failure instead."""
+        fingerprint = self.crawler.request_fingerprinter.fingerprint
+        self.followed_pages.add(fingerprint(response.request))
+        if fingerprint(request) in self.followed_pages:
+            self.crawler.stats.inc_value("osir/pagination/repeated")
+            yield from self.record_failure(request, "pagination cursor repeats")
+            return
+        self.followed_pages.add(fingerprint(request))
+        yield request
 
     @staticmethod
     def next_link(response) -> str | None:

@@ -54,9 +54,9 @@ class HuggingfaceSpider(HubSpider):
                 row = {"id": None, "_raw": row}
             yield from self.with_details(self.item_from(row, account), self.detail_steps(row))
         if next_url := self.next_link(response):
-            yield self.api_request(
+            yield from self.follow(response, self.api_request(
                 next_url, callback=self.parse_listing, cb_kwargs={"account": account}
-            )
+            ))
 
     def item_from(self, row: dict, account: Account):
         repo_id = row.get("id")

@@ -5,6 +5,8 @@ Faults are dicts matched against ``path?query`` (substring ``match``); the first
 active fault answers instead of the route:
 
 * ``status``, ``headers``, ``body`` — the reply (body: JSON-able object or raw ``bytes``);
+  ``headers`` without ``status`` are added to the route's own reply (e.g. a bad ``Link``);
+* ``match`` — a substring, or a list of substrings that must all occur;
 * ``times`` — how many requests it answers (default 1); ``skip`` — matching requests let
   through first; ``window`` — instead of ``times``, answer every match for this many seconds;
 * ``delay`` — sleep before answering (or before the route, if no ``status``);
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +40,8 @@ class Seen:
     path: str
     headers: dict
     status: int = 0
+    fault: bool = False  # a fault replaced, delayed, reset or truncated the reply
+    at: float = field(default_factory=time.monotonic)  # arrival time
 
 
 class FixedWindow:
@@ -79,6 +84,17 @@ class FixedWindow:
         }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Scrapy reconnects many requests at once after resets and timeouts; the default backlog
+    # of 5 drops SYNs, which the client sees as a one-second connect delay.
+    request_queue_size = 256
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # a client that hung up is no news
+
+
 class FakeAPI:
     routes: list[tuple[str, re.Pattern, str]] = []
 
@@ -113,8 +129,7 @@ class FakeAPI:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -151,7 +166,8 @@ class FakeAPI:
         with self.lock:
             now = time.monotonic()
             for fault in self.faults:
-                if fault.get("match", "") not in target:
+                match = fault.get("match", "")
+                if not all(m in target for m in ([match] if isinstance(match, str) else match)):
                     continue
                 if fault["skip"] > 0:
                     fault["skip"] -= 1
@@ -174,6 +190,8 @@ class FakeAPI:
         with self.lock:
             self.log.append(seen)
         fault = self._active_fault(target)
+        seen.fault = bool(fault) and any(k in fault for k in ("status", "delay", "reset",
+                                                              "truncate"))
         if fault and fault.get("delay"):
             time.sleep(fault["delay"])
         if fault and fault.get("reset"):
@@ -199,6 +217,8 @@ class FakeAPI:
             if reply is None:
                 reply = self._route(method, target, body)
         reply.headers = {**extra_headers, **reply.headers}
+        if fault and "status" not in fault:
+            reply.headers.update(fault.get("headers", {}))
         seen.status = reply.status
         self._send(handler, reply, truncate=bool(fault and fault.get("truncate")))
 

@@ -1,0 +1,338 @@
+"""The fault matrix: every API spider against its loopback fake, under each kind of fault.
+
+A *target* says how to build a spider's fake and where its listing pages and detail requests
+are; a *case* injects faults into one account's traffic and says whether the crawl should
+recover (every record stored or rejected, no failure) or fail (the request recorded in
+``failures``, nothing else lost). Cases get an account (and org) each, so one crawl process
+runs many of them: a crawl of the recoverable cases must end ``finished``, a crawl of the
+failing ones ``incomplete``. The same accounting is asserted for every account:
+
+* nothing invented: every stored row is a record the fake holds, with the fake's numbers;
+* nothing lost: every record served is stored or in ``rejects`` (records behind a listing
+  page that finally failed may be missing: that failure is recorded);
+* every request that finally failed (the fake's last answer to it was a fault) is in
+  ``failures``, and ``crawls.failed_requests`` counts them.
+
+A new spider plugs in with a :class:`Target` (see ``HF_TARGETS``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from osir_crawl.spiders.huggingface import COMMON_EXPAND, MODEL_EXPAND
+from tests.conftest import rows, run_crawl
+from tests.fakes.base import FakeAPI
+from tests.fakes.huggingface import FakeHuggingFace, HubData
+
+pytestmark = pytest.mark.slow
+
+PAGE = 5  # page size every target is crawled with
+PER_ACCOUNT = 12  # records per account: three pages
+SNAPSHOT = "2025-09-07"
+
+
+# --- targets -----------------------------------------------------------------------------------
+@dataclass
+class Target:
+    spider: str
+    platform: str  # registry key
+    table: str
+    build: Callable[[dict[str, int], str], FakeAPI]  # (account -> n records, drift account)
+    settings: Callable[[FakeAPI], dict]
+    records: Callable[[FakeAPI, str], list]  # what the fake holds for an account
+    page_match: Callable[[str, int], list[str]]  # fault match for listing page n (0-based)
+    page_url: Callable[[FakeAPI, str, int], str]  # absolute URL of listing page n
+    detail_match: Callable[[FakeAPI, str], str]  # one detail request of the account
+    detail_values: Callable[[FakeAPI, dict], dict]  # detail columns a stored row must hold
+    compare: dict[str, str] = field(default_factory=dict)  # column -> record field
+    drift_expect: dict = field(default_factory=dict)  # drift record id -> reject reason or None
+
+    def record_id(self, record) -> str | None:
+        value = record.get("id") if isinstance(record, dict) else None
+        return value if isinstance(value, str) else None
+
+
+def _hf_data(accounts: dict[str, int], kind: str) -> HubData:
+    data = HubData()
+    for seed, (account, n) in enumerate(accounts.items()):
+        part = HubData.synthetic({account: n if kind == "models" else 3},
+                                 datasets_per_account=n if kind == "datasets" else 0, seed=seed)
+        for name in ("models", "datasets"):
+            getattr(data, name).extend(getattr(part, name))
+        for name in ("children", "discussions", "usage"):
+            getattr(data, name).update(getattr(part, name))
+    return data
+
+
+# Schema drift as Hugging Face could serve it: renamed, missing and mistyped fields.
+HF_DRIFT = {
+    "{a}/sparse": None,  # only an id: stored, every count unknown
+    "{a}/typed": "downloads is '12': expected a whole number",
+    "{a}/dated": "created_at is 1720000000: expected an ISO-8601 date",
+    "{a}/tagged": "tags is 'a,b': expected a list of strings",
+    "{a}/float": "likes is 1.5: expected a whole number",
+    None: "repo_id is missing (got None)",  # "id" renamed "modelId"
+}
+
+
+def _hf_drift_rows(account: str) -> list[dict]:
+    return [
+        {"id": f"{account}/sparse"},
+        {"id": f"{account}/typed", "downloads": "12", "likes": 1},
+        {"id": f"{account}/dated", "downloads": 1, "createdAt": 1720000000},
+        {"id": f"{account}/tagged", "downloads": 1, "tags": "a,b"},
+        {"id": f"{account}/float", "downloads": 1, "likes": 1.5},
+        {"_id": "d0", "modelId": f"{account}/renamed", "author": account, "downloads": 2},
+    ]
+
+
+def hf_target(kind: str) -> Target:
+    expand = MODEL_EXPAND if kind == "models" else COMMON_EXPAND
+
+    def build(accounts, drift):
+        data = _hf_data(accounts, kind)
+        getattr(data, kind).extend(_hf_drift_rows(drift))
+        return FakeHuggingFace(data)
+
+    def records(fake, account):
+        return [r for r in getattr(fake.data, kind)
+                if (r.get("id") or r.get("modelId") or "").split("/")[0] == account]
+
+    def page_url(fake, account, n):
+        query = [("author", account), ("limit", PAGE), *(("expand[]", e) for e in expand)]
+        return f"{fake.url}/api/{kind}?{urlencode(query + ([('cursor', n * PAGE)] if n else []))}"
+
+    def detail_match(fake, account):
+        popular = next(r["id"] for r in records(fake, account)
+                       if isinstance(r.get("downloads"), int) and r["downloads"] >= 50)
+        return f"/api/{kind}/{popular}/discussions"
+
+    def detail_values(fake, record):
+        if not (isinstance(record.get("downloads"), int) and record["downloads"] >= 50):
+            return {"discussions": None}
+        values = {"discussions": fake.data.discussions.get(record["id"], (0, 0))[0]}
+        if kind == "models":
+            values["descendants"] = fake.data.children.get(record["id"], 0)
+        else:
+            values["dataset_usage"] = len(fake.data.usage.get(record["id"], []))
+        return values
+
+    return Target(
+        spider=f"huggingface_{kind}",
+        platform="huggingface",
+        table=kind,
+        build=build,
+        settings=lambda fake: {"HF_ENDPOINT": fake.url, "HF_PAGE_SIZE": PAGE},
+        records=records,
+        page_match=lambda account, n: [f"author={account}&"] + ([f"cursor={n * PAGE}"] if n
+                                                                 else []),
+        page_url=page_url,
+        detail_match=detail_match,
+        detail_values=detail_values,
+        compare={"downloads": "downloads", "likes": "likes", "downloads_total":
+                 "downloadsAllTime"},
+        drift_expect=HF_DRIFT,
+    )
+
+
+HF_TARGETS = [hf_target("models"), hf_target("datasets")]
+TARGETS = HF_TARGETS  # add each API spider's Target here as its fake lands
+
+
+# --- cases: account -> faults -------------------------------------------------------------------
+@dataclass
+class Case:
+    name: str
+    faults: Callable[[Target, FakeAPI, str], list[dict]]
+    reason: str = ""  # failing cases: a substring of the failure's reason
+    records: int = PER_ACCOUNT
+    rate_limited: bool = False
+
+
+def _on_page(n, **fault):
+    return lambda t, fake, a: [dict(fault, match=t.page_match(a, n))]
+
+
+def _on_detail(**fault):
+    return lambda t, fake, a: [dict(fault, match=t.detail_match(fake, a))]
+
+
+def _both(*makers):
+    return lambda t, fake, a: [f for make in makers for f in make(t, fake, a)]
+
+
+RECOVERS = [
+    Case("ratelimit-ietf", _on_page(1, status=429, headers={"RateLimit": '"api";r=0;t=1'}),
+         rate_limited=True),
+    Case("ratelimit-github", lambda t, fake, a: [dict(
+        match=t.page_match(a, 1), status=403, headers={
+            "x-ratelimit-limit": "60", "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": str(int(time.time()) + 3)})], rate_limited=True),
+    Case("retry-after", _on_page(0, status=429, headers={"Retry-After": "1"}),
+         rate_limited=True),
+    Case("5xx-burst", _both(_on_page(1, status=503, times=2), _on_detail(status=502))),
+    Case("reset", _both(_on_page(0, reset=True), _on_detail(reset=True))),
+    Case("slow", _both(_on_page(1, delay=2.5), _on_detail(delay=2.5))),
+    Case("malformed", _both(_on_page(1, status=200, body=b'[{"id": "x'),
+                            _on_detail(status=200, body="<html>busy</html>"))),
+    Case("truncated", _both(_on_page(2, truncate=True), _on_detail(truncate=True))),
+    Case("drift", lambda t, fake, a: []),
+    Case("empty", lambda t, fake, a: [], records=0),
+    # The last page comes back empty, behind a next link of a full page.
+    Case("empty-page", lambda t, fake, a: [dict(match=t.page_match(a, 0), headers={
+        "Link": f'<{t.page_url(fake, a, 1)}>; rel="next"'})], records=PAGE),
+]
+FAILS = [
+    Case("5xx-long", _on_page(1, status=500, times=99), reason="HTTP 500"),
+    Case("reset-long", _on_detail(reset=True, times=99), reason="Connection"),
+    Case("slow-long", _on_page(0, delay=2.5, times=99), reason="TimeoutError"),
+    Case("malformed-long", _on_page(1, status=200, body=b"{not json", times=99),
+         reason="listing is not a JSON array"),
+    Case("truncated-long", _on_detail(truncate=True, times=99), reason="DataLoss"),
+    Case("ratelimit-budget", _on_page(0, status=429, headers={"Retry-After": "0"}, times=99),
+         reason="HTTP 429", rate_limited=True),
+    # Page 3's next link points back at page 2.
+    Case("cursor-repeats", lambda t, fake, a: [dict(match=t.page_match(a, 2), headers={
+        "Link": f'<{t.page_url(fake, a, 1)}>; rel="next"'})], reason="pagination cursor repeats"),
+]
+
+
+def account_name(case: Case) -> str:
+    return f"acct-{case.name}-x"  # "-x": no account name is a prefix of another
+
+
+# --- running and accounting ---------------------------------------------------------------------
+def run_matrix(target: Target, cases: list[Case], tmp_path, settings: dict):
+    accounts = {account_name(c): c.records for c in cases}
+    drift = account_name(next((c for c in cases if c.name == "drift"), cases[0]))
+    fake = target.build(accounts, drift)
+    orgs = tmp_path / "orgs.yaml"
+    orgs.write_text("".join(f"Org-{c.name}:\n  {target.platform}: [{account_name(c)}]\n"
+                            for c in cases))
+    db = tmp_path / "osir.db"
+    with fake:
+        for case in cases:
+            for fault in case.faults(target, fake, account_name(case)):
+                fake.add_fault(**fault)
+        started = time.monotonic()
+        proc = run_crawl(target.spider, db, {**target.settings(fake), "OSIR_ORGS": orgs,
+                                             "OSIR_SNAPSHOT": SNAPSHOT, **settings})
+        elapsed = time.monotonic() - started
+    return fake, db, proc, elapsed
+
+
+def account_view(target: Target, fake: FakeAPI, db, account: str, org: str) -> dict:
+    stored = {r["repo_id"]: r for r in rows(db, f"SELECT * FROM {target.table} WHERE org = ?",
+                                            [org])}
+    rejects = [r for r in rows(db, "SELECT * FROM rejects")
+               if json.loads(r["payload"]).get("org") == org]
+    failures = [f for f in rows(db, "SELECT * FROM failures") if account in f["url"]]
+    by_path = defaultdict(list)
+    for seen in fake.log:
+        if account in seen.path:
+            by_path[seen.path].append(seen)
+    finally_bad = {p for p, seen in by_path.items() if seen[-1].fault or seen[-1].status != 200}
+    return {"stored": stored, "rejects": rejects, "failures": failures, "log": by_path,
+            "finally_bad": finally_bad, "records": target.records(fake, account)}
+
+
+def check_accounting(target: Target, fake: FakeAPI, db, case: Case) -> dict:
+    account, org = account_name(case), f"Org-{case.name}"
+    view = account_view(target, fake, db, account, org)
+    records = {target.record_id(r): r for r in view["records"] if target.record_id(r)}
+    stored, rejects, failures = view["stored"], view["rejects"], view["failures"]
+    where = f"{target.spider}/{case.name}"
+
+    # Nothing invented: each stored row is a record the fake holds, with its numbers.
+    assert set(stored) <= set(records), f"{where}: rows the fake never served"
+    for repo_id, row in stored.items():
+        record = records[repo_id]
+        for column, key in target.compare.items():
+            assert row[column] == record.get(key), f"{where}: {repo_id}.{column}"
+        failed_detail = any(f["repo_id"] == repo_id for f in failures)
+        for column, value in target.detail_values(fake, record).items():
+            if not failed_detail:  # a failed detail leaves its fields unknown, never guessed
+                assert row[column] == value, f"{where}: {repo_id}.{column}"
+
+    # Every request that finally failed is recorded, and nothing else is.
+    paths = {urlsplit(f["url"])._replace(scheme="", netloc="").geturl() for f in failures
+             if f["reason"] != "pagination cursor repeats"}
+    assert paths == view["finally_bad"], f"{where}: failures vs the fake's log"
+    for f in failures:
+        if f["repo_id"]:
+            row = stored[f["repo_id"]]
+            assert any(row[c] is None for c in target.detail_values(fake, records[f["repo_id"]]))
+
+    # Nothing lost: each record served is stored or rejected, unless its listing failed.
+    listing_failed = any(not f["repo_id"] for f in failures)
+    rejected_ids = [r["repo_id"] for r in rejects]
+    missing = set(records) - set(stored) - set(rejected_ids)
+    assert listing_failed or not missing, f"{where}: lost {sorted(missing)}"
+    idless = len(view["records"]) - len(records)
+    assert listing_failed or rejected_ids.count(None) >= idless, f"{where}: id-less rows lost"
+    return view
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.spider)
+def test_recoverable_faults(target, tmp_path):
+    fake, db, proc, elapsed = run_matrix(target, RECOVERS, tmp_path, {
+        "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 2})
+    views = {case.name: check_accounting(target, fake, db, case) for case in RECOVERS}
+    for case in RECOVERS:
+        view = views[case.name]
+        assert not view["failures"], f"{case.name}: {view['failures']}"
+        if case.name != "drift":
+            assert not view["rejects"] and len(view["stored"]) == case.records, case.name
+    [crawl] = rows(db, "SELECT * FROM crawls")
+    assert (crawl["outcome"], crawl["failed_requests"]) == ("finished", 0), proc.stderr[-3000:]
+    assert crawl["rate_limited"] >= sum(c.rate_limited for c in RECOVERS)
+
+    # Schema drift: each drifted record stored or rejected with the reason a person can act on.
+    drift = views["drift"]
+    for key, reason in target.drift_expect.items():
+        repo_id = key.format(a="acct-drift-x") if key else None
+        if reason is None:
+            assert repo_id in drift["stored"], repo_id
+        else:
+            found = [r["reason"] for r in drift["rejects"] if r["repo_id"] == repo_id]
+            assert any(reason in r for r in found), (repo_id, found)
+    assert crawl["rejected"] == len(rows(db, "SELECT * FROM rejects")) == sum(
+        1 for r in target.drift_expect.values() if r)
+
+    # The announced waits were honoured before the retry.
+    for case, wait in (("ratelimit-ietf", 1.0), ("retry-after", 1.0)):
+        log = views[case]["log"]
+        [limited] = [p for p, seen in log.items() if seen[0].status == 429]
+        first, retry = log[limited][0], log[limited][1]
+        assert retry.at - first.at >= wait, case
+        assert retry.status == 200
+    assert elapsed < 60
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.spider)
+def test_failing_faults(target, tmp_path):
+    fake, db, proc, _ = run_matrix(target, FAILS, tmp_path, {
+        "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 1, "OSIR_RATE_LIMIT_MAX_RETRIES": 1})
+    for case in FAILS:
+        view = check_accounting(target, fake, db, case)
+        reasons = [f["reason"] for f in view["failures"]]
+        assert len(reasons) == 1 and case.reason in reasons[0], f"{case.name}: {reasons}"
+    failures = rows(db, "SELECT * FROM failures")
+    [crawl] = rows(db, "SELECT * FROM crawls")
+    assert crawl["outcome"] == "incomplete", proc.stderr[-3000:]
+    assert crawl["failed_requests"] == len(failures) == len(FAILS)
+    # The repeated cursor was neither followed in a loop nor dropped without a trace.
+    [loop] = [f for f in failures if f["reason"] == "pagination cursor repeats"]
+    stats = json.loads(crawl["stats"])
+    assert stats["osir/pagination/repeated"] == 1
+    assert loop["url"].endswith(f"cursor={PAGE}")
+    looped = rows(db, f"SELECT count(*) n FROM {target.table} WHERE org = 'Org-cursor-repeats'")
+    assert looped[0]["n"] == PER_ACCOUNT  # the three pages served were all stored
