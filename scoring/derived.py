@@ -2,9 +2,12 @@
 
 ``derived_indicators(db_path, snapshot)`` returns ``{dimension: {org: {indicator: value}}}``:
 
-* eval, from ``leaderboard_entries`` (entries attributed to an org):
-  ``num_evaluated_models`` — distinct models of the org over all boards (a model on two boards
-  counts once); ``num_leaderboards_present`` — boards with at least one of its models.
+* eval, from ``leaderboard_entries``: ``num_models_on_leaderboards`` — distinct models of the
+  org (entries attributed to it) over all boards, a model on two boards counted once;
+  ``num_leaderboards_present`` — boards with at least one of its models;
+  ``num_hosted_leaderboards`` and ``num_hosted_models`` — the crawled boards the org runs
+  (BOARD_HOSTS) and the distinct models evaluated on them, whoever made them: the crawlable
+  part of what the curated ``num_leaderboards`` / ``num_evaluated_models`` count.
 * infra, from ``repos`` (forks excluded: they measure someone else's work):
   ``num_repos``, ``repo_stars``, ``repo_forks``, ``repo_contributors`` (summed where the
   platform gave a count), ``num_active_repos`` (pushed within ACTIVE_DAYS before the snapshot,
@@ -18,21 +21,26 @@ platforms, crawl ids), for the evidence report. The method file opts derived ind
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 
 ACTIVE_DAYS = 90
 INDICATORS = {
-    "eval": ("num_evaluated_models", "num_leaderboards_present"),  # larger is better, like all
+    "eval": ("num_models_on_leaderboards", "num_leaderboards_present", "num_hosted_leaderboards",
+             "num_hosted_models"),
     "infra": ("num_repos", "repo_stars", "repo_forks", "repo_contributors", "num_active_repos"),
 }
+BOARD_HOSTS = {"opencompass_llm": "ShanghaiAILab", "opencompass_vlm": "ShanghaiAILab",
+               "open_llm_leaderboard": "HuggingFace"}  # who runs each crawled board
 SPIDERS = {"eval": ("opencompass_llm", "opencompass_vlm", "open_llm_leaderboard"),
            "infra": ("github_repos", "gitee_repos", "gitcode_repos", "openi_repos")}
 
 
 def derived_indicators(db_path, snapshot: str) -> dict[str, dict[str, dict[str, float]]]:
-    with _connect(db_path) as conn:
+    with closing(_connect(db_path)) as conn:
         return {"eval": _eval(conn, snapshot), "infra": _infra(conn, snapshot)}
 
 
@@ -52,15 +60,25 @@ def _has(conn, table: str) -> bool:
 def _eval(conn, snapshot: str) -> dict:
     if not _has(conn, "leaderboard_entries"):
         return {}
-    out = {}
+    out: dict = defaultdict(dict)
     for r in conn.execute(
         """SELECT org, count(DISTINCT lower(model)) AS models, count(DISTINCT board) AS boards
            FROM leaderboard_entries WHERE snapshot = ? AND org IS NOT NULL GROUP BY org""",
         [snapshot],
     ):
-        out[r["org"]] = {"num_evaluated_models": r["models"],
-                         "num_leaderboards_present": r["boards"]}
-    return out
+        out[r["org"]].update(num_models_on_leaderboards=r["models"],
+                             num_leaderboards_present=r["boards"])
+    hosted: dict = defaultdict(lambda: (set(), set()))
+    for board, model in conn.execute(
+        "SELECT DISTINCT board, lower(model) FROM leaderboard_entries WHERE snapshot = ?",
+        [snapshot],
+    ):
+        if host := BOARD_HOSTS.get(board):
+            hosted[host][0].add(board)
+            hosted[host][1].add(model)
+    for host, (boards, models) in hosted.items():
+        out[host].update(num_hosted_leaderboards=len(boards), num_hosted_models=len(models))
+    return dict(out)
 
 
 def _infra(conn, snapshot: str) -> dict:
@@ -93,9 +111,29 @@ def _when(value) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
+def covered_orgs(db_path, snapshot: str) -> dict[str, set | None]:
+    """Per dimension, the orgs the snapshot's crawls covered (their ``-a orgs=`` selections);
+    None for every org (a crawl without a selection, or rows with no crawl recorded). An org
+    outside the set was not looked at: its derived values are unknown, not zero."""
+    covered: dict = {}
+    with closing(_connect(db_path)) as conn:
+        for dim, spiders in SPIDERS.items():
+            selections = []
+            if _has(conn, "crawls"):
+                marks = ", ".join("?" for _ in spiders)
+                selections = [json.loads(o) if o else None for (o,) in conn.execute(
+                    f"SELECT orgs FROM crawls WHERE snapshot = ? AND spider IN ({marks})",
+                    [snapshot, *spiders])]
+            if not selections or None in selections:
+                covered[dim] = None
+            else:
+                covered[dim] = {org for chosen in selections for org in chosen}
+    return covered
+
+
 def sources(db_path, snapshot: str) -> dict[str, str]:
     """Per dimension, a sentence naming the store rows and crawls behind the derived values."""
-    with _connect(db_path) as conn:
+    with closing(_connect(db_path)) as conn:
         crawls = defaultdict(list)
         if _has(conn, "crawls"):
             for r in conn.execute("SELECT spider, crawl_id, outcome FROM crawls WHERE snapshot = ? "

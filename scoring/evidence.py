@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .curated import CURATED_DIR, INDICATORS as CURATED_INDICATORS, CuratedError, load_curated
-from .derived import INDICATORS as DERIVED_INDICATORS, derived_indicators, sources
+from .derived import INDICATORS as DERIVED_INDICATORS, covered_orgs, derived_indicators, sources
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHORS = Path(os.environ.get("OSIR_ANCHORS", ROOT.parent / "shared" / "anchors" / "osir-lmts"))
 DIMENSIONS = ("infra", "eval")
-PAIRS = {"eval": (("num_leaderboards", "num_leaderboards_present"),
-                  ("num_evaluated_models", "num_evaluated_models"))}  # curated ~ derived
+PAIRS = {"eval": (("num_leaderboards", "num_hosted_leaderboards"),
+                  ("num_evaluated_models", "num_hosted_models"))}  # curated ~ derived
 
 
 @dataclass
@@ -62,13 +62,15 @@ def collect(snapshot: str, db_path, curated_dir=None, anchors=ANCHORS) -> Eviden
         curated = _anchors(snapshot, Path(anchors))
     values = derived_indicators(db_path, snapshot)
     where = sources(db_path, snapshot)
+    covered = covered_orgs(db_path, snapshot)
     derived = {}
     for dim in DIMENSIONS:
         side = Side(where[dim])
         crawled = bool(values.get(dim))
         for org in list(curated[dim].values) + sorted(values.get(dim, {})):
             got = values.get(dim, {}).get(org)
-            if got is not None or crawled:  # crawled but absent: a real zero
+            looked = crawled and (covered[dim] is None or org in covered[dim])
+            if got is not None or looked:  # crawled for this org but absent: a real zero
                 side.values[org] = {i: (got or {}).get(i, 0) for i in DERIVED_INDICATORS[dim]}
         if not crawled:
             notes.append(f"{dim}: nothing derived — the store has no {dim} rows for {snapshot}")

@@ -51,7 +51,8 @@ def store(tmp_path):
         entry("opencompass_vlm", "Old-Model", "BAAI", 9, snapshot="2025-08-07"),
     ])
     db.table("crawls").insert({"crawl_id": "github_repos-1", "spider": "github_repos",
-                               "snapshot": SNAP, "started_at": "t", "outcome": "finished"})
+                               "snapshot": SNAP, "started_at": "t", "outcome": "finished",
+                               "orgs": '["BAAI", "Huawei", "Baidu"]'})
     db.close()
     return path
 
@@ -59,8 +60,11 @@ def store(tmp_path):
 def test_derived_values(store):
     got = derived_indicators(store, SNAP)
     assert got["eval"] == {
-        "BAAI": {"num_evaluated_models": 2, "num_leaderboards_present": 3},
-        "ShanghaiAILab": {"num_evaluated_models": 1, "num_leaderboards_present": 1},
+        "BAAI": {"num_models_on_leaderboards": 2, "num_leaderboards_present": 3},
+        # runs both OpenCompass boards: 3 distinct models there (emu3-chat is on both), anyone's
+        "ShanghaiAILab": {"num_models_on_leaderboards": 1, "num_leaderboards_present": 1,
+                          "num_hosted_leaderboards": 2, "num_hosted_models": 3},
+        "HuggingFace": {"num_hosted_leaderboards": 1, "num_hosted_models": 1},
     }
     assert got["infra"]["BAAI"] == {"num_repos": 3, "repo_stars": 9857, "repo_forks": 724,
                                     "repo_contributors": 122, "num_active_repos": 1}
@@ -77,7 +81,7 @@ def test_evidence_report_against_the_curated_files(store, tmp_path):
                            "--db", str(store), "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "| org | num_leaderboards (curated) | num_leaderboards_present (derived) |" in proc.stdout
+    assert "| org | num_leaderboards (curated) | num_hosted_leaderboards (derived) |" in proc.stdout
     with open(out / "evidence.csv", encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
     def value(org, dim, ind, side):
@@ -85,10 +89,14 @@ def test_evidence_report_against_the_curated_files(store, tmp_path):
                     == (org, dim, ind, side))
     curated = value("BAAI", "eval", "num_evaluated_models", "curated")
     assert curated["value"] == "1010" and "eval-summary.csv" in curated["source"]  # 2025-09-07
-    derived = value("BAAI", "eval", "num_evaluated_models", "derived")
+    derived = value("BAAI", "eval", "num_models_on_leaderboards", "derived")
     assert derived["value"] == "2" and "leaderboard_entries" in derived["source"]
-    assert value("Baidu", "eval", "num_evaluated_models", "derived")["value"] == "0"
+    assert value("ShanghaiAILab", "eval", "num_hosted_models", "derived")["value"] == "3"
+    assert value("Baidu", "eval", "num_hosted_models", "derived")["value"] == "0"
     assert value("BAAI", "infra", "repo_stars", "derived")["value"] == "9857"
+    assert value("Baidu", "infra", "num_repos", "derived")["value"] == "0"  # crawled, none found
+    assert not [r for r in table if (r["org"], r["dimension"], r["side"]) ==
+                ("Meta", "infra", "derived")]  # not crawled: unknown, not zero
     assert (out / "evidence.md").read_text().strip() == proc.stdout.strip()
 
 
