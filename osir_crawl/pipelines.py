@@ -18,7 +18,7 @@ import uuid
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 
-from osir_crawl import store
+from osir_crawl import resume, store
 from osir_crawl.items import RECORD_ITEMS, RequestFailure
 from osir_crawl.validation import problems
 
@@ -98,6 +98,8 @@ class StorePipeline(_Component):
         self.batch_size = settings.getint("OSIR_STORE_BATCH_SIZE", 500)
         self.db = None
         self.crawl_id: str | None = None
+        self.jobdir = settings.get("JOBDIR")
+        self.kept: set[tuple] = set()  # rows stored before this crawl was killed and resumed
         self.buffers: dict[str, list[dict]] = {}
         self.started_at = store.utc_now()
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
@@ -114,9 +116,12 @@ class StorePipeline(_Component):
     def spider_opened(self, spider):
         # After SpiderState has loaded spider.state, so a JOBDIR resume keeps its crawl id.
         state = getattr(spider, "state", None)
-        if state is not None and state.get("osir_crawl_id"):
+        if killed := getattr(spider, "killed_crawl_id", None):  # see osir_crawl/resume.py
+            self.crawl_id = killed
+            self._resume_counts(spider, killed=True)
+        elif state is not None and state.get("osir_crawl_id"):
             self.crawl_id = state["osir_crawl_id"]
-            self.stats.inc_value("osir/resumed")
+            self._resume_counts(spider, killed=False)
         else:
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             self.crawl_id = f"{spider.name}-{stamp}-{uuid.uuid4().hex[:6]}"
@@ -133,12 +138,28 @@ class StorePipeline(_Component):
                 "outcome": "running",
             },
         )
+        resume.mark_running(self.jobdir, self.crawl_id)
+
+    def _resume_counts(self, spider, killed: bool):
+        """A resumed crawl counts what it stored before; after a kill it also skips it."""
+        self.stats.inc_value("osir/resumed")
+        kept = resume.kept_rows(self.db, self.crawl_id, RECORD_ITEMS)
+        if killed:
+            resume.prune_logs(self.db, self.crawl_id, kept)
+            self.kept = spider.kept_rows = kept
+            self.stats.set_value("osir/resume/kept_rows", len(kept))
+        where = ("crawl_id = ?", [self.crawl_id])
+        self.stats.set_value("osir/stored", len(kept))
+        self.stats.set_value("osir/rejected", store.count_rows(self.db, "rejects", *where))
+        self.stats.set_value("osir/failed_requests", store.count_rows(self.db, "failures", *where))
 
     def process_item(self, item):
         if isinstance(item, RequestFailure):
             self.stats.inc_value("osir/failed_requests")
             self._buffer("failures", self._log_row(item, "failed_at"))
         elif isinstance(item, RECORD_ITEMS):
+            if self.kept and (item.TABLE, *(getattr(item, f) for f in item.KEY)) in self.kept:
+                return item  # stored before the crawl was killed; counted already
             stamp = {
                 "snapshot": self.snapshot,
                 "crawl_id": self.crawl_id,
@@ -232,6 +253,7 @@ class StorePipeline(_Component):
                 ),
             },
         )
+        resume.mark_closed(self.jobdir)
         log = logger.info if outcome == "finished" else logger.warning
         log(
             "crawl %s %s: %d stored, %d rejected, %d duplicates, %d failed requests -> %s",

@@ -16,6 +16,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from osir_crawl import resume
 from osir_crawl.items import RequestFailure
 from osir_crawl.registry import Account, Registry, RegistryError, load_registry
 
@@ -35,6 +36,8 @@ class OsirSpider(scrapy.Spider):
         self.selected_orgs: list[str] = []
         self.endpoint = ""
         self.followed_pages: set[bytes] = set()  # fingerprints of pages parsed or followed
+        self.killed_crawl_id: str | None = None  # set when resuming a killed JOBDIR crawl
+        self.kept_rows: set[tuple] = set()  # (table, *key) it stored; filled by the store
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -43,6 +46,8 @@ class OsirSpider(scrapy.Spider):
         return spider
 
     def configure(self, settings):
+        # Before the scheduler opens the JOBDIR: a killed run's request state is unreliable.
+        self.killed_crawl_id = resume.recover_killed_job(settings.get("JOBDIR"))
         try:
             self.registry = load_registry(settings.get("OSIR_ORGS"))
             self.selected_orgs = self.registry.select(self.orgs_arg)
@@ -118,7 +123,17 @@ class OsirSpider(scrapy.Spider):
         returns the URL of a further page of the same step, or None when the step is done.
         Methods are named, not passed, so requests pickle for JOBDIR resume.
         """
-        yield from self._next_step(item, list(steps))
+        if not self.kept(item):
+            yield from self._next_step(item, list(steps))
+
+    def kept(self, item) -> bool:
+        """Stored, complete, before this crawl was killed: nothing to fetch again."""
+        if not self.kept_rows:
+            return False
+        if (item.TABLE, *(getattr(item, f) for f in item.KEY)) in self.kept_rows:
+            self.crawler.stats.inc_value("osir/resume/skipped")
+            return True
+        return False
 
     def _next_step(self, item, steps: list) -> Iterator:
         if not steps:

@@ -29,6 +29,8 @@ class HubSpider(OsirSpider):
         return wanted
 
     def with_details(self, item, steps) -> Iterator:
+        if self.kept(item):
+            return
         if self.wants_details(item):
             yield from self.enrich(item, steps)
         else:

@@ -1,0 +1,106 @@
+"""Kill and resume: a crawl killed with SIGKILL mid-way and resumed with the same JOBDIR ends
+with a store identical, row for row, to an uninterrupted crawl's (see osir_crawl/resume.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import FAST, ROOT, crawl_env, rows, run_crawl
+from tests.fakes.huggingface import FakeHuggingFace, HubData
+
+pytestmark = pytest.mark.slow
+
+ACCOUNTS = {"acct-a": 70, "acct-b": 50, "acct-c": 60}
+INVALID = [{"_id": "i1", "id": "acct-a/negative", "downloads": -1},
+           {"_id": "i2", "id": "acct-b/wordy", "likes": "many"}]
+VOLATILE = {"crawl_id", "fetched_at", "id", "rejected_at", "failed_at"}
+SETTINGS = {"HF_PAGE_SIZE": 10, "OSIR_SNAPSHOT": "2025-09-07", "OSIR_STORE_BATCH_SIZE": 3,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "RETRY_TIMES": 1}
+
+
+@pytest.fixture
+def fake(tmp_path):
+    data = HubData.synthetic(ACCOUNTS, datasets_per_account=0)
+    data.models[5:5] = INVALID[:1]
+    data.models[90:90] = INVALID[1:]
+    with FakeHuggingFace(data) as server:
+        popular = [m["id"] for m in data.models if m.get("downloads", 0) >= 50]
+        # One detail that always fails: a failure row each run must reproduce.
+        server.add_fault(match=f"/api/models/{popular[40]}/discussions", status=500, times=10**6)
+        server.add_fault(match="/api/models", delay=0.01, window=10**6)  # time to be killed in
+        yield server
+
+
+def snapshot_of(db) -> dict[str, list]:
+    """Every store table that holds crawl results, without ids and timestamps."""
+    out = {}
+    for table in ("models", "rejects", "failures"):
+        found = [{k: v for k, v in r.items() if k not in VOLATILE}
+                 for r in rows(db, f"SELECT * FROM {table}")]
+        out[table] = sorted(json.dumps(r, sort_keys=True) for r in found)
+    return out
+
+
+def crawl_cmd(db, settings: dict) -> list[str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "huggingface_models", "-s", f"OSIR_DB={db}"]
+    for key, value in {**FAST, **settings}.items():
+        cmd += ["-s", f"{key}={value}"]
+    return cmd
+
+
+def test_killed_crawl_resumes_to_the_same_store(fake, tmp_path):
+    orgs = tmp_path / "orgs.yaml"
+    orgs.write_text("".join(f"Org-{a}:\n  huggingface: [{a}]\n" for a in ACCOUNTS))
+    settings = {**SETTINGS, "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs}
+
+    reference = tmp_path / "reference.db"
+    run_crawl("huggingface_models", reference, settings)
+    full_requests = len(fake.log)
+
+    # Kill a JOBDIR crawl once it is well under way.
+    db, jobdir = tmp_path / "osir.db", tmp_path / "job"
+    killed_settings = {**settings, "JOBDIR": jobdir}
+    before = len(fake.log)
+    proc = subprocess.Popen(crawl_cmd(db, killed_settings), cwd=ROOT, env=crawl_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(fake.log) - before < full_requests // 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    stored = rows(db, "SELECT count(*) n FROM models")[0]["n"]
+    expected = len(rows(reference, "SELECT * FROM models"))
+    assert 0 < stored < expected, "the kill should land mid-way"
+    assert (jobdir / "osir-running.json").exists()  # the marker of a run that did not close
+
+    # What a plain JOBDIR resume would do (the marker removed): it loses rows.
+    naive_db, naive_job = tmp_path / "naive.db", tmp_path / "naive-job"
+    shutil.copy(db, naive_db)
+    shutil.copytree(jobdir, naive_job)
+    (naive_job / "osir-running.json").unlink()
+    run_crawl("huggingface_models", naive_db, {**settings, "JOBDIR": naive_job})
+    assert len(rows(naive_db, "SELECT * FROM models")) < expected
+
+    # The real resume: same JOBDIR, same store.
+    before = len(fake.log)
+    proc = run_crawl("huggingface_models", db, killed_settings)
+    resumed_requests = len(fake.log) - before
+    assert snapshot_of(db) == snapshot_of(reference)
+    [ref_crawl] = rows(reference, "SELECT * FROM crawls")
+    [crawl] = rows(db, "SELECT * FROM crawls")  # one crawl, its id kept across the kill
+    for column in ("outcome", "items", "rejected", "failed_requests", "stale_removed"):
+        assert crawl[column] == ref_crawl[column], column
+    assert crawl["outcome"] == "incomplete"  # the detail that always fails
+    stats = json.loads(crawl["stats"])
+    assert stats["osir/resume/kept_rows"] > 0
+    assert resumed_requests < full_requests  # finished repos were not fetched again
+    assert not (jobdir / "osir-running.json").exists()
+    assert "Traceback" not in proc.stderr
