@@ -12,9 +12,10 @@ Re-running with the same snapshot continues a stopped run, deciding per spider f
 
 * ``finished`` — skipped;
 * ``shutdown`` (stopped by Ctrl-C/SIGTERM: Scrapy saved its queue) — resumed from the JOBDIR;
-* ``running`` (the process was SIGKILLed: Scrapy wrote no queue state, so the JOBDIR cannot be
-  trusted), ``incomplete``, or any other end — crawled again from scratch (the upserts and the
-  stale-row removal of a complete crawl make the snapshot the same as one uninterrupted crawl).
+* ``running`` (the process was SIGKILLed: Scrapy wrote no queue state) — recovered from the
+  JOBDIR when it holds the marker of :mod:`osir_crawl.resume`, else crawled again from scratch;
+* ``incomplete`` or any other end — crawled again from scratch (the upserts and the stale-row
+  removal of a complete crawl make the snapshot the same as one uninterrupted crawl).
 
 Children live in their own session and get SIGTERM when crawlall dies (``PR_SET_PDEATHSIG``):
 even a ``kill -9`` of crawlall lets them save their JOBDIR. A lock file per spider, held by the
@@ -42,6 +43,11 @@ from scrapy.utils.conf import arglist_to_dict
 
 from osir_crawl import report, store
 from osir_crawl.progress import Progress, SpiderRun
+
+try:  # a JOBDIR left by a killed crawl, which the spider itself knows how to recover
+    from osir_crawl.resume import MARKER as KILLED_MARKER
+except ImportError:  # without that recovery, such a JOBDIR is unusable: start again
+    KILLED_MARKER = None
 
 EXCLUDED = {"legacy_import"}  # a replay of published data, not part of the monthly crawl
 OWN_SETTINGS = {"OSIR_DB", "OSIR_SNAPSHOT", "JOBDIR", "OSIR_STATS_FILE", "LOG_FILE"}
@@ -239,6 +245,9 @@ class CrawlAll:
             return
         if last and last["outcome"] == "shutdown" and jobdir.is_dir():
             how = f"resuming from {jobdir}"
+        elif (last and last["outcome"] == "running" and KILLED_MARKER
+              and (jobdir / KILLED_MARKER).exists()):
+            how = f"recovering a killed crawl from {jobdir}"
         else:
             if jobdir.exists():  # stale or unusable queue state (see the module docstring)
                 shutil.rmtree(jobdir)
