@@ -54,8 +54,11 @@ class _Capture:
         self.patterns = [re.compile(p) for p in patterns]
         self.found = found  # the request's meta["browser_json"]
         self.reads: list[asyncio.Future] = []
+        self.document_status = 0
 
     def on_response(self, response):
+        if response.request.resource_type == "document":
+            self.document_status = response.status
         if response.request.resource_type not in ("xhr", "fetch"):
             return
         if self.patterns and not any(p.search(response.url) for p in self.patterns):
@@ -81,13 +84,13 @@ async def capture_json(page, request):
 
 async def settle(page, wait_for: str | None = None, timeout_ms: int = SETTLE_TIMEOUT_MS):
     """The last page method: network idle, the selector (if any), every captured body read."""
+    capture = _CAPTURES.get(page)
     try:
         await page.wait_for_load_state("networkidle", timeout=timeout_ms)
-        if wait_for:
+        if wait_for and (capture is None or capture.document_status < 400):  # error pages: no
             await page.wait_for_selector(wait_for, state="attached", timeout=timeout_ms)
     except Exception as exc:  # a page that never settles is still parsed as it stands
         logger.warning("page %s did not settle: %s", page.url, str(exc).splitlines()[0])
-    capture = _CAPTURES.get(page)
     if capture is not None:
         await asyncio.gather(*capture.reads, return_exceptions=True)
 
