@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from urllib.parse import urljoin
 from weakref import WeakKeyDictionary
 
 import scrapy
@@ -61,9 +62,14 @@ class _Capture:
             self.document_status = response.status
         if response.request.resource_type not in ("xhr", "fetch"):
             return
-        if self.patterns and not any(p.search(response.url) for p in self.patterns):
+        if not self.wanted(response.url):
             return
         self.reads.append(asyncio.ensure_future(self.read(response)))
+
+    def wanted(self, url: str, relative: str | None = None) -> bool:
+        if relative is not None:
+            url = urljoin(url, relative)
+        return bool(self.patterns) and any(p.search(url) for p in self.patterns)
 
     async def read(self, response):
         try:
@@ -112,7 +118,9 @@ async def fetch_in_page(page, url: str, method: str = "GET", body=None):
         [url, method, body],
     )
     capture = _CAPTURES.get(page)
-    if capture is not None and result.get("data") is not None:
+    if capture is None or result.get("data") is None:
+        return
+    if not capture.wanted(page.url, url):  # else the response listener already kept it
         capture.found.append({"url": url, "method": method, "status": result["status"],
                               "data": result["data"]})
 
@@ -125,6 +133,9 @@ class BrowserSpider(OsirSpider):
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,  # each request is a whole page load
+        # The browser keeps its own cookies. Scrapy's jar would also fetch the public-suffix
+        # list from the internet (tldextract) on a page's first Set-Cookie.
+        "COOKIES_ENABLED": False,
     }
     capture: tuple[str, ...] = ()  # URL regexes of the page's own JSON to keep ("" = all)
     wait_for: str | None = None  # CSS selector the rendered page must have
