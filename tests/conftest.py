@@ -70,3 +70,50 @@ def anchors() -> Path:
     if not ANCHORS.is_dir():
         pytest.skip(f"published OSIR-LMTS anchors not found at {ANCHORS} (set OSIR_ANCHORS)")
     return ANCHORS
+
+
+# --- a store two months deep, crawled by crawlall and scored (Datasette and chart tests) ------
+SCORED_SNAPSHOTS = ("2031-04-07", "2031-05-07")
+
+
+@pytest.fixture(scope="session")
+def scored_store(tmp_path_factory) -> Path:
+    """``scrapy crawlall`` of the Hugging Face and GitHub fakes for two snapshots (ranks move
+    between them), then ``python -m scoring build`` of each. The second crawl sees invalid rows
+    (-> rejects) and two failing requests (-> failures, so crawlall exits 1 and its scoring
+    is run by hand, as an operator would)."""
+    from tests.fakes.forges import FakeForge, ForgeData
+    from tests.fakes.huggingface import FakeHuggingFace, HubData
+
+    tmp = tmp_path_factory.mktemp("scored")
+    db, guard = tmp / "osir.db", tmp / "netguard.log"
+    months = [{"BAAI": 30, "FlagRelease": 4, "Qwen": 6, "deepseek-ai": 10},
+              {"BAAI": 8, "FlagRelease": 2, "Qwen": 30, "deepseek-ai": 18}]
+    forge = ForgeData.synthetic("github", {"FlagOpen": 5, "baaivision": 2, "QwenLM": 4,
+                                           "alibaba": 0, "modelscope": 1, "deepseek-ai": 3})
+    for i, (snapshot, accounts) in enumerate(zip(SCORED_SNAPSHOTS, months)):
+        hub = HubData.synthetic(accounts, datasets_per_account=3, seed=i)
+        if i:
+            hub.models.append({"_id": "x", "id": "BAAI/negative", "downloads": -5, "likes": 1})
+        with FakeHuggingFace(hub) as hf, FakeForge("github", forge) as gh:
+            if i:
+                hf.add_fault(match="/api/models/BAAI/", status=404, times=2)  # detail requests
+            cmd = [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", snapshot,
+                   "--only", "huggingface_models,huggingface_datasets,github_repos",
+                   "-a", "orgs=BAAI,Ali,Deepseek", "--jobs-dir", str(tmp / "jobs"),
+                   "--logs-dir", str(tmp / "logs"), "--reports-dir", str(tmp / "reports"),
+                   "--rankings-dir", str(tmp / "rankings"), "-s", f"OSIR_DB={db}"]
+            for key, value in FAST.items():
+                cmd += ["-s", f"{key}={value}"]
+            env = crawl_env(HF_ENDPOINT=hf.url, GITHUB_API_URL=gh.url, OSIR_NETGUARD_LOG=guard)
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=300)
+        assert proc.returncode == (1 if i else 0), proc.stdout + proc.stderr
+        if i:
+            build = subprocess.run(
+                [sys.executable, "-m", "scoring", "build", "--snapshot", snapshot, "--db", str(db),
+                 "--out", str(tmp / "rankings" / snapshot), "-q"],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            assert build.returncode == 0, build.stderr
+    assert not guard.exists() or not guard.read_text(), guard.read_text()
+    return db
