@@ -140,6 +140,10 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
     _add_derived(result, db_path, method_path)
     prev_snapshot, prev_ranks, prev_sums = previous_ranks(db, snapshot)
     previous = None
+    prev_profile = prev_ranks.pop("profile", None)
+    if prev_snapshot and prev_profile != profile:
+        notes.append(f"delta ranks compare with {prev_snapshot} built with the {prev_profile} "
+                     f"profile; rebuild it with --profile {profile} to compare like with like")
     if prev_snapshot:
         previous = Previous(prev_ranks, {d: Table.from_mapping(f"{d} of {prev_snapshot}", _ints(v))
                                          for d, v in prev_sums.items()}, f"store {prev_snapshot}")

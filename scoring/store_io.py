@@ -62,16 +62,19 @@ def write_build(db, snapshot, summary_rows, ranking_rows, classification_rows):
 
 
 def previous_ranks(db, snapshot):
-    """(snapshot, {output stem: {org: rank}}, {dimension: {org: {indicator: value}}}) of the
-    month before ``snapshot`` in the ``rankings`` table, or (None, {}, {})."""
+    """(snapshot, {output stem: {org: rank}, "profile": its build profile},
+    {dimension: {org: {indicator: value}}}) of the month before ``snapshot`` in the
+    ``rankings`` table, or (None, {}, {})."""
     built = [r[0] for r in db.execute("SELECT DISTINCT snapshot FROM rankings")]
     prev = previous_snapshot(built, snapshot)
     if prev is None:
         return None, {}, {}
     ranks: dict = {}
-    for dim, org, rank in db.execute(
-            "SELECT dimension, org, rank FROM rankings WHERE snapshot = ? ORDER BY rowid", [prev]):
+    for dim, org, rank, profile in db.execute(
+            "SELECT dimension, org, rank, profile FROM rankings WHERE snapshot = ? ORDER BY rowid",
+            [prev]):
         ranks.setdefault(f"{dim}-rank", {})[org] = rank
+        ranks.setdefault("profile", profile)
     sums: dict = {}
     for dim, org, ind, value in db.execute(
             "SELECT dimension, org, indicator, value FROM summaries WHERE snapshot = ? "
