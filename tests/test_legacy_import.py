@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import rows, run_crawl
 
+pytestmark = pytest.mark.slow
+
 
 def write(path, records):
     path.parent.mkdir(parents=True, exist_ok=True)
