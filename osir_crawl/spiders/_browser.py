@@ -11,7 +11,8 @@ OpenCompass leaderboard). Its pages are rendered by Chromium; everything else st
 * ``browser_request(url, callback, capture=[regex, …])`` renders ``url``, waits until the
   network is idle (and for ``wait_for``, a CSS selector, when given), and hands the callback
   a response whose body is the rendered DOM, with ``response.meta["browser_json"]``: every JSON
-  body the page itself fetched (XHR/fetch) whose URL matches a ``capture`` regex, as
+  body the page itself fetched (XHR/fetch) whose URL matches a ``capture`` regex (every one
+  when ``capture`` is empty), as
   ``{"url", "method", "status", "data"}`` dicts in the order they arrived. Parse those first
   (exact numbers) and fall back to the DOM (what the page shows) when there are none.
 * ``fetch_in_page(url, method, body)`` is a page method that repeats one of the site's own
@@ -69,7 +70,7 @@ class _Capture:
     def wanted(self, url: str, relative: str | None = None) -> bool:
         if relative is not None:
             url = urljoin(url, relative)
-        return bool(self.patterns) and any(p.search(url) for p in self.patterns)
+        return not self.patterns or any(p.search(url) for p in self.patterns)
 
     async def read(self, response):
         try:
@@ -137,7 +138,7 @@ class BrowserSpider(OsirSpider):
         # list from the internet (tldextract) on a page's first Set-Cookie.
         "COOKIES_ENABLED": False,
     }
-    capture: tuple[str, ...] = ()  # URL regexes of the page's own JSON to keep ("" = all)
+    capture: tuple[str, ...] = ()  # URL regexes of the page's own JSON to keep (none: all)
     wait_for: str | None = None  # CSS selector the rendered page must have
 
     def browser_request(self, url: str, callback, *, capture=None, wait_for=None,

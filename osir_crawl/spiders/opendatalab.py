@@ -66,7 +66,7 @@ class OpenDataLabDatasetsSpider(BrowserSpider):
     platform = "opendatalab"
     endpoint_setting = "OPENDATALAB_URL"
     item_class = DatasetItem
-    capture = ("",)  # every JSON the page fetches; records_from_json picks the listing
+    capture = ()  # every JSON the page fetches; records_from_json picks the listing
     wait_for = r"text=/[0-9]\s*数据集/"  # the total: the listing has rendered
 
     def configure(self, settings):
