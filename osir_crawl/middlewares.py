@@ -1,5 +1,6 @@
 """Downloader middlewares for what Scrapy does not do itself.
 
+* RecordedOffsiteMiddleware: requests to other hosts are refused and recorded as failures.
 * TokenAuthMiddleware: each platform's token goes only to that platform's configured host.
 * RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
 * RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode)
@@ -15,6 +16,8 @@ import logging
 import re
 import time
 from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,29 @@ class TokenAuthMiddleware:
         elif not header and b"Authorization" in request.headers:
             # A redirect to another host must not carry a token there.
             del request.headers["Authorization"]
+
+    # Off again once sent: retries and redirects copy the request, and the JOBDIR queue and
+    # the HTTP cache write it to disk.
+    def process_response(self, request, response):
+        self._strip(request)
+        return response
+
+    def process_exception(self, request, exception):
+        self._strip(request)
+
+    def _strip(self, request):
+        value = request.headers.get("Authorization")
+        if value is not None and value.decode("latin-1") in self.tokens.values():
+            del request.headers["Authorization"]
+
+
+class RecordedOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's offsite filter also drops a request when it is *scheduled*, with no errback:
+    a next-page link or a redirect to another host would end a listing early without a trace.
+    Filtering only at download time sends the request to its errback, which records it."""
+
+    def request_scheduled(self, request, spider):
+        pass
 
 
 class RetryBackoffMiddleware:

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import sqlite3
 import uuid
 
 from scrapy import signals
@@ -208,8 +209,36 @@ class StorePipeline(_Component):
 
     def _flush(self, table: str):
         rows = self.buffers.pop(table, [])
-        store.write_rows(self.db, table, rows)
+        try:
+            store.write_rows(self.db, table, rows)
+        except UNSTORABLE as exc:
+            # A row SQLite cannot take (an integer past 64 bits, a lone surrogate) must not
+            # take its whole batch with it: write row by row, rejecting the rows that fail.
+            logger.warning("a batch of %d %s rows failed (%s): writing them one by one",
+                           len(rows), table, type(exc).__name__)
+            for row in rows:
+                self._write_one(table, row)
         self.stats.inc_value("osir/store/batches")
+
+    def _write_one(self, table: str, row: dict):
+        try:
+            store.write_rows(self.db, table, [row])
+            return
+        except UNSTORABLE as exc:
+            reason = _unstorable_reason(row, exc)
+        self.stats.inc_value("osir/store/unstorable")
+        if table in store.RECORD_TABLES:  # counted as stored; it is a reject after all
+            self.stats.inc_value("osir/stored", -1)
+            self.stats.inc_value(f"osir/stored/{table}", -1)
+            self.stats.inc_value("osir/rejected")
+            row, table = {
+                "crawl_id": self.crawl_id, "spider": self.crawler.spider.name,
+                "snapshot": self.snapshot, "item_type": table,
+                "repo_id": _text(row.get("repo_id") or row.get("model")), "reason": reason,
+                "payload": json.dumps(row, default=str),  # ASCII-escaped: always storable
+                "url": _text(row.get("url")), "rejected_at": store.utc_now(),
+            }, "rejects"
+        store.write_rows(self.db, table, [_escaped(row)])
 
     def close_spider(self):
         for table in list(self.buffers):
@@ -268,6 +297,33 @@ def _check_snapshot(snapshot: str) -> None:
         dt.date.fromisoformat(snapshot)
     except (TypeError, ValueError):
         raise ValueError(f"OSIR_SNAPSHOT {snapshot!r} is not a YYYY-MM-DD date") from None
+
+
+UNSTORABLE = (sqlite3.Error, ValueError, OverflowError)  # UnicodeEncodeError is a ValueError
+
+
+def _unstorable_reason(row: dict, exc: Exception) -> str:
+    for name, value in row.items():
+        if isinstance(value, str) and not _encodable(value):
+            return f"{name} is not valid Unicode (it holds a lone surrogate)"
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            return f"{name} is {value}: too large to store"
+    return f"could not be stored: {type(exc).__name__}: {exc}"[:500]
+
+
+def _escaped(row: dict) -> dict:
+    """The row with what SQLite cannot hold made printable (a log row must be kept)."""
+    return {k: v.encode("utf-8", "backslashreplace").decode() if isinstance(v, str)
+            else str(v) if isinstance(v, int) and not -(2**63) <= v < 2**63 else v
+            for k, v in row.items()}
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(value) -> str | None:

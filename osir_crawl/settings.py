@@ -73,7 +73,11 @@ OSIR_RATE_LIMIT_MAX_WAIT = 900.0  # seconds; a longer announced wait is capped (
 OSIR_RATE_LIMIT_DEFAULT_WAIT = 10.0  # when a 429 carries no usable header
 
 DOWNLOADER_MIDDLEWARES = {
-    "osir_crawl.middlewares.TokenAuthMiddleware": 350,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "osir_crawl.middlewares.RecordedOffsiteMiddleware": 50,
+    # Last before the download (after HttpCache, 900): the token is added just before the
+    # request leaves and taken off before any retry, redirect or cache copies the request.
+    "osir_crawl.middlewares.TokenAuthMiddleware": 950,
     "osir_crawl.middlewares.RetryBackoffMiddleware": 540,
     "osir_crawl.middlewares.RateLimitMiddleware": 560,
 }
