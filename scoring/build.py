@@ -46,7 +46,7 @@ class BuildResult:
     written: list = field(default_factory=list)
 
 
-class _Inputs:
+class BuildInputs:
     """What every build of one store shares: labels, curated files, registry, month cache."""
 
     def __init__(self, db, registry_path=None):
@@ -131,7 +131,7 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
     if profile not in PROFILES:
         raise ScoringError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
     db = inputs.db if inputs else open_store(db_path)
-    inputs = inputs or _Inputs(db)
+    inputs = inputs or BuildInputs(db)
     tables, sources, month, notes = summaries(inputs, snapshot, PROFILES[profile])
     result = BuildResult(snapshot, profile, tables, sources, notes=notes, verdicts=month.verdicts)
     result.classification = Counter((v["kind"], v["path"]) for v in month.verdicts)
@@ -241,7 +241,7 @@ def profile_diff(snapshot, db_path=None, inputs=None):
     the corrections that change it alone (``FIXES``): [(table, org, indicator, published,
     default, [reasons])]."""
     db_path = db_path or os.environ.get("OSIR_DB") or ROOT / "data" / "osir.db"
-    inputs = inputs or _Inputs(open_store(db_path))
+    inputs = inputs or BuildInputs(open_store(db_path))
     published, _, _, _ = summaries(inputs, snapshot, PROFILES["published"])
     default, _, _, _ = summaries(inputs, snapshot, PROFILES["default"])
     single = {fix: summaries(inputs, snapshot, with_fix(PROFILES["published"], fix))[0]

@@ -2,9 +2,10 @@
 [--db PATH] [--out DIR]``: summaries and rankings of one store snapshot (see scoring.build)."""
 
 import csv
+import os
 import sys
 
-from ..build import _Inputs, build, profile_diff
+from ..build import ROOT, BuildInputs, build, profile_diff
 from ..store_io import open_store
 from ..summaries import FIXES, PROFILES
 
@@ -33,11 +34,8 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from ..build import ROOT
-    import os
-
     db_path = args.db or os.environ.get("OSIR_DB") or str(ROOT / "data" / "osir.db")
-    inputs = _Inputs(open_store(db_path))
+    inputs = BuildInputs(open_store(db_path))
     result = build(args.snapshot, db_path, args.profile, args.out, args.method, inputs=inputs)
     out = result.written[0].parent
     if not args.quiet:
