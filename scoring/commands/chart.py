@@ -1,0 +1,30 @@
+"""``python -m scoring chart --snapshot YYYY-MM-DD [--db PATH] [--out DIR]``: PNG charts of the
+rankings in the store (see scoring.chart)."""
+
+import os
+import sys
+
+ORDER = 40
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "chart", help="PNG charts of a snapshot's rankings in the store",
+        description="Draw the overall ranking, each dimension's scores and every organisation's "
+                    "rank over all stored snapshots (up to SNAPSHOT) from the store table "
+                    "rankings, as PNG files.")
+    p.add_argument("--snapshot", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default data/charts/SNAPSHOT)")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from ..chart import write_charts  # matplotlib loads only for this command
+
+    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
+    written = write_charts(db, args.snapshot, args.out or f"data/charts/{args.snapshot}")
+    for path in written:
+        print(path)
+    print(f"wrote {len(written)} charts", file=sys.stderr)
+    return 0
