@@ -253,6 +253,8 @@ class StorePipeline(_Component):
         failed = stats.get("osir/failed_requests", 0)
         outcome = reason if reason != "finished" else ("finished" if not failed else "incomplete")
         stale = 0
+        # One transaction: readers see the old snapshot and crawl rows, or the new ones.
+        self.db.begin()
         if outcome == "finished":  # a complete crawl replaces its snapshot; a partial one adds
             for table, scope in spider.store_scope().items():
                 stale += store.remove_stale_rows(self.db, table, self.snapshot, self.crawl_id, scope)
@@ -282,6 +284,7 @@ class StorePipeline(_Component):
                 ),
             },
         )
+        self.db.commit()
         resume.mark_closed(self.jobdir)
         log = logger.info if outcome == "finished" else logger.warning
         log(

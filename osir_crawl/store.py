@@ -184,7 +184,7 @@ def remove_stale_rows(
         else:
             where.append(f"[{column}] = ?")
             params.append(value)
-    with db.conn:
+    with db.atomic():  # atomic, not conn: nests (a savepoint) inside a crawl's close-out
         cursor = db.execute(f"DELETE FROM [{table}] WHERE {' AND '.join(where)}", params)
     return cursor.rowcount
 
@@ -192,7 +192,7 @@ def remove_stale_rows(
 def supersede_logs(db: sqlite_utils.Database, spider: str, snapshot: str, crawl_id: str) -> int:
     """Rejects and failures of earlier crawls of this spider and snapshot are replaced by ours."""
     removed = 0
-    with db.conn:
+    with db.atomic():
         for table in LOG_TABLES:
             removed += db.execute(
                 f"DELETE FROM [{table}] WHERE spider = ? AND snapshot = ? AND crawl_id != ?",
@@ -202,7 +202,7 @@ def supersede_logs(db: sqlite_utils.Database, spider: str, snapshot: str, crawl_
 
 
 def record_crawl(db: sqlite_utils.Database, row: Mapping) -> None:
-    with db.conn:
+    with db.atomic():
         db.table("crawls").upsert(dict(row), pk="crawl_id")
 
 
