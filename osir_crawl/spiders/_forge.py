@@ -65,7 +65,7 @@ class ForgeSpider(OsirSpider):
             steps = self.detail_steps(row, item) if self.wants_details(item) else []
             yield from self.enrich(item, steps)
         if next_request := self.next_page(response, account, page, len(rows)):
-            yield next_request
+            yield from self.follow(response, next_request)  # a repeated page is a failure
 
     def next_page(self, response, account: Account, page: int, count: int):
         if url := self.next_link(response):
