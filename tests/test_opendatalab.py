@@ -14,7 +14,8 @@ from tests.fakes.opendatalab import FakeOpenDataLab, OpenDataLabData
 
 pytestmark = pytest.mark.slow
 
-REGISTRY = 'ShanghaiAILab:\n  opendatalab: ["12157", "1678533"]\nOtherLab:\n  opendatalab: [12589]\n'
+REGISTRY = ('ShanghaiAILab:\n  opendatalab: ["12157", "1678533"]\n'
+            "OtherLab:\n  opendatalab: [12589]\n")
 ORG_OF = {"12157": "ShanghaiAILab", "1678533": "ShanghaiAILab", "12589": "OtherLab"}
 BAD = {"id": 9, "name": "Broken", "orgName": "OpenXDLab", "downloadCount": -1, "likeCount": 0}
 
