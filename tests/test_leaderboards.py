@@ -132,16 +132,17 @@ def test_opencompass_llm_rendered_in_chromium(mode, tmp_path):
     the JSON it fetched ("fetch") or, when it fetched none, from the rendered table ("inline")."""
     db = tmp_path / "osir.db"
     with FakeOpenCompass(llm_mode=mode) as fake:
-        crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url}, timeout=120)
+        proc = crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url})
         paths = [s.path.split("?")[0] for s in fake.log]
-    assert "/leaderboard-llm" in paths and "/assets/rank.js" in paths
-    assert ("/api/leaderboard/llm" in paths) == (mode == "fetch")
+    log = proc.stderr[-4000:]  # shown when an assertion fails
+    assert "/leaderboard-llm" in paths and "/assets/rank.js" in paths, log
+    assert ("/api/leaderboard/llm" in paths) == (mode == "fetch"), log
     stored = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries")}
-    assert sorted(stored) == sorted(LLM_MODELS)
+    assert sorted(stored) == sorted(LLM_MODELS), log
     [crawl_row] = rows(db, "SELECT * FROM crawls")
     stats = json.loads(crawl_row["stats"])
-    assert crawl_row["outcome"] == "finished"
-    assert stats["osir/leaderboard/parsed_from"] == ("json" if mode == "fetch" else "table")
+    assert crawl_row["outcome"] == "finished", log
+    assert stats["osir/leaderboard/parsed_from"] == ("json" if mode == "fetch" else "table"), log
     for source in fake.llm:
         row = stored[source["model"]]
         assert row["score"] == pytest.approx(source["average"], abs=0.006)  # the table shows 2 dp
