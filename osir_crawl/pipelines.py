@@ -254,7 +254,7 @@ class StorePipeline(_Component):
         outcome = reason if reason != "finished" else ("finished" if not failed else "incomplete")
         stale = 0
         # One transaction: readers see the old snapshot and crawl rows, or the new ones.
-        self.db.begin()
+        self.db.execute("BEGIN IMMEDIATE")  # see store.write_transaction
         if outcome == "finished":  # a complete crawl replaces its snapshot; a partial one adds
             for table, scope in spider.store_scope().items():
                 stale += store.remove_stale_rows(self.db, table, self.snapshot, self.crawl_id, scope)

@@ -6,6 +6,7 @@ store pipeline writes to it during a crawl.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -157,12 +158,31 @@ def to_row(record: Mapping, stamp: Mapping) -> dict:
     return row
 
 
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database):
+    """A write transaction that takes the write lock first (``BEGIN IMMEDIATE``); nested, a
+    savepoint. Crawls running at once share the store, and a deferred ``BEGIN`` that reads
+    (sqlite-utils looks up tables and columns) before it writes cannot wait for another
+    writer: SQLite fails it at once with "database is locked". IMMEDIATE waits busy_timeout."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.conn.execute("COMMIT")
+
+
 def write_rows(db: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
     """Upsert rows of one table in one transaction (the caller batches)."""
     if not rows:
         return
     spec = SCHEMAS[table]
-    with db.conn:
+    with write_transaction(db):
         if table in LOG_TABLES:
             db.table(table).insert_all(rows)
         else:
@@ -184,7 +204,7 @@ def remove_stale_rows(
         else:
             where.append(f"[{column}] = ?")
             params.append(value)
-    with db.atomic():  # atomic, not conn: nests (a savepoint) inside a crawl's close-out
+    with write_transaction(db):  # nests (a savepoint) inside a crawl's close-out
         cursor = db.execute(f"DELETE FROM [{table}] WHERE {' AND '.join(where)}", params)
     return cursor.rowcount
 
@@ -192,7 +212,7 @@ def remove_stale_rows(
 def supersede_logs(db: sqlite_utils.Database, spider: str, snapshot: str, crawl_id: str) -> int:
     """Rejects and failures of earlier crawls of this spider and snapshot are replaced by ours."""
     removed = 0
-    with db.atomic():
+    with write_transaction(db):
         for table in LOG_TABLES:
             removed += db.execute(
                 f"DELETE FROM [{table}] WHERE spider = ? AND snapshot = ? AND crawl_id != ?",
@@ -202,7 +222,7 @@ def supersede_logs(db: sqlite_utils.Database, spider: str, snapshot: str, crawl_
 
 
 def record_crawl(db: sqlite_utils.Database, row: Mapping) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.table("crawls").upsert(dict(row), pk="crawl_id")
 
 
