@@ -111,18 +111,19 @@ class Progress:
     def event(self, message: str) -> None:
         print(f"[{self.elapsed()}] {message}", file=self.out, flush=True)
 
-    def tick(self, force: bool = False) -> None:
-        """A status line when something changed, at most once per ``interval`` seconds."""
-        now = time.monotonic()
-        if not force and now - self.last_time < self.interval:
+    def tick(self, now: bool = False) -> None:
+        """A status line when something changed, at most once per ``interval`` seconds
+        (``now``: check at once, e.g. at the end of the run)."""
+        moment = time.monotonic()
+        if not now and moment - self.last_time < self.interval:
             return
         for run in self.runs:
             run.refresh()
         line = self.status_line()
-        if force or line != self.last_line:
+        if line != self.last_line:
             self.event(line)
             self.last_line = line
-        self.last_time = now
+        self.last_time = moment
 
     def status_line(self) -> str:
         total = len(self.runs)

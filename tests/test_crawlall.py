@@ -129,7 +129,8 @@ def test_full_run_progress_report_and_scoring(fake, tmp_path):
 
 def test_next_snapshot_with_fewer_items_is_flagged(tmp_path):
     with FakeHuggingFace(hub_data()) as fake:
-        assert crawlall(fake, tmp_path, extra=["--skip-scoring"]).returncode == 0
+        first = crawlall(fake, tmp_path, extra=["--skip-scoring"])
+    assert first.returncode == 0, first.stdout + first.stderr
     with FakeHuggingFace(hub_data(scale=0.5)) as fake:
         proc = crawlall(fake, tmp_path, snapshot="2031-02-07", extra=["--skip-scoring"])
     assert proc.returncode == 0, proc.stdout + proc.stderr  # flagged is not failed
@@ -156,9 +157,10 @@ def test_a_failing_spider_makes_the_run_fail(tmp_path):
     assert datasets["flags"] == ["not finished (incomplete)"]
 
 
-def _kill_midway(fake, tmp: Path, kill_children: bool) -> str:
-    """Start crawlall against a slowed fake, SIGKILL it once some rows are stored, resume it;
-    returns the resumed run's output."""
+def _kill_midway(fake, tmp: Path, how: str) -> str:
+    """Start crawlall against a slowed fake, stop it (``how``: ``sigint`` as Ctrl-C does,
+    ``sigkill`` crawlall alone, ``sigkill-all`` crawlall and its spiders) once some rows are
+    stored, resume it; returns the resumed run's output."""
     fault = fake.add_fault(match="/api/", delay=0.1, window=3600)
     proc = subprocess.Popen(crawlall_cmd(tmp, extra=["--skip-scoring"]), cwd=ROOT,
                             env=crawl_env(HF_ENDPOINT=fake.url), stdout=subprocess.PIPE,
@@ -168,8 +170,13 @@ def _kill_midway(fake, tmp: Path, kill_children: bool) -> str:
         assert wait_for(lambda: live_stat(stats_files / "huggingface_models.stats.json",
                                           "osir/stored") >= 20, timeout=120), "nothing stored"
         children = [json.loads(p.read_text())["pid"] for p in stats_files.glob("*.stats.json")]
+        if how == "sigint":
+            proc.send_signal(signal.SIGINT)
+            output = proc.communicate(timeout=120)[0]
+            assert proc.returncode == 130, output
+            assert "running spider(s); they save their JOBDIR" in output and "interrupted" in output
         proc.kill()  # SIGKILL crawlall itself
-        if kill_children:  # and its spiders: no chance to save anything
+        if how == "sigkill-all":  # and its spiders: no chance to save anything
             for pid in children:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -178,8 +185,8 @@ def _kill_midway(fake, tmp: Path, kill_children: bool) -> str:
     finally:
         proc.kill()
         proc.wait()
-    assert "finish_reason" not in json.loads(
-        (stats_files / "huggingface_models.stats.json").read_text()), "ended before the kill"
+    assert json.loads((stats_files / "huggingface_models.stats.json").read_text()).get(
+        "finish_reason") != "finished", "the crawl ended before the kill"
     fault["window"] = 0  # full speed for the rest
     fault["until"] = 0
     resumed = crawlall(fake, tmp, extra=["--skip-scoring"])
@@ -198,7 +205,7 @@ def reference(tmp_path_factory):
 
 
 def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, reference):
-    out = _kill_midway(fake, tmp_path, kill_children=False)
+    out = _kill_midway(fake, tmp_path, "sigkill")
     # The spiders got SIGTERM when crawlall died, closed cleanly and saved their JOBDIR.
     assert "resuming from" in out, out
     assert store_rows(tmp_path / "osir.db") == reference
@@ -209,8 +216,14 @@ def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, refere
     assert firsts and len(firsts) == len(set(firsts))
 
 
+def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(fake, tmp_path, reference):
+    out = _kill_midway(fake, tmp_path, "sigint")
+    assert "resuming from" in out, out
+    assert store_rows(tmp_path / "osir.db") == reference
+
+
 def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, reference):
-    out = _kill_midway(fake, tmp_path, kill_children=True)
+    out = _kill_midway(fake, tmp_path, "sigkill-all")
     # Scrapy saved no queue state: the JOBDIR is recovered (osir_crawl/resume.py) or dropped.
     assert "starting again (last crawl: running)" in out or "recovering a killed crawl" in out, out
     assert store_rows(tmp_path / "osir.db") == reference

@@ -158,18 +158,20 @@ class CrawlAll:
         self.progress.event(
             f"crawlall snapshot {self.snapshot}: {len(self.runs)} spiders, {self.concurrency} at a "
             f"time, store {self.db}, logs {self.logs}")
-        previous = signal.signal(signal.SIGTERM, self._on_signal)
+        # Also SIGINT: a shell starting crawlall in the background leaves it ignored.
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             self._crawl()
         except (KeyboardInterrupt, Interrupted):
             self._stop_children()
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         failed = [r.name for r in self.runs if r.state != "done" and r.state != "skipped"]
         scoring = self._scoring(failed)
         md, js, rep = report.write_report(self.db, self.snapshot, self.reports,
                                           [r.name for r in self.runs], {"scoring": scoring})
-        self.progress.tick(force=True)
+        self.progress.tick(now=True)
         self.progress.event(f"scoring: {scoring['status']} — {scoring['detail']}")
         self.progress.event(f"report: {md} (flagged: {', '.join(rep['flagged']) or 'none'})")
         if self.interrupts:
@@ -276,7 +278,9 @@ class CrawlAll:
         run.refresh()
         last = self._last_crawl(run.name)
         run.outcome = last["outcome"] if last else None
-        ok = returncode == 0 and run.outcome == "finished"
+        # A spider that had finished may still be hit by our SIGTERM while tearing down.
+        exited = returncode == 0 or (self.interrupts and returncode == -signal.SIGTERM)
+        ok = exited and run.outcome == "finished"
         run.state = "done" if ok else "failed"
         figures = run.figures
         self.progress.event(
