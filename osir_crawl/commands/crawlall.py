@@ -316,7 +316,7 @@ class CrawlAll:
         cmd = [sys.executable, "-m", "scoring", "build", "--snapshot", self.snapshot]
         if self.rankings:
             cmd += ["--out", str(self.rankings)]
-        self.progress.event("scoring: " + " ".join(cmd[1:]))
+        self.progress.event("scoring: python " + " ".join(cmd[1:]))
         with open(self.logs / "scoring.log", "ab") as log:
             rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode
         if rc != 0:
