@@ -253,3 +253,36 @@ def test_report_flags_no_items_and_missing_spiders(tmp_path):
     assert github["outcome"] == "missing" and github["flags"] == ["not finished (missing)"]
     md = (tmp_path / "r" / "crawl-report.md").read_text()
     assert "| huggingface_models | finished | 0 | 10 (2031-01-07) | -100% |" in md
+
+
+def test_every_spiders_start_requests_pickle_for_the_jobdir_queue(monkeypatch):
+    """crawlall gives every spider a JOBDIR, whose disk queue pickles requests: callbacks must
+    be spider methods and cb_kwargs/meta plain data (follow-up requests of the Hugging Face and
+    GitHub spiders are checked by the crawls above: no ``scheduler/unserializable``)."""
+    import asyncio
+    import pickle
+
+    from scrapy.crawler import Crawler
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.project import get_project_settings
+
+    monkeypatch.chdir(ROOT)  # scrapy.cfg and data/orgs.yaml
+    settings = get_project_settings()
+    loader = get_spider_loader(settings)
+    names = sorted(set(loader.list()) - {"legacy_import"})
+    assert {"huggingface_models", "github_repos"} <= set(names)
+
+    async def first_requests(spider, n=3):
+        found = []
+        async for request in spider.start():
+            found.append(request)
+            if len(found) == n:
+                break
+        return found
+
+    for name in names:
+        cls = loader.load(name)
+        spider = cls.from_crawler(Crawler(cls, settings))
+        for request in asyncio.run(first_requests(spider)):
+            restored = pickle.loads(pickle.dumps(request.to_dict(spider=spider), protocol=4))
+            assert restored["url"] == request.url, name
