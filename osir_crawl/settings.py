@@ -53,6 +53,9 @@ GITCODE_TOKEN = _env("GITCODE_TOKEN")
 OPENI_TOKEN = _env("OPENI_TOKEN")
 
 # --- politeness, retries, rate limits -------------------------------------------------------
+# JSON APIs need no cookies; Scrapy's cookie middleware would also fetch the public-suffix
+# list from the internet on the first Set-Cookie. Browser spiders keep the browser's cookies.
+COOKIES_ENABLED = False
 ROBOTSTXT_OBEY = False  # JSON APIs, not pages; robots.txt of API hosts disallows nothing we use
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
