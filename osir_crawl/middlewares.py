@@ -150,6 +150,13 @@ class RateLimitMiddleware:
         self.max_wait = s.getfloat("OSIR_RATE_LIMIT_MAX_WAIT")
         self.default_wait = s.getfloat("OSIR_RATE_LIMIT_DEFAULT_WAIT")
         self.blocked_until: dict[str, float] = {}  # host key -> monotonic time
+        # The window's budget: a request let through here may still wait in the download slot,
+        # so "remaining: 0" on a response comes too late for those behind it. Requests let
+        # through and not yet answered are counted, and none is let through beyond the
+        # remaining requests the last response announced.
+        self.outstanding: dict[str, int] = {}  # host key -> requests let through, unanswered
+        self.budget: dict[str, int] = {}  # host key -> remaining, minus the outstanding
+        self.reset_at: dict[str, float] = {}  # host key -> monotonic time the window resets
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -157,12 +164,40 @@ class RateLimitMiddleware:
 
     async def process_request(self, request):
         key = host_key(request.url)
-        while (wait := self.blocked_until.get(key, 0.0) - time.monotonic()) > 0:
-            self.stats.inc_value("osir/rate_limit/wait_seconds", round(wait, 3))
-            await asyncio.sleep(wait)
+        while True:
+            now = time.monotonic()
+            if (wait := self.blocked_until.get(key, 0.0) - now) > 0:
+                self.stats.inc_value("osir/rate_limit/wait_seconds", round(wait, 3))
+                await asyncio.sleep(wait)
+            elif self.budget.get(key, 1) > 0:
+                break
+            elif self.reset_at.get(key, 0.0) > now:
+                self._block(request.url, self.reset_at[key] - now, "exhausted")
+            elif self.outstanding.get(key):
+                await asyncio.sleep(0.05)  # the new window's first answer will tell its budget
+            else:
+                self.budget.pop(key, None)  # nothing will tell: go on without a budget
+        self.outstanding[key] = self.outstanding.get(key, 0) + 1
+        if key in self.budget:
+            self.budget[key] -= 1
+
+    def process_exception(self, request, exception):
+        key = host_key(request.url)
+        self.outstanding[key] = max(0, self.outstanding.get(key, 0) - 1)
 
     def process_response(self, request, response):
         remaining, reset = rate_limit_window(response.headers)
+        key = host_key(request.url)
+        self.outstanding[key] = max(0, self.outstanding.get(key, 0) - 1)
+        if remaining is not None and response.status != 429:
+            budget = remaining - self.outstanding[key]
+            if reset is not None:
+                reset_at = time.monotonic() + reset
+                if reset_at > self.reset_at.get(key, 0.0) + 1.0:  # a new window
+                    self.reset_at[key] = reset_at
+                    self.budget.pop(key, None)
+            # Answers come out of order: within a window, the lowest remaining holds.
+            self.budget[key] = min(budget, self.budget.get(key, budget))
         # GitHub: primary limit 403 + remaining 0; secondary limit 403 + retry-after.
         limited = response.status == 429 or (response.status == 403 and (
             remaining == 0 or retry_after(response.headers) is not None))
@@ -193,6 +228,7 @@ class RateLimitMiddleware:
         key = host_key(url)
         if until > self.blocked_until.get(key, 0.0):
             self.blocked_until[key] = until
+            self.budget[key] = 1  # after the pause, one request learns the new window's budget
             self.stats.inc_value(f"osir/rate_limit/pauses/{why}")
             logger.info("rate limit (%s) on %s: pausing %.1fs", why, key, seconds)
 

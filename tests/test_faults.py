@@ -19,6 +19,7 @@ A new spider plugs in with a :class:`Target` (see ``HF_TARGETS``).
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -164,26 +165,31 @@ def _drift(account: str, id_field: str, fields: dict[str, str]) -> list[dict]:
     ]
 
 
-def modelscope_target() -> Target:
-    from tests.fakes.modelscope import FakeModelScope, ScopeData
+def modelscope_target(kind: str) -> Target:
+    from tests.fakes.modelscope import FakeModelScope, ScopeData, dataset_row
 
     def build(accounts, drift):
-        data = ScopeData.synthetic(accounts)
-        data.models += _drift(drift, "id", {"count": "downloads", "date": "created_at",
-                                            "float": "likes"})
+        data = ScopeData.synthetic(accounts if kind == "models" else {})
+        if kind == "datasets":
+            rng = random.Random(3)
+            data.datasets = [dataset_row(f"{a}/data-{i:03d}", rng.randint(0, 10**5),
+                                         rng.randint(0, 99), rng)
+                             for a, n in accounts.items() for i in range(n)]
+        getattr(data, kind).extend(_drift(drift, "id", {
+            "count": "downloads", "date": "created_at", "float": "likes"}))
         return FakeModelScope(data)
 
     def records(fake, account):
-        return [r for r in fake.data.models
+        return [r for r in getattr(fake.data, kind)
                 if (r.get("id") or r.get("owner") or "").split("/")[0] == account]
 
     return Target(
-        spider="modelscope_models", platform="modelscope", table="models", build=build,
+        spider=f"modelscope_{kind}", platform="modelscope", table=kind, build=build,
         settings=lambda fake: {"MODELSCOPE_ENDPOINT": fake.url, "MODELSCOPE_PAGE_SIZE": PAGE},
         records=records,
         page_match=lambda a, n: [f"owner={a}&"] + ([f"page_number={n + 1}&"] if n else []),
-        page_url=lambda fake, a, n: f"{fake.url}/openapi/v1/models?owner={a}&page_number={n + 1}"
-                                    f"&page_size={PAGE}",
+        page_url=lambda fake, a, n: f"{fake.url}/openapi/v1/{kind}?owner={a}"
+                                    f"&page_number={n + 1}&page_size={PAGE}",
         detail_match=lambda fake, a: None, detail_values=lambda fake, r: {},
         compare={"downloads_total": "downloads", "likes": "likes"},
         drift_expect={"{a}/sparse": None,
@@ -191,7 +197,7 @@ def modelscope_target() -> Target:
                       "{a}/dated": "created_at is 1720000000: expected an ISO-8601 date",
                       "{a}/float": "likes is 1.5: expected a whole number",
                       None: "repo_id is missing (got None)"},
-        reasons={"malformed-long": "no data.models list in the envelope"},
+        reasons={"malformed-long": f"no data.{kind} list in the envelope"},
         skip=("cursor-repeats", "empty-page"),  # page numbers, not links
     )
 
@@ -247,7 +253,7 @@ def forge_target(style: str) -> Target:
     )
 
 
-API_TARGETS = [modelscope_target(), *(forge_target(s) for s in ("github", "gitee", "gitcode",
+API_TARGETS = [modelscope_target("models"), modelscope_target("datasets"), *(forge_target(s) for s in ("github", "gitee", "gitcode",
                                                                   "openi"))]
 TARGETS = HF_TARGETS + API_TARGETS  # every API spider whose fake exists
 
@@ -449,3 +455,24 @@ def test_failing_faults(target, tmp_path):
     assert canonicalize_url(loop["url"]) == canonicalize_url(page2)
     looped = rows(db, f"SELECT count(*) n FROM {target.table} WHERE org = 'Org-cursor-repeats'")
     assert looped[0]["n"] == PER_ACCOUNT  # the three pages served were all stored
+
+
+@pytest.mark.parametrize("style", ["ietf", "github"])
+def test_fixed_window_budget_is_used_without_429s(style, tmp_path):
+    """A fixed window (20 requests per 2 s): the crawler uses the budget and provokes (almost)
+    no 429 — requests already let through count against the window's remaining requests."""
+    from tests.fakes.base import FixedWindow
+
+    data = HubData.synthetic({"busy-org": 400}, datasets_per_account=0)
+    orgs = tmp_path / "orgs.yaml"
+    orgs.write_text("Busy:\n  huggingface: [busy-org]\n")
+    window = FixedWindow(20, 2, style=style)
+    with FakeHuggingFace(data, rate_limit=window) as fake:
+        window.start = time.monotonic()
+        run_crawl("huggingface_models", tmp_path / "osir.db", {
+            "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 50,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CLOSESPIDER_TIMEOUT": 11})
+    full = window.windows[1:-1]  # the first holds the start-up, the last is cut short
+    assert len(full) >= 3
+    assert sum(w["allowed"] for w in full) >= 0.9 * 20 * len(full), full
+    assert max(w["rejected"] for w in full) <= 1, full
