@@ -40,7 +40,7 @@ def read_rankings(db_path: str | Path) -> list[dict]:
 
 
 def _delta(value) -> str:
-    if value is None:
+    if value is None:  # an organisation new this snapshot
         return "new"
     return f"▲{value}" if value > 0 else f"▼{-value}" if value < 0 else "="
 
@@ -56,9 +56,10 @@ def bar_chart(rows: list[dict], title: str, path: Path, colour: str) -> Path:
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
     top = max(scores + [1e-9])
+    compared = any(r["delta_rank"] is not None for r in rows)  # else no earlier snapshot
     for i, row in enumerate(rows):
-        ax.text(scores[i] + top * 0.01, i, f"{scores[i]:.3f}  {_delta(row['delta_rank'])}",
-                va="center", fontsize=7)
+        change = f"  {_delta(row['delta_rank'])}" if compared else ""
+        ax.text(scores[i] + top * 0.01, i, f"{scores[i]:.3f}{change}", va="center", fontsize=7)
     ax.set_xlim(0, top * 1.18)
     ax.set_xlabel("score")
     ax.set_title(title)
