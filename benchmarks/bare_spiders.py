@@ -2,7 +2,8 @@
 ``huggingface_datasets`` and ``modelscope_models`` with no registry, items, pipelines or store.
 
     scrapy runspider benchmarks/bare_spiders.py -a kind=hf_datasets -a endpoint=URL -a author=A,B
-    scrapy runspider benchmarks/bare_spiders.py -a kind=modelscope_models -a endpoint=URL -a author=A
+    scrapy runspider benchmarks/bare_spiders.py -a kind=modelscope_models -a endpoint=URL \
+        -a author=A
 """
 
 import json

@@ -253,8 +253,8 @@ def forge_target(style: str) -> Target:
     )
 
 
-API_TARGETS = [modelscope_target("models"), modelscope_target("datasets"), *(forge_target(s) for s in ("github", "gitee", "gitcode",
-                                                                  "openi"))]
+API_TARGETS = [modelscope_target("models"), modelscope_target("datasets"),
+               *(forge_target(s) for s in ("github", "gitee", "gitcode", "openi"))]
 TARGETS = HF_TARGETS + API_TARGETS  # every API spider whose fake exists
 
 
