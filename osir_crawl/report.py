@@ -35,7 +35,8 @@ def _tables(conn) -> set[str]:
 def _count(conn, tables, table: str, crawl_id: str) -> int:
     if table not in tables:
         return 0
-    return conn.execute(f"SELECT count(*) FROM [{table}] WHERE crawl_id = ?", [crawl_id]).fetchone()[0]
+    sql = f"SELECT count(*) FROM [{table}] WHERE crawl_id = ?"
+    return conn.execute(sql, [crawl_id]).fetchone()[0]
 
 
 def latest_crawls(conn, snapshot: str) -> dict[str, dict]:
@@ -47,7 +48,8 @@ def latest_crawls(conn, snapshot: str) -> dict[str, dict]:
 
 def previous_snapshot(conn, spider: str, snapshot: str) -> str | None:
     row = conn.execute(
-        "SELECT max(snapshot) FROM crawls WHERE spider = ? AND snapshot < ? AND outcome = 'finished'",
+        "SELECT max(snapshot) FROM crawls "
+        "WHERE spider = ? AND snapshot < ? AND outcome = 'finished'",
         [spider, snapshot]).fetchone()
     return row[0] if row else None
 
@@ -165,7 +167,8 @@ def to_markdown(report: dict) -> str:
 
 
 def write_report(db_path: str | Path, snapshot: str, out_dir: str | Path,
-                 spiders: list[str] | None = None, extra: dict | None = None) -> tuple[Path, Path, dict]:
+                 spiders: list[str] | None = None,
+                 extra: dict | None = None) -> tuple[Path, Path, dict]:
     report = build_report(db_path, snapshot, spiders, extra)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,7 +179,8 @@ def write_report(db_path: str | Path, snapshot: str, out_dir: str | Path,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m osir_crawl.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m osir_crawl.report",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--snapshot", required=True)
     parser.add_argument("--db", default=None, help="the store (default: OSIR_DB or data/osir.db)")
     parser.add_argument("--out", default=None, help="default data/reports/SNAPSHOT")

@@ -64,4 +64,5 @@ def test_unknown_snapshot_is_a_clear_error(scored_store, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "scoring", "chart", "--snapshot", "2020-01-01",
                            "--db", str(tmp_path / "missing.db")], cwd=ROOT, env=crawl_env(),
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "no such store" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+    assert "no such store" in proc.stderr

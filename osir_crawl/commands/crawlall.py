@@ -86,8 +86,10 @@ class Command(ScrapyCommand):
                             help="spiders running at once (default 2)")
         parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
                             help="spider argument for every spider, e.g. -a orgs=BAAI,Ali")
-        parser.add_argument("--jobs-dir", default="data/jobs", help="JOBDIR root (default data/jobs)")
-        parser.add_argument("--logs-dir", default="data/logs", help="spider logs (default data/logs)")
+        parser.add_argument("--jobs-dir", default="data/jobs",
+                            help="JOBDIR root (default data/jobs)")
+        parser.add_argument("--logs-dir", default="data/logs",
+                            help="spider logs (default data/logs)")
         parser.add_argument("--reports-dir", default="data/reports",
                             help="crawl reports (default data/reports)")
         parser.add_argument("--rankings-dir", default=None,
@@ -106,7 +108,8 @@ class Command(ScrapyCommand):
         try:
             dt.date.fromisoformat(snapshot)
         except (TypeError, ValueError):
-            raise UsageError(f"--snapshot {snapshot!r} is not YYYY-MM-DD", print_help=False) from None
+            raise UsageError(f"--snapshot {snapshot!r} is not YYYY-MM-DD",
+                             print_help=False) from None
         opts.snapshot = snapshot
         if opts.concurrency < 1:
             raise UsageError("--concurrency must be at least 1", print_help=False)
@@ -118,8 +121,8 @@ class Command(ScrapyCommand):
             names = [n.strip() for n in opts.only.split(",") if n.strip()]
             unknown = [n for n in names if n not in known]
             if unknown:
-                raise UsageError(f"unknown spider(s) {', '.join(unknown)}; known: {', '.join(known)}",
-                                 print_help=False)
+                raise UsageError(f"unknown spider(s) {', '.join(unknown)}; "
+                                 f"known: {', '.join(known)}", print_help=False)
         forwarded = [s for s in opts.set if s.split("=", 1)[0] not in OWN_SETTINGS]
         self.exitcode = CrawlAll(
             names=names,
@@ -133,7 +136,8 @@ class Command(ScrapyCommand):
             concurrency=opts.concurrency,
             interval=opts.progress_interval,
             scoring=not opts.skip_scoring,
-            rankings=Path(opts.rankings_dir).resolve() / opts.snapshot if opts.rankings_dir else None,
+            rankings=(Path(opts.rankings_dir).resolve() / opts.snapshot
+                      if opts.rankings_dir else None),
         ).run()
 
 
@@ -141,7 +145,8 @@ class CrawlAll:
     def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
                  interval, scoring, rankings=None):
         self.rankings = rankings
-        self.snapshot, self.db, self.jobs, self.logs, self.reports = snapshot, db, jobs, logs, reports
+        self.snapshot, self.db = snapshot, db
+        self.jobs, self.logs, self.reports = jobs, logs, reports
         self.forwarded, self.spargs, self.concurrency = forwarded, spargs, concurrency
         self.scoring = scoring
         self.runs = [SpiderRun(n, jobs / f"{n}.stats.json") for n in names]
@@ -286,7 +291,8 @@ class CrawlAll:
         self.progress.event(
             f"{run.name}: {run.outcome or 'no crawl row'} (exit {returncode}) in "
             f"{run.ended - run.started:.0f}s — {figures.get('items', 0):,} items, "
-            f"{figures.get('rejects', 0):,} rejects, {figures.get('failures', 0):,} failed requests")
+            f"{figures.get('rejects', 0):,} rejects, "
+            f"{figures.get('failures', 0):,} failed requests")
 
     def _last_crawl(self, spider: str) -> dict | None:
         conn = sqlite3.connect(self.db, timeout=60)
