@@ -21,6 +21,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from osir_crawl import store
+
 MARKER = "osir-running.json"
 
 
@@ -65,7 +67,7 @@ def kept_rows(db: sqlite_utils.Database, crawl_id: str, item_classes) -> set[tup
 def prune_logs(db: sqlite_utils.Database, crawl_id: str, kept: set[tuple]) -> int:
     """Drop the killed run's rejects and the failures not tied to a kept row (both come back
     when their pages are fetched again); returns the failures kept."""
-    with db.conn:
+    with store.write_transaction(db):  # the write lock first: other crawls may be writing
         db.execute("DELETE FROM rejects WHERE crawl_id = ?", [crawl_id])
         failures = db.execute("SELECT id, item_type, repo_id FROM failures WHERE crawl_id = ?",
                               [crawl_id]).fetchall()
