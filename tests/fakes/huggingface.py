@@ -10,6 +10,7 @@ Run by hand: ``python -m tests.fakes.huggingface --port 8765 --per-account 50``.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from dataclasses import dataclass, field
 
@@ -50,6 +51,33 @@ class HubData:
                     users = [m["id"] for m in rng.sample(data.models, min(len(data.models),
                                                                            rng.randint(0, 5)))]
                     data.usage[repo_id] = users
+        return data
+
+
+    @classmethod
+    def from_anchors(cls, month_dir, seed: int = 7) -> HubData:
+        """The published raw Hugging Face records of one month (real names, 30-day downloads,
+        likes, community and model-tree counts); other fields synthetic."""
+        rng = random.Random(seed)
+        data = cls()
+        for line in (month_dir / "HuggingFace" / "raw-models-info.jsonl").open():
+            rec = json.loads(line)
+            repo_id = f"{rec['repo']}/{rec['model_name']}"
+            row = _model_row(repo_id, max(0, rec["downloads_last_month"] or 0), rng)
+            row["likes"] = max(0, rec["likes"] or 0)
+            data.models.append(row)
+            data.children[repo_id] = max(0, rec.get("descendants") or 0)
+            data.discussions[repo_id] = (max(0, rec.get("community") or 0), 0)
+        model_ids = [m["id"] for m in data.models]
+        for line in (month_dir / "HuggingFace" / "raw-datasets-info.jsonl").open():
+            rec = json.loads(line)
+            repo_id = f"{rec['repo']}/{rec['dataset_name']}"
+            row = _dataset_row(repo_id, max(0, rec["downloads_last_month"] or 0), rng)
+            row["likes"] = max(0, rec["likes"] or 0)
+            data.datasets.append(row)
+            data.discussions[repo_id] = (max(0, rec.get("community") or 0), 0)
+            usage = min(len(model_ids), max(0, rec.get("dataset_usage") or 0))
+            data.usage[repo_id] = rng.sample(model_ids, usage)
         return data
 
 

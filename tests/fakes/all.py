@@ -1,0 +1,84 @@
+"""Every platform fake at once, on loopback, filled for the shipped registry: a world in which
+``scrapy crawlall`` runs end to end without the internet.
+
+    python -m tests.fakes.all --env /tmp/fakes.env &      # prints and writes the endpoints
+    . /tmp/fakes.env && scrapy crawlall                   # crawl every fake, then rank
+
+Hugging Face, ModelScope, OpenDataLab and BAAI Data serve the published 2025-09-07 records
+(real repo names, so the curated labels classify them) when ../shared/anchors is present;
+forges and leaderboards are synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from osir_crawl.registry import load_registry
+from tests.fakes.baai import FakeBaai, load_datasets
+from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows
+from tests.fakes.forges import FakeForge, ForgeData
+from tests.fakes.huggingface import FakeHuggingFace, HubData
+from tests.fakes.modelscope import FakeModelScope, ScopeData
+from tests.fakes.opencompass import FakeOpenCompass
+from tests.fakes.opendatalab import FakeOpenDataLab, OpenDataLabData
+
+ROOT = Path(__file__).resolve().parents[2]
+ANCHOR_MONTH = Path(os.environ.get("OSIR_ANCHORS", ROOT.parent / "shared/anchors/osir-lmts"))
+ANCHOR_MONTH = ANCHOR_MONTH / "months" / "2025-09-07"
+
+
+def start_all(registry_path: Path = ROOT / "data" / "orgs.yaml",
+              repos_per_org: int = 12) -> tuple[list, dict[str, str]]:
+    """Start every fake; returns the servers and the settings that point the spiders at them."""
+    registry = load_registry(registry_path)
+    accounts = {p: [a.name for a in registry.accounts_on(p)]
+                for p in ("huggingface", "modelscope", "github", "gitee", "gitcode", "openi")}
+    if (ANCHOR_MONTH / "HuggingFace").is_dir():
+        hub = HubData.from_anchors(ANCHOR_MONTH)
+    else:
+        hub = HubData.synthetic({a: 20 for a in accounts["huggingface"]}, datasets_per_account=4)
+    servers, env = [], {}
+
+    def serve(fake, *settings: str, suffix: str = ""):
+        servers.append(fake.start())
+        for setting in settings:
+            env[setting] = fake.url + suffix
+
+    serve(FakeHuggingFace(hub), "HF_ENDPOINT")
+    serve(FakeModelScope(ScopeData.load(accounts["modelscope"])), "MODELSCOPE_ENDPOINT")
+    for style, setting, suffix in (("github", "GITHUB_API_URL", ""),
+                                   ("gitee", "GITEE_API_URL", "/api/v5"),
+                                   ("gitcode", "GITCODE_API_URL", "/api/v5"),
+                                   ("openi", "OPENI_ENDPOINT", "")):
+        orgs = {a: repos_per_org for a in accounts[style]}
+        serve(FakeForge(style, ForgeData.synthetic(style, orgs)), setting, suffix=suffix)
+    serve(FakeOpenDataLab(OpenDataLabData.load()), "OPENDATALAB_URL")
+    serve(FakeBaai(load_datasets()), "BAAI_DATA_URL")
+    serve(FakeOpenCompass(), "OPENCOMPASS_URL")
+    env["OPENCOMPASS_VLM_URL"] = env["OPENCOMPASS_URL"] + "/assets/OpenVLM.json"
+    serve(FakeDatasetsServer(leaderboard_rows(450)), "HF_DATASETS_SERVER_URL")
+    return servers, env
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", type=Path, help="also write `export NAME=URL` lines here")
+    args = parser.parse_args()
+    servers, env = start_all()
+    lines = [f"export {name}={url}" for name, url in env.items()]
+    print("\n".join(lines), flush=True)
+    if args.env:
+        args.env.write_text("\n".join(lines) + "\n")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        for server in servers:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
