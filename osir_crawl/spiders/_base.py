@@ -114,6 +114,18 @@ class OsirSpider(scrapy.Spider):
         except (ValueError, AttributeError):
             return None
 
+    def listing_rows(self, rows: list) -> list[dict]:
+        """A listing page's rows, counted; a row that is not an object is kept (as
+        ``{"_raw": row}``) so validation rejects it with a reason instead of losing it."""
+        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
+        kept = []
+        for row in rows:
+            if not isinstance(row, dict):
+                self.crawler.stats.inc_value("osir/listing/not_an_object")
+                row = {"_raw": row}
+            kept.append(row)
+        return kept
+
     # --- enrichment chains -------------------------------------------------------------------
     def enrich(self, item, steps: Iterable[tuple[str, str]]) -> Iterator:
         """Fetch ``steps`` — (url, method name) pairs — in turn, then yield the item.

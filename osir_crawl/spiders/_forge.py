@@ -56,11 +56,7 @@ class ForgeSpider(OsirSpider):
         if not isinstance(rows, list):
             yield from self.retry_or_fail(response, "listing is not a JSON array")
             return
-        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
-        for row in rows:
-            if not isinstance(row, dict):
-                self.crawler.stats.inc_value("osir/listing/not_an_object")
-                row = {"_raw": row}
+        for row in self.listing_rows(rows):
             item = self.item_from(row, account)
             steps = self.detail_steps(row, item) if self.wants_details(item) else []
             yield from self.enrich(item, steps)

@@ -47,11 +47,7 @@ class HuggingfaceSpider(HubSpider):
         if not isinstance(rows, list):
             yield from self.retry_or_fail(response, "listing is not a JSON array")
             return
-        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
-        for row in rows:
-            if not isinstance(row, dict):
-                self.crawler.stats.inc_value("osir/listing/not_an_object")
-                row = {"id": None, "_raw": row}
+        for row in self.listing_rows(rows):
             yield from self.with_details(self.item_from(row, account), self.detail_steps(row))
         if next_url := self.next_link(response):
             yield from self.follow(response, self.api_request(

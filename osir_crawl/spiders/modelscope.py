@@ -103,11 +103,7 @@ class ModelScopeSpider(HubSpider):
         if not isinstance(rows, list) or not isinstance(total, int):
             yield from self.retry_or_fail(response, f"no data.{self.kind} list in the envelope")
             return
-        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
-        for row in rows:
-            if not isinstance(row, dict):
-                self.crawler.stats.inc_value("osir/listing/not_an_object")
-                row = {"id": None, "_raw": row}
+        for row in self.listing_rows(rows):
             yield self.item_from(row, account)
         if page * self.page_size >= total or not rows:
             return
