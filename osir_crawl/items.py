@@ -11,12 +11,13 @@ from typing import ClassVar
 
 
 @dataclass
-class ModelItem:
-    TABLE: ClassVar[str] = "models"
+class HubRecord:
+    """What model and dataset hubs share: identity, downloads, likes, discussions, dates."""
+
+    TABLE: ClassVar[str] = ""
     KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
     COUNTS: ClassVar[tuple[str, ...]] = (
         "downloads", "downloads_total", "likes", "discussions", "discussions_open",
-        "descendants", "params",
     )
 
     platform: str
@@ -30,39 +31,28 @@ class ModelItem:
     likes: int | None = None
     discussions: int | None = None  # all discussions and PRs
     discussions_open: int | None = None
-    descendants: int | None = None  # derived models in the model tree
-    params: int | None = None
-    pipeline_tag: str | None = None
-    library: str | None = None
     tags: list[str] = field(default_factory=list)
     created_at: str | None = None
     last_modified: str | None = None
 
 
 @dataclass
-class DatasetItem:
-    TABLE: ClassVar[str] = "datasets"
-    KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
-    COUNTS: ClassVar[tuple[str, ...]] = (
-        "downloads", "downloads_total", "likes", "discussions", "discussions_open",
-        "dataset_usage",
-    )
+class ModelItem(HubRecord):
+    TABLE: ClassVar[str] = "models"
+    COUNTS: ClassVar[tuple[str, ...]] = HubRecord.COUNTS + ("descendants", "params")
 
-    platform: str
-    repo_id: str
-    org: str
-    owner: str
-    name: str
-    url: str
-    downloads: int | None = None
-    downloads_total: int | None = None
-    likes: int | None = None
-    discussions: int | None = None
-    discussions_open: int | None = None
+    descendants: int | None = None  # derived models in the model tree
+    params: int | None = None
+    pipeline_tag: str | None = None
+    library: str | None = None
+
+
+@dataclass
+class DatasetItem(HubRecord):
+    TABLE: ClassVar[str] = "datasets"
+    COUNTS: ClassVar[tuple[str, ...]] = HubRecord.COUNTS + ("dataset_usage",)
+
     dataset_usage: int | None = None  # models trained or fine-tuned on it
-    tags: list[str] = field(default_factory=list)
-    created_at: str | None = None
-    last_modified: str | None = None
 
 
 @dataclass
