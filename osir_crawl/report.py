@@ -85,7 +85,8 @@ def flags_of(entry: dict) -> list[str]:
     if entry["outcome"] != "finished":
         flags.append(f"not finished ({entry['outcome']})")
     elif entry["items"] == 0:
-        flags.append("finished with no items")
+        flags.append("finished with no items" + ("" if entry.get("requests") else
+                     " and no requests (no registry accounts on its platform?)"))
     previous = entry.get("previous_items")
     if previous and entry["items"] < previous * (1 - DROP):
         flags.append(f"items fell {1 - entry['items'] / previous:.0%} "

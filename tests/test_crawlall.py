@@ -239,7 +239,7 @@ def test_report_flags_no_items_and_missing_spiders(tmp_path):
         store.record_crawl(db, {"crawl_id": cid, "spider": "huggingface_models",
                                 "snapshot": snapshot, "started_at": f"{snapshot}T00:00:00+00:00",
                                 "finished_at": f"{snapshot}T00:01:05+00:00",
-                                "outcome": "finished", "retries": 3})
+                                "outcome": "finished", "retries": 3, "requests": 12})
         store.write_rows(db, "models", [
             {"platform": "huggingface", "repo_id": f"BAAI/m{i}", "snapshot": snapshot,
              "org": "BAAI", "owner": "BAAI", "name": f"m{i}", "url": "u", "crawl_id": cid,
@@ -251,6 +251,9 @@ def test_report_flags_no_items_and_missing_spiders(tmp_path):
     assert models["flags"] == ["finished with no items", "items fell 100% since 2031-01-07"]
     assert models["duration_s"] == 65 and models["retries"] == 3
     assert github["outcome"] == "missing" and github["flags"] == ["not finished (missing)"]
+    no_accounts = {"outcome": "finished", "items": 0, "requests": 0}
+    assert report.flags_of(no_accounts) == [
+        "finished with no items and no requests (no registry accounts on its platform?)"]
     md = (tmp_path / "r" / "crawl-report.md").read_text()
     assert "| huggingface_models | finished | 0 | 10 (2031-01-07) | -100% |" in md
 

@@ -69,7 +69,11 @@ class OsirSpider(scrapy.Spider):
         return {self.item_class.TABLE: {"platform": self.platform, "org": self.selected_orgs}}
 
     def accounts(self) -> list[Account]:
-        return self.registry.accounts_on(self.platform, self.selected_orgs)
+        accounts = self.registry.accounts_on(self.platform, self.selected_orgs)
+        if not accounts:
+            self.logger.warning("no %s accounts in %s for the selected orgs: nothing to crawl",
+                                self.platform, self.registry.path)
+        return accounts
 
     # --- failures ----------------------------------------------------------------------------
     def on_failure(self, failure: Failure) -> Iterator:
