@@ -11,14 +11,12 @@ from typing import ClassVar
 
 
 @dataclass
-class HubRecord:
-    """What model and dataset hubs share: identity, downloads, likes, discussions, dates."""
+class Record:
+    """A repository on a platform: the identity every hub and forge row carries."""
 
     TABLE: ClassVar[str] = ""
     KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
-    COUNTS: ClassVar[tuple[str, ...]] = (
-        "downloads", "downloads_total", "likes", "discussions", "discussions_open",
-    )
+    COUNTS: ClassVar[tuple[str, ...]] = ()
 
     platform: str
     repo_id: str
@@ -26,6 +24,16 @@ class HubRecord:
     owner: str
     name: str
     url: str
+
+
+@dataclass
+class HubRecord(Record):
+    """What model and dataset hubs share: downloads, likes, discussions, tags, dates."""
+
+    COUNTS: ClassVar[tuple[str, ...]] = (
+        "downloads", "downloads_total", "likes", "discussions", "discussions_open",
+    )
+
     downloads: int | None = None  # 30-day, where the platform gives it
     downloads_total: int | None = None  # cumulative
     likes: int | None = None
@@ -56,19 +64,12 @@ class DatasetItem(HubRecord):
 
 
 @dataclass
-class RepoItem:
+class RepoItem(Record):
     TABLE: ClassVar[str] = "repos"
-    KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
     COUNTS: ClassVar[tuple[str, ...]] = (
         "stars", "forks", "watchers", "open_issues", "contributors",
     )
 
-    platform: str
-    repo_id: str
-    org: str
-    owner: str
-    name: str
-    url: str
     stars: int | None = None
     forks: int | None = None
     watchers: int | None = None
