@@ -56,13 +56,9 @@ class HuggingfaceSpider(HubSpider):
 
     def item_from(self, row: dict, account: Account):
         repo_id = row.get("id")
-        owner, _, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
-        return self.item_class(
-            platform=self.platform,
-            repo_id=repo_id,
-            org=account.org,
-            owner=owner,
-            name=name,
+        return self.hub_item(
+            repo_id,
+            account,
             url=f"{self.endpoint}/{self.url_prefix}{repo_id}",
             downloads=row.get("downloads"),
             downloads_total=row.get("downloadsAllTime"),

@@ -136,18 +136,14 @@ class ModelScopeSpider(HubSpider):
 
     def item_from(self, row: dict, account: Account):
         repo_id = row.get("id")
-        owner, _, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
         tasks = [t.get("name") if isinstance(t, dict) else t for t in row.get("tasks") or []]
         tags = row.get("tags") if row.get("tags") is not None else []
         tags = list(tags) if isinstance(tags, list) else tags  # not a list: validation rejects
         if isinstance(tags, list):  # tasks also as "task:…" tags, as the API tags some of them
             tags += [f"task:{t}" for t in tasks if isinstance(t, str) and f"task:{t}" not in tags]
-        return self.item_class(
-            platform=self.platform,
-            repo_id=repo_id,
-            org=account.org,
-            owner=owner,
-            name=name,
+        return self.hub_item(
+            repo_id,
+            account,
             url=f"{self.endpoint}/{self.kind}/{quote(str(repo_id))}",
             downloads_total=row.get("downloads"),
             likes=row.get("likes"),
