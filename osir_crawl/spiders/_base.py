@@ -68,6 +68,13 @@ class OsirSpider(scrapy.Spider):
             return {}
         return {self.item_class.TABLE: {"platform": self.platform, "org": self.selected_orgs}}
 
+    def account_item(self, repo_id, account: Account, url, **fields):
+        """An ``item_class`` item for ``owner/name`` as the platform spells it, owned by the
+        account's org; a missing or malformed id is kept as given, for validation to reject."""
+        owner, _, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
+        return self.item_class(platform=self.platform, repo_id=repo_id, org=account.org,
+                               owner=owner, name=name, url=url, **fields)
+
     def accounts(self) -> list[Account]:
         accounts = self.registry.accounts_on(self.platform, self.selected_orgs)
         if not accounts:

@@ -83,17 +83,12 @@ class ForgeSpider(OsirSpider):
 
     # --- rows --------------------------------------------------------------------------------
     def item_from(self, row: dict, account: Account) -> RepoItem:
-        repo_id = self.repo_id(row)
-        owner, _, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
         url = row.get("html_url")
         if isinstance(url, str) and url.endswith(".git"):
             url = url[: -len(".git")]  # Gitee and GitCode give the clone URL
-        return RepoItem(
-            platform=self.platform,
-            repo_id=repo_id,
-            org=account.org,
-            owner=owner,
-            name=name,
+        return self.account_item(
+            self.repo_id(row),
+            account,
             url=url if isinstance(url, str) else None,
             stars=row.get(self.stars_field),
             forks=row.get("forks_count"),

@@ -21,13 +21,6 @@ class HubSpider(OsirSpider):
     def listing_request(self, account: Account):
         raise NotImplementedError
 
-    def hub_item(self, repo_id, account: Account, url: str, **fields):
-        """An item of ``item_class`` for ``owner/name`` as the hub spells it; a missing or
-        malformed id is kept as given, for validation to reject with a reason."""
-        owner, _, name = repo_id.partition("/") if isinstance(repo_id, str) else ("", "", "")
-        return self.item_class(platform=self.platform, repo_id=repo_id, org=account.org,
-                               owner=owner, name=name, url=url, **fields)
-
     def wants_details(self, item) -> bool:
         """Detail requests only for repos at or above OSIR_MIN_DOWNLOADS (30-day downloads)."""
         downloads = item.downloads if item.downloads is not None else item.downloads_total

@@ -56,7 +56,7 @@ class HuggingfaceSpider(HubSpider):
 
     def item_from(self, row: dict, account: Account):
         repo_id = row.get("id")
-        return self.hub_item(
+        return self.account_item(
             repo_id,
             account,
             url=f"{self.endpoint}/{self.url_prefix}{repo_id}",

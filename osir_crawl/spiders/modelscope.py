@@ -141,7 +141,7 @@ class ModelScopeSpider(HubSpider):
         tags = list(tags) if isinstance(tags, list) else tags  # not a list: validation rejects
         if isinstance(tags, list):  # tasks also as "task:…" tags, as the API tags some of them
             tags += [f"task:{t}" for t in tasks if isinstance(t, str) and f"task:{t}" not in tags]
-        return self.hub_item(
+        return self.account_item(
             repo_id,
             account,
             url=f"{self.endpoint}/{self.kind}/{quote(str(repo_id))}",
