@@ -199,14 +199,14 @@ class RateLimitMiddleware:
             # Answers come out of order: within a window, the lowest remaining holds.
             self.budget[key] = min(budget, self.budget.get(key, budget))
         # GitHub: primary limit 403 + remaining 0; secondary limit 403 + retry-after.
+        wait = retry_after(response.headers)
         limited = response.status == 429 or (response.status == 403 and (
-            remaining == 0 or retry_after(response.headers) is not None))
+            remaining == 0 or wait is not None))
         if not limited:
             if remaining == 0 and reset:  # the window is spent: wait before the next request
                 self._block(request.url, reset, "exhausted")
             return response
         self.stats.inc_value("osir/rate_limit/responses")
-        wait = retry_after(response.headers)
         if wait is None:
             wait = reset if reset is not None else self.default_wait
         retries = request.meta.get("osir_rate_limit_retries", 0) + 1
