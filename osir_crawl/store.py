@@ -58,7 +58,33 @@ SCHEMAS: dict[str, dict] = {
         "columns": {
             "board": str, "model": str, "snapshot": str, "org": str, "rank": int,
             "score": float, "params": float, "scores": str, "url": str, "crawl_id": str,
+            "fetched_at": str, "evaluated_at": str, "public": int, "counted": int,
+            "excluded": str,
+        },
+    },
+    "boards": {  # one row per leaderboard a crawl read (spiders/_board.py)
+        "pk": ("board", "snapshot"),
+        "columns": {
+            "board": str, "snapshot": str, "url": str, "host": str, "entry": str,
+            "last_update": str, "maintained": int, "dataset_release": int, "models_total": int,
+            "models_counted": int, "excluded": str, "max_age_days": int, "crawl_id": str,
             "fetched_at": str,
+        },
+    },
+    "catalogue_repos": {  # data/catalogue repositories as the forge spiders found them
+        "pk": ("platform", "repo_id", "snapshot"),
+        "columns": {
+            "platform": str, "repo_id": str, "snapshot": str, "entry": str, "org": str,
+            "url": str, "exists": int, "status": int, "archived": int, "pushed_at": str,
+            "default_branch": str, "stars": int, "contributors": int, "crawl_id": str,
+            "fetched_at": str,
+        },
+    },
+    "catalogue_counts": {  # catalogue counting rules the forge spiders evaluated
+        "pk": ("rule", "snapshot"),
+        "columns": {
+            "rule": str, "snapshot": str, "entry": str, "org": str, "field": str, "url": str,
+            "value": int, "names": str, "refs": str, "crawl_id": str, "fetched_at": str,
         },
     },
     "crawls": {
@@ -93,13 +119,15 @@ SCHEMAS: dict[str, dict] = {
         },
     },
 }
-RECORD_TABLES = ("models", "datasets", "repos", "leaderboard_entries")
+RECORD_TABLES = ("models", "datasets", "repos", "leaderboard_entries", "boards",
+                 "catalogue_repos", "catalogue_counts")
 LOG_TABLES = ("rejects", "failures")  # owned by the latest crawl of a spider and snapshot
 INDEXES = {
     "models": [("org", "snapshot"), ("snapshot", "platform")],
     "datasets": [("org", "snapshot"), ("snapshot", "platform")],
     "repos": [("org", "snapshot")],
     "leaderboard_entries": [("org", "snapshot")],
+    "catalogue_repos": [("entry", "snapshot")],
     "crawls": [("spider", "snapshot")],
     "rejects": [("crawl_id",)],
     "failures": [("crawl_id",)],

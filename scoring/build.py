@@ -42,6 +42,7 @@ from .provenance import provenance
 from .store import (default_store, open_store, previous_snapshot, read_previous_build,
                     read_records, read_totals, snapshots, write_build)
 from .summaries import KINDS, crawled_summaries, month
+from . import catalogue_summaries as catalogue
 from .summary_frames import checked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,6 +86,8 @@ class BuildInputs:
         self.curated = load_curated()
         registry = load_registry(registry_path or os.environ.get("OSIR_ORGS")
                                  or ROOT / "data" / "orgs.yaml")
+        self.orgs = list(registry.orgs)  # the default profile ranks the registry's orgs
+        self._catalogue = None
         self.accounts = {}
         for account in registry.accounts:
             if account.platform != "opendatalab":  # creator ids, not record owners
@@ -92,6 +95,21 @@ class BuildInputs:
         self.snapshots = snapshots(conn)
         self.keep_records = keep_records
         self._records, self._totals, self._months = {}, {}, {}
+
+    def catalogue_build(self, snapshot):
+        """The snapshot's infra and eval summaries from its crawl plus data/catalogue."""
+        from osir_crawl.catalogue import CatalogueError, load_catalogue
+
+        if self._catalogue is None:
+            try:
+                self._catalogue = load_catalogue(os.environ.get("OSIR_CATALOGUE") or None,
+                                                 orgs=self.orgs)
+            except CatalogueError as exc:
+                raise ScoringError(f"data/catalogue: {exc}") from None
+        max_age = int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or 183)
+        return catalogue.catalogue_summaries(self._catalogue, snapshot, self.orgs,
+                                             catalogue.read_inputs(self.db_path, snapshot),
+                                             max_age)
 
     @classmethod
     def open(cls, db_path=None, write=True, **kw):
@@ -135,7 +153,15 @@ def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
         raise ScoringError(f"snapshot {snapshot} has no models or datasets in the store "
                            f"(it holds: {', '.join(inputs.snapshots) or 'nothing'})")
     notes = []
-    tables, sources = infra_eval_summaries(inputs.curated, snapshot, notes)
+    built, published_months = None, {}
+    if profile.use_catalogue:  # this snapshot's crawl plus data/catalogue
+        built = inputs.catalogue_build(snapshot)
+        tables = {dim: built.tables[dim].copy() for dim in ("infra", "eval")}
+        sources = {dim: catalogue.sources_of(built, dim) for dim in tables}
+        notes += [f"catalogue: {flag}" for flag in built.flags]
+    else:
+        tables, sources = infra_eval_summaries(inputs.curated, snapshot, notes)
+        published_months = {dim: inputs.curated.month_for(dim, snapshot) for dim in tables}
     this = inputs.month(snapshot, profile)
     if this.previous is None:
         notes.append(f"{snapshot}: no previous snapshot within 30±15 days: cumulative-only "
@@ -144,11 +170,12 @@ def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
             else inputs.snapshots[1:])  # published: every month but the first, up to the run date
     crawled, crawled_sources = crawled_summaries(
         this, [inputs.month(s, profile) for s in upto], ranked_orgs(tables), inputs.curated,
-        profile)
+        profile, catalogue.constants(built) if built else None)
     tables, sources = {**tables, **crawled}, {**sources, **crawled_sources}
     for name, table in tables.items():
         table.attrs["source"] = f"{name}-summary of {snapshot}"
-    return Summaries(tables, provenance(tables, sources), this, notes)
+    cells = catalogue.with_kinds(provenance(tables, sources), snapshot, built, published_months)
+    return Summaries(tables, cells, this, notes)
 
 
 def with_derived(summary: Summaries, method, db_path, snapshot):
@@ -174,7 +201,8 @@ def with_derived(summary: Summaries, method, db_path, snapshot):
             table[ind] = [values.get(dim, {}).get(org, {}).get(ind, 0) for org in table.index]
             rows.append(pd.DataFrame({"dimension": dim, "org": table.index, "indicator": ind,
                                       "value": table[ind].to_numpy(dtype=object),
-                                      "source": source}))
+                                      "source": source, "kind": "crawl", "as_of": snapshot,
+                                      "flags": "[]"}))
         summary.tables[dim] = checked(table, table.attrs["source"])
     summary.provenance = pd.concat([summary.provenance, *rows], ignore_index=True)
 

@@ -19,6 +19,7 @@ class Profile:
     use_rules: bool  # unlabelled repos classified by rules (else left out)
     accumulate_to_month: bool  # accumulated tables stop at the month (else: every snapshot)
     owner_case_sensitive: bool  # a record counts only if its owner is spelt as in the registry
+    use_catalogue: bool  # infra, eval, model chips, data operators from crawl + data/catalogue
     min_downloads: int = 50
     merge_order: tuple = ("modelscope", "huggingface", "opendatalab", "baai_data")  # first wins
 
@@ -26,10 +27,12 @@ class Profile:
 PROFILES = {
     "published": Profile(name="published", ms_key_collision=True, zero_baseline_is_missing=True,
                          embodied_as_multimodal=False, min_downloads_inclusive=True,
-                         use_rules=False, accumulate_to_month=False, owner_case_sensitive=True),
+                         use_rules=False, accumulate_to_month=False, owner_case_sensitive=True,
+                         use_catalogue=False),
     "default": Profile(name="default", ms_key_collision=False, zero_baseline_is_missing=False,
                        embodied_as_multimodal=True, min_downloads_inclusive=False,
-                       use_rules=True, accumulate_to_month=True, owner_case_sensitive=False),
+                       use_rules=True, accumulate_to_month=True, owner_case_sensitive=False,
+                       use_catalogue=True),
 }
 FIXES = {
     "ms_key_collision": "published: last month's ModelScope totals of models and datasets share "
@@ -48,6 +51,10 @@ FIXES = {
                             "exactly as in org-links.json (ModelScope lists 27 OpenBMB models as "
                             "'openbmb'); default matches accounts case-insensitively, as the hubs "
                             "do",
+    "use_catalogue": "published: infra and eval are the hand-typed published summaries "
+                     "(data/curated), carried forward past 2025-09-07, and num_adapted_chips "
+                     "and data operators the published pipeline's constants; default builds "
+                     "them from the snapshot's crawl plus data/catalogue (docs/catalogue.md)",
     "accumulate_to_month": "published accumulates every snapshot but the first up to the run "
                            "date, future months included (method §4.4); default: every snapshot "
                            "up to the month's own date",

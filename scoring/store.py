@@ -31,7 +31,9 @@ TABLES = {
     "summaries": {
         "pk": ("snapshot", "dimension", "org", "indicator"),
         "columns": {"snapshot": "TEXT", "dimension": "TEXT", "org": "TEXT", "indicator": "TEXT",
-                    "value": "FLOAT", "source": "TEXT", "profile": "TEXT", "built_at": "TEXT"},
+                    "value": "FLOAT", "source": "TEXT", "profile": "TEXT", "built_at": "TEXT",
+                    # provenance (scoring/catalogue_summaries.py): crawl | catalogue | published
+                    "kind": "TEXT", "as_of": "TEXT", "flags": "TEXT"},
     },
     "rankings": {
         "pk": ("snapshot", "dimension", "org"),

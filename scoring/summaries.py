@@ -185,11 +185,13 @@ def _combine(rows, keys, first, summed, largest) -> pd.DataFrame:
 
 # -- the crawled dimensions of a month ----------------------------------------------------------
 
-def crawled_summaries(this: Month, months: list, orgs, curated, profile):
+def crawled_summaries(this: Month, months: list, orgs, curated, profile, constants=None):
     """The summarise step of the crawled dimensions: model and data summaries of ``this``
-    month and accumulated over ``months`` -> ({name: summary frame}, {name: sources frame})."""
-    chips, operators, other = (curated.constants["model"], curated.constants["data"],
-                               curated.other_datasets)
+    month and accumulated over ``months`` -> ({name: summary frame}, {name: sources frame}).
+    ``constants`` ({"model": …, "data": …}, default the published ones in ``curated``) give
+    num_adapted_chips and operators."""
+    constants = constants or curated.constants
+    chips, operators, other = (constants["model"], constants["data"], curated.other_datasets)
     store = (f"store: {this.snapshot} (monthly downloads vs "
              f"{this.previous or 'no earlier snapshot'}), profile {profile.name}")
     span = (f"store: snapshots {months[0].snapshot}..{months[-1].snapshot} accumulated"
