@@ -58,7 +58,7 @@ def problems(item, registry=None) -> list[str]:
         value = getattr(item, name, None)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             found.append(f"{name} is {_short(value)}: expected a number")
-    for name in ("archived", "fork", "public", "counted", "maintained", "exists", "mirror"):
+    for name in ("archived", "fork", "mirror", "public", "counted", "maintained", "exists"):
         value = getattr(item, name, None)
         if value is not None and not isinstance(value, bool):
             found.append(f"{name} is {_short(value)}: expected true or false")

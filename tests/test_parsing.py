@@ -3,6 +3,8 @@ browser spiders (no network, no browser)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from scrapy.utils.project import get_project_settings
 from scrapy.crawler import Crawler
@@ -116,6 +118,53 @@ def test_only_browser_spiders_enable_playwright():
         crawler = Crawler(spider_cls, get_project_settings())  # applies custom_settings
         assert handler not in crawler.settings.getdict("DOWNLOAD_HANDLERS").values()
     assert issubclass(OpenDataLabDatasetsSpider, BrowserSpider)
+
+
+def test_browser_pages_have_a_slot_of_their_own_that_autothrottle_leaves_alone():
+    """A page's latency is Chromium's rendering and the settle waits: AutoThrottle would space
+    the pages ~latency/2 apart. Pages go in a slot as wide as the browser's open pages."""
+    settings = get_project_settings()
+    settings.set("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 6, priority="cmdline")
+    crawler = Crawler(ModelScopeModelsSpider, settings)
+    slot = ModelScopeModelsSpider.browser_slot()
+    assert crawler.settings.getdict("DOWNLOAD_SLOTS")[slot] == {"concurrency": 6, "delay": 0.0}
+    crawler = Crawler(OpenDataLabDatasetsSpider, get_project_settings())
+    assert crawler.settings.getdict("DOWNLOAD_SLOTS")[OpenDataLabDatasetsSpider.browser_slot()] \
+        == {"concurrency": 2, "delay": 0.0}
+    spider = configured(ModelScopeModelsSpider)
+    request = spider.browser_request("https://modelscope.cn/models/BAAI/bge-m3", spider.parse)
+    assert request.meta["download_slot"] == slot
+    assert request.meta["autothrottle_dont_adjust_delay"] is True
+    assert request.meta["playwright_page_goto_kwargs"] == {"wait_until": "domcontentloaded"}
+    assert request.meta["playwright_page_methods"][0].args[2] == spider.ready_for
+
+
+def test_the_ready_wait_ends_the_quiet_wait_only_when_it_succeeds():
+    from osir_crawl.spiders._browser import _first_of
+
+    async def scenario():
+        quiet, never, ended = asyncio.Event(), asyncio.Event(), []
+
+        async def idle():
+            await quiet.wait()
+            ended.append("idle")
+
+        async def bad_selector():
+            raise ValueError("not a selector")
+
+        async def ready():
+            ended.append("ready")
+
+        waiting = asyncio.ensure_future(_first_of([idle(), bad_selector()]))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not waiting.done()  # a failed ready wait does not end it
+        quiet.set()
+        await waiting
+        await _first_of([never.wait(), ready()])  # the ready selector: no quiet to wait for
+        assert ended == ["idle", "ready"]
+
+    asyncio.run(scenario())
 
 
 def test_abort_heavy_resources():

@@ -21,6 +21,13 @@ OpenCompass leaderboard). Its pages are rendered by Chromium; everything else st
 * Pages are not handed to callbacks (no ``playwright_include_page``), so the handler closes
   every page itself, on success and on failure: nothing can leak and freeze the crawl.
   Failures go to the usual errback, ``OsirSpider.on_failure`` (the ``failures`` table).
+* Pages have a download slot of their own (``browser_slot``): as many at once as the browser
+  opens (``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT``), ``DOWNLOAD_DELAY`` apart, and AutoThrottle does
+  not adjust it (``autothrottle_dont_adjust_delay``). A page's latency is mostly Chromium's
+  rendering and the settle waits, not the server's answer: AutoThrottle would read it as a slow
+  server and space the pages ~latency/2 apart (for ModelScope's ~2,600 repo pages, that was the
+  crawl's pace). The open-pages limit still paces them by the server: a slower site, slower
+  pages, fewer per second. The API requests of the same host keep their own, throttled slot.
 """
 
 from __future__ import annotations
@@ -102,20 +109,38 @@ async def settle(page, wait_for: str | None = None, timeout_ms: int = SETTLE_TIM
         await asyncio.gather(*capture.reads, return_exceptions=True)
 
 
-async def settle_on(page, selector: str, idle_ms: int):
+async def settle_on(page, selector: str, idle_ms: int, ready: str | None = None):
     """The selector first, then at most ``idle_ms`` for the network to go quiet: for pages
-    whose scripts keep polling (analytics) and would hold ``settle`` to its full timeout."""
+    whose scripts keep polling (analytics) and would hold ``settle`` to its full timeout.
+    ``ready``: a selector that, once attached, shows what the callback reads is there (a
+    number in a tab): no quiet to wait for then. An error page is not waited for."""
     capture = _CAPTURES.get(page)
-    try:
-        await page.wait_for_selector(selector, state="attached", timeout=SETTLE_TIMEOUT_MS)
-    except Exception as exc:  # parsed as it stands: the callback decides
-        logger.warning("page %s did not settle: %s", page.url, str(exc).splitlines()[0])
-    try:
-        await page.wait_for_load_state("networkidle", timeout=idle_ms)
-    except Exception:  # still busy: what is rendered by now is what the page shows
-        pass
+    if capture is None or capture.document_status < 400:
+        try:
+            await page.wait_for_selector(selector, state="attached", timeout=SETTLE_TIMEOUT_MS)
+        except Exception as exc:  # parsed as it stands: the callback decides
+            logger.warning("page %s did not settle: %s", page.url, str(exc).splitlines()[0])
+        waits = [page.wait_for_load_state("networkidle", timeout=idle_ms)]
+        if ready:
+            waits.append(page.wait_for_selector(ready, state="attached", timeout=idle_ms))
+        await _first_of(waits)  # a timeout: what is rendered by now is what the page shows
     if capture is not None:
         await asyncio.gather(*capture.reads, return_exceptions=True)
+
+
+async def _first_of(waits):
+    """Until the first of ``waits`` succeeds, or all have failed (timed out); the others are
+    then cancelled. A wait that fails (a bad selector) never cuts the others short."""
+    pending = {asyncio.ensure_future(w) for w in waits}
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if any(not t.cancelled() and t.exception() is None for t in done):
+                return
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def fetch_in_page(page, url: str, method: str = "GET", body=None):
@@ -147,9 +172,9 @@ class BrowserSpider(OsirSpider):
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "PLAYWRIGHT_ABORT_REQUEST": f"{__name__}.abort_heavy",
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,  # pages at once: each is a whole page load
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,  # each request is a whole page load
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         # The browser keeps its own cookies. Scrapy's jar would also fetch the public-suffix
         # list from the internet (tldextract) on a page's first Set-Cookie.
         "COOKIES_ENABLED": False,
@@ -157,16 +182,35 @@ class BrowserSpider(OsirSpider):
     capture: tuple[str, ...] = ()  # URL regexes of the page's own JSON to keep (none: all)
     wait_for: str | None = None  # CSS selector the rendered page must have
     # Set (ms): wait for ``wait_for`` first, then this long at most for network quiet
-    # (``settle_on``), instead of network idle first (``settle``).
+    # (``settle_on``), instead of network idle first (``settle``); the navigation itself then
+    # waits only for the document (DOMContentLoaded), not for every script and frame to load.
     quick_settle_ms: int | None = None
+    ready_for: str | None = None  # with quick_settle_ms: see ``settle_on``
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        slots = settings.getdict("DOWNLOAD_SLOTS")
+        slots[cls.browser_slot()] = {
+            "concurrency": settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT")
+            * max(1, settings.getint("PLAYWRIGHT_MAX_CONTEXTS")),
+            "delay": settings.getfloat("DOWNLOAD_DELAY"),
+        }
+        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+
+    @classmethod
+    def browser_slot(cls) -> str:
+        """The download slot of this spider's browser pages (see the module docstring)."""
+        return f"{cls.name} browser pages"
 
     def browser_request(self, url: str, callback, *, capture=None, wait_for=None,
                         page_methods=(), **kwargs) -> scrapy.Request:
         """A request rendered by Chromium; see the module docstring for what the callback gets.
         ``page_methods`` (PageMethod) run after the page settled, then it settles again."""
         wait = wait_for if wait_for is not None else self.wait_for
-        methods = [PageMethod(settle_on, wait, self.quick_settle_ms)
-                   if wait and self.quick_settle_ms else PageMethod(settle, wait)]
+        quick = bool(wait and self.quick_settle_ms)
+        methods = [PageMethod(settle_on, wait, self.quick_settle_ms, self.ready_for)
+                   if quick else PageMethod(settle, wait)]
         if page_methods:
             methods += [*page_methods, PageMethod(settle)]
         meta = {
@@ -174,8 +218,12 @@ class BrowserSpider(OsirSpider):
             "playwright_page_init_callback": f"{__name__}.capture_json",
             "playwright_page_methods": methods,
             "browser_capture": list(capture if capture is not None else self.capture),
+            "download_slot": self.browser_slot(),
+            "autothrottle_dont_adjust_delay": True,
             **kwargs.pop("meta", {}),
         }
+        if quick:
+            meta.setdefault("playwright_page_goto_kwargs", {"wait_until": "domcontentloaded"})
         kwargs.setdefault("errback", self.on_failure)
         return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
 

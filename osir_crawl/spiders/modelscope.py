@@ -94,11 +94,16 @@ class ModelScopeSpider(HubSpider, BrowserSpider):
     kind = ""  # "models" | "datasets": the API path segment and the envelope's list key
     page_steps = frozenset({"parse_community"})
     step_fields = {"parse_community": ("discussions",)}
-    # The repo page's tab bar, then at most 2 s of network quiet for its count: the site's
-    # scripts keep polling, so waiting for network idle first would cost the full timeout.
+    # The repo page's tab bar; a number in the tab is what is read, so it ends the wait; a tab
+    # without one (0, or a count still loading) waits at most 2 s for network quiet: the
+    # site's scripts keep polling, so waiting for network idle first would cost the full
+    # timeout.
     wait_for = f"text={COMMUNITY_TAB}"
+    ready_for = f"text=/{COMMUNITY_COUNT.pattern}/"
     quick_settle_ms = 2000
-    custom_settings = {**BrowserSpider.custom_settings, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+    # Four repo pages at once (their own download slot, see _browser.py); the API, four too.
+    custom_settings = {**BrowserSpider.custom_settings, "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+                       "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4}
 
     @classmethod
     def update_settings(cls, settings):

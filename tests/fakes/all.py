@@ -66,7 +66,7 @@ def start_all(registry_path: Path = ROOT / "data" / "orgs.yaml",
         content = catalogue_worlds.get(style, {})
         data.contributors.update({name: 25 for name in content})
         token = GITCODE_TOKEN if style == "gitcode" else None
-        serve(FakeForge(style, data, content=content, token=token), setting, suffix=suffix)
+        serve(FakeForge(style, data, token=token, content=content), setting, suffix=suffix)
     env["GITCODE_TOKEN"] = GITCODE_TOKEN
     serve(FakeOpenDataLab(OpenDataLabData.load()), "OPENDATALAB_URL")
     serve(FakeBaai(load_datasets()), "BAAI_DATA_URL")

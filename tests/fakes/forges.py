@@ -97,9 +97,8 @@ class FakeForge(RepoContentRoutes, FakeAPI):
     ]
 
     def __init__(self, style: str, data: ForgeData, port: int = 0,
-                 rate_limit: FixedWindow | None = None,
-                 content: dict[str, RepoContent] | None = None, token: str | None = None,
-                 legacy_links: bool = False):
+                 rate_limit: FixedWindow | None = None, token: str | None = None,
+                 legacy_links: bool = False, content: dict[str, RepoContent] | None = None):
         super().__init__(port, rate_limit)
         assert style in STYLES
         self.style, self.data, self.content = style, data, content or {}
