@@ -8,7 +8,8 @@ import json
 import pytest
 
 from osir_crawl.registry import load_registry
-from osir_crawl.spiders.leaderboards import ModelOrgs, account_in_url, number
+from osir_crawl.parsing import number
+from osir_crawl.spiders._model_orgs import ModelOrgs, account_in_url
 from tests.conftest import ROOT, rows, run_crawl
 from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows
 from tests.fakes.opencompass import (LLM_COLUMNS, LLM_DATA, LLM_LABELS, LLM_MODELS, VLM_MODELS,
@@ -183,7 +184,8 @@ def test_opencompass_llm_with_no_board_anywhere_is_a_failure(tmp_path):
 
 
 def test_board_rows_and_params():
-    from osir_crawl.spiders.leaderboards import board_rows, parse_params
+    from osir_crawl.parsing import parse_params
+    from osir_crawl.spiders.opencompass import board_rows
     doc = {"data": {"meta": [{"name": "x"}], "list": [{"modelName": "A", "avgScore": 1},
                                                       {"modelName": "B", "avgScore": 2}]}}
     assert [r["modelName"] for r in board_rows(doc)] == ["A", "B"]

@@ -217,13 +217,13 @@ class OsirSpider(scrapy.Spider):
         """A listing page's rows, counted; a row that is not an object is kept (as
         ``{"_raw": row}``) so validation rejects it with a reason instead of losing it."""
         self.crawler.stats.inc_value("osir/listing/rows", len(rows))
-        kept = []
+        objects = []
         for row in rows:
             if not isinstance(row, dict):
                 self.crawler.stats.inc_value("osir/listing/not_an_object")
                 row = {"_raw": row}
-            kept.append(row)
-        return kept
+            objects.append(row)
+        return objects
 
     # --- enrichment chains -------------------------------------------------------------------
     def enrich(self, item, steps: Iterable[tuple[str, str]]) -> Iterator:
@@ -234,11 +234,12 @@ class OsirSpider(scrapy.Spider):
         ``item`` and returns the URL of a further page of the same step, or None when done.
         Methods are named, not passed, so requests pickle for JOBDIR resume.
         """
-        if not self.kept(item):
+        if not self.already_stored(item):
             yield from self._next_step(item, list(steps))
 
-    def kept(self, item) -> bool:
-        """Stored, complete, before this crawl was killed: nothing to fetch again."""
+    def already_stored(self, item) -> bool:
+        """Stored, complete, before this crawl was killed (a resumed crawl): nothing to fetch
+        again."""
         if not self.kept_rows:
             return False
         if (item.TABLE, *(getattr(item, f) for f in item.KEY)) in self.kept_rows:

@@ -1,13 +1,16 @@
-"""The leaderboard family base: the seed's evaluation rules and a ``boards`` row per board.
+"""The leaderboard family: :class:`BoardSpider` reads a board whole, attributes each model to an
+organisation (spiders/_model_orgs.py), ranks the entries by score (1 = best, ties share a rank)
+and yields them into ``leaderboard_entries``, so a rank is the model's place on the board even
+when ``-a orgs=`` keeps only some organisations' entries. An entry nobody claims keeps org NULL
+and is counted (``osir/leaderboard/unattributed``). A board is one shard's (``shard_unit``).
 
-The published method counts evaluated models "from 2023 onwards; only publicly available
-models; models evaluated solely for a dataset release excluded; only actively maintained
-evaluation platforms". A board spider (``class X(BoardRules, LeaderboardSpider)``) collects
-its entries, then :meth:`BoardRules.publish`
-judges each one (``counted``, or ``excluded`` with the reason), yields one
-:class:`~osir_crawl.items.BoardItem` (last update, maintained, how many models count and why
-the others do not) and the ranked entries. Every entry is stored, counted or not: nothing is
-dropped silently.
+:meth:`BoardSpider.publish` applies the seed's evaluation rules first. The published method
+counts evaluated models "from 2023 onwards; only publicly available models; models evaluated
+solely for a dataset release excluded; only actively maintained evaluation platforms": each
+entry is judged (``counted``, or ``excluded`` with the reason), one
+:class:`~osir_crawl.items.BoardItem` is yielded per board (last update, maintained, how many
+models count and why the others do not), then the ranked entries. Every entry is stored,
+counted or not: nothing is dropped silently.
 
 * evaluation date >= ``OSIR_EVAL_SINCE`` (2023-01-01) where the board dates the evaluation;
 * public models only, where the board says (``public`` None: it does not, the entry counts);
@@ -15,7 +18,7 @@ dropped silently.
 * a board whose data is older than ``OSIR_BOARD_MAX_AGE_DAYS`` on the snapshot date is not
   maintained: none of its models count.
 
-:class:`DatasetViewerRows` reads boards published as Hugging Face datasets through the
+:class:`DatasetViewerBoard` reads boards published as Hugging Face datasets through the
 dataset viewer's ``/rows`` pages (``num_rows_total`` gives their number; later pages go out
 at once).
 """
@@ -23,30 +26,17 @@ at once).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from osir_crawl.catalogue import CatalogueError, load_catalogue
 from osir_crawl.items import BoardItem, LeaderboardEntryItem, RequestFailure
+from osir_crawl.parsing import parse_date
+from osir_crawl.spiders._base import OsirSpider
+from osir_crawl.spiders._model_orgs import ModelOrgs
 
-DATE = re.compile(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})")
-
-
-def parse_date(value) -> dt.date | None:
-    """A date from "2025-03-13", "2025-03-13T10:00:00Z", "20250917" or "2025/3/13"."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    match = DATE.match(value.strip()) if isinstance(value, str) else None
-    if not match:
-        return None
-    try:
-        return dt.date(*map(int, match.groups()))
-    except ValueError:
-        return None
+HF_WEB = "https://huggingface.co"
 
 
 def exclusion(entry: LeaderboardEntryItem, *, dataset_release: bool, maintained: bool,
@@ -64,13 +54,15 @@ def exclusion(entry: LeaderboardEntryItem, *, dataset_release: bool, maintained:
     return None
 
 
-class BoardRules:
-    """Mixin for a ``LeaderboardSpider``: the rules, the board row, the board-wide store scope."""
-
+class BoardSpider(OsirSpider):
+    item_class = LeaderboardEntryItem
+    board = ""
     lower_is_better = False  # error rates (WER): rank 1 is the lowest score
 
     def configure(self, settings):
         super().configure(settings)
+        self.model_orgs = ModelOrgs(self.registry, settings.get("OSIR_MODEL_ORGS",
+                                                                "data/model_name_orgs.yaml"))
         self.snapshot = dt.date.fromisoformat(settings.get("OSIR_SNAPSHOT"))
         self.eval_since = dt.date.fromisoformat(settings.get("OSIR_EVAL_SINCE") or "2023-01-01")
         self.max_age = settings.getint("OSIR_BOARD_MAX_AGE_DAYS", 183)
@@ -80,15 +72,39 @@ class BoardRules:
             raise SystemExit(f"osir-crawl: {exc}") from None
         self.boards_seen: list[str] = []
 
+    @classmethod
+    def shard_unit(cls) -> str:
+        return cls.board or cls.name  # a board is read whole, by one shard
+
     def store_scope(self):
-        scope = super().store_scope()
-        if not scope:  # another shard's board
-            return scope
+        if not self.in_shard():
+            return {}
         boards = self.boards_seen or [self.board]
-        scope[LeaderboardEntryItem.TABLE]["board"] = boards
-        if not self.orgs_arg:
+        scope = {self.item_class.TABLE: {"board": boards}}
+        if self.orgs_arg:  # a partial crawl replaces only the selected orgs' entries
+            scope[self.item_class.TABLE]["org"] = self.selected_orgs
+        else:
             scope[BoardItem.TABLE] = {"board": boards}
         return scope
+
+    def ranked(self, entries: list[LeaderboardEntryItem]) -> Iterator:
+        """Rank by score (ties share the better rank), count attribution, keep the selected
+        orgs' entries."""
+        sign = -1 if self.lower_is_better else 1
+        scores = sorted((sign * e.score for e in entries if isinstance(e.score, (int, float))),
+                        reverse=True)
+        first = {}
+        for place, score in enumerate(scores, start=1):
+            first.setdefault(score, place)
+        stats = self.crawler.stats
+        for entry in entries:
+            if isinstance(entry.score, (int, float)):
+                entry.rank = first[sign * entry.score]
+            stats.inc_value(f"osir/leaderboard/{'attributed' if entry.org else 'unattributed'}")
+            if self.orgs_arg and entry.org not in self.selected_orgs:
+                stats.inc_value("osir/leaderboard/other_orgs")
+                continue
+            yield entry
 
     def publish(self, board: str, entries: list[LeaderboardEntryItem], last_update, url: str
                 ) -> Iterator:
@@ -126,28 +142,17 @@ class BoardRules:
             excluded=dict(why), max_age_days=self.max_age)
         yield from self.ranked(entries)
 
-    def ranked(self, entries):
-        if self.lower_is_better:  # rank on the negated score, keep the score as published
-            for entry in entries:
-                entry.score = -entry.score if isinstance(entry.score, (int, float)) else None
-            ranked = list(super().ranked(entries))
-            for entry in entries:
-                entry.score = -entry.score if isinstance(entry.score, (int, float)) else None
-            yield from ranked
-            return
-        yield from super().ranked(entries)
 
-
-class DatasetViewerRows:
-    """Mixin for a board spider: boards kept as Hugging Face datasets, read through the dataset
-    viewer's ``/rows`` pages; :meth:`table_done` gets each table's rows once all are in."""
+class DatasetViewerBoard(BoardSpider):
+    """Boards kept as Hugging Face datasets, read through the dataset viewer's ``/rows``
+    pages; :meth:`table_done` gets each table's rows once all are in (or failed)."""
 
     endpoint_setting = "HF_DATASETS_SERVER_URL"
     page_length = 100  # the dataset viewer's maximum
 
     def configure(self, settings):
         super().configure(settings)
-        self.tables: dict[tuple, dict] = {}  # (dataset, config, split) -> {rows, pending}
+        self.tables: dict[tuple, dict] = {}  # (dataset, config, split) -> {rows, pending, done}
 
     def rows_request(self, dataset: str, config: str, split: str, offset: int):
         table = (dataset, config, split)
@@ -173,6 +178,7 @@ class DatasetViewerRows:
             row = wrapped.get("row") if isinstance(wrapped, dict) else None
             state["rows"].append(row if isinstance(row, dict) else {})
         if offset == 0 and isinstance(total := data.get("num_rows_total"), int):
+            self.crawler.stats.inc_value("osir/leaderboard/rows_total", total)
             for later in range(self.page_length, total, self.page_length):
                 yield self.rows_request(*table, later)
         state["pending"].discard(offset)

@@ -1,5 +1,6 @@
 """Code forges (GitHub, Gitee, GitCode, OpenI): list every registry account's repositories page by
-page (``orgs/{account}/repos`` with a page number and a page size) into ``repos`` rows.
+page (``orgs/{account}/repos`` with a page number and a page size; spiders/_listing.py) into
+``repos`` rows.
 
 Pagination, in order of trust: a ``Link: rel="next"`` header (GitHub, Gitea); a total-pages
 header (Gitee ``total_page``); a total-count header (``total_count``, Gitea's
@@ -12,20 +13,19 @@ contributors count) through ``OsirSpider.enrich``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from osir_crawl.items import RepoItem
 from osir_crawl.parsing import link_rels
 from osir_crawl.registry import Account
-from osir_crawl.spiders._base import OsirSpider
 from osir_crawl.spiders._catalogue_checks import CatalogueChecks
+from osir_crawl.spiders._listing import ListingSpider
 
 TOTAL_PAGES_HEADERS = ("total_page",)
 TOTAL_COUNT_HEADERS = ("total_count", "x-total-count")
 
 
-class ForgeSpider(CatalogueChecks, OsirSpider):
+class ForgeSpider(CatalogueChecks, ListingSpider):
     item_class = RepoItem
     listing_path = "/orgs/{account}/repos"
     listing_query: tuple[tuple[str, str], ...] = (("type", "public"),)
@@ -43,14 +43,15 @@ class ForgeSpider(CatalogueChecks, OsirSpider):
         self.min_stars = settings.getint("OSIR_MIN_STARS", 10)
 
     async def start(self):
-        for account in self.accounts():
-            yield self.page_request(account, 1)
+        async for request in super().start():  # the accounts' listings (_listing.py)
+            yield request
         for request in self.catalogue_requests():  # data/catalogue: see _catalogue_checks.py
             yield request
 
-    def page_request(self, account: Account, page: int, url: str | None = None):
+    def listing_request(self, account: Account, page: int = 1, url: str | None = None):
         if url is None:
-            query = [*self.listing_query, (self.page_param, page), (self.size_param, self.page_size)]
+            query = [*self.listing_query, (self.page_param, page),
+                     (self.size_param, self.page_size)]
             path = self.listing_path.format(account=quote(account.name, safe=""))
             url = f"{self.endpoint}{path}?{urlencode(query)}"
         return self.api_request(url, callback=self.parse_listing,
@@ -60,27 +61,15 @@ class ForgeSpider(CatalogueChecks, OsirSpider):
         kwargs["headers"] = {**self.headers, **kwargs.get("headers", {})}  # listing and steps
         return super().api_request(url, callback, **kwargs)
 
-    def parse_listing(self, response, account: Account, page: int) -> Iterator:
-        rows = self.json_body(response)
-        if not isinstance(rows, list):
-            yield from self.retry_or_fail(response, "listing is not a JSON array")
-            return
-        for row in self.listing_rows(rows):
-            item = self.item_from(row, account)
-            steps = self.detail_steps(row, item) if self.wants_details(item) else []
-            yield from self.enrich(item, steps)
-        if next_request := self.next_page(response, account, page, len(rows)):
-            yield from self.follow(response, next_request)  # a repeated page is a failure
-
-    def next_page(self, response, account: Account, page: int, count: int):
+    def next_request(self, response, account: Account, page: int, rows: list):
         if self.link_pagination:
             if url := self.next_link(response):
-                return self.page_request(account, page + 1, url)
+                return self.listing_request(account, page + 1, url)
             if response.headers.get("Link"):
                 return None  # a Link header without rel="next": the last page
         pages = self.total_pages(response)
-        more = page < pages if pages is not None else count >= self.page_size
-        return self.page_request(account, page + 1) if more and count else None
+        more = page < pages if pages is not None else len(rows) >= self.page_size
+        return self.listing_request(account, page + 1) if more and rows else None
 
     def total_pages(self, response) -> int | None:
         for name in self.total_pages_headers:
@@ -113,12 +102,6 @@ class ForgeSpider(CatalogueChecks, OsirSpider):
 
     def repo_id(self, row: dict):
         return row.get("full_name")
-
-    def wants_details(self, item: RepoItem) -> bool:
-        return False
-
-    def detail_steps(self, row: dict, item: RepoItem) -> list[tuple[str, str]]:
-        return []
 
 
 def header_int(response, name: str) -> int | None:

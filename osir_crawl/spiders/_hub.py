@@ -1,5 +1,6 @@
-"""Model hubs (Hugging Face, ModelScope): list every registry account's repos page by page;
-repos popular enough get per-repo detail requests (see ``OsirSpider.enrich``).
+"""Model hubs (Hugging Face, ModelScope): list every registry account's repos page by page
+(spiders/_listing.py); repos popular enough get per-repo detail requests (see
+``OsirSpider.enrich``).
 
 ``-a universe=all`` adds the whole platform: its listing without an author, most downloaded
 first (``listing_request(None)``), down to ``OSIR_UNIVERSE_MIN_DOWNLOADS``. ``credited`` decides
@@ -11,14 +12,12 @@ falls in the shard (every shard walks the listing; each keeps and details its pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from osir_crawl import store
 from osir_crawl.registry import Account, unregistered_org
-from osir_crawl.spiders._base import OsirSpider
+from osir_crawl.spiders._listing import ListingSpider
 
 
-class HubSpider(OsirSpider):
+class HubSpider(ListingSpider):
     supports_universe = True
     downloads_field = "downloads"  # the listing row's count it is sorted by
 
@@ -28,15 +27,13 @@ class HubSpider(OsirSpider):
         self.universe_floor = settings.getint("OSIR_UNIVERSE_MIN_DOWNLOADS", 1000)
 
     async def start(self):
+        """The accounts' listings; with universe=all also the whole platform's (account None),
+        sorted by downloads."""
         everything = self.universe == "all"
         for account in self.shard_accounts() if everything else self.accounts():
             yield self.listing_request(account)
         if everything:
             yield self.listing_request(None)
-
-    def listing_request(self, account: Account | None):
-        """The first listing page of ``account``; None: of the whole platform, sorted."""
-        raise NotImplementedError
 
     def store_scope(self):
         scope = super().store_scope()
@@ -56,14 +53,14 @@ class HubSpider(OsirSpider):
         stops at the first row below the floor and leaves out registry accounts' rows and
         other shards' (counted in ``osir/universe/*``)."""
         if account is not None:
-            return [(row, account) for row in rows], False
-        stats, kept = self.crawler.stats, []
+            return super().credited(rows, account)
+        stats, listed = self.crawler.stats, []
         for row in rows:
             downloads = row.get(self.downloads_field)
             if isinstance(downloads, int) and not isinstance(downloads, bool) \
                     and downloads < self.universe_floor:
                 stats.inc_value("osir/universe/floor_reached")
-                return kept, True
+                return listed, True
             repo_id = row.get("id")
             author = repo_id.partition("/")[0] if isinstance(repo_id, str) else ""
             if author and self.registry.org_of(self.platform, author):
@@ -72,9 +69,9 @@ class HubSpider(OsirSpider):
                 stats.inc_value("osir/universe/other_shards")
             else:
                 stats.inc_value("osir/universe/unregistered_rows")
-                kept.append((row, Account(self.platform, author,
+                listed.append((row, Account(self.platform, author,
                                           unregistered_org(self.platform, author))))
-        return kept, False
+        return listed, False
 
     def wants_details(self, item) -> bool:
         """Detail requests only for repos at or above OSIR_MIN_DOWNLOADS (30-day downloads)."""
@@ -82,11 +79,3 @@ class HubSpider(OsirSpider):
         wanted = isinstance(downloads, int) and downloads >= self.min_downloads
         self.crawler.stats.inc_value(f"osir/details/{'fetched' if wanted else 'skipped'}")
         return wanted
-
-    def with_details(self, item, steps) -> Iterator:
-        if self.kept(item):
-            return
-        if self.wants_details(item):
-            yield from self.enrich(item, steps)
-        else:
-            yield item

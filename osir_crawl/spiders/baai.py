@@ -24,6 +24,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
 
 from osir_crawl.items import DatasetItem
+from osir_crawl.registry import Account
 from osir_crawl.spiders._browser import BrowserSpider, fetch_in_page
 
 API = "/api/datahub/search/v1/getAllDataset"
@@ -104,8 +105,7 @@ class BaaiDatasetsSpider(BrowserSpider):
             yield from self.fall_back(refusal_form(response, data))
             return
         rows, total = found
-        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
-        yield from map(self.item_from, rows)
+        yield from map(self.item_from, self.listing_rows(rows))
         if rows and offset + len(rows) < total:
             yield self.api_request_at(offset + len(rows))
 
@@ -146,21 +146,16 @@ class BaaiDatasetsSpider(BrowserSpider):
                 dont_filter=True,
             )
             return
-        self.crawler.stats.inc_value("osir/listing/rows", len(rows))
-        yield from map(self.item_from, rows.values())
+        yield from map(self.item_from, self.listing_rows(list(rows.values())))
         if len(rows) < total:
             yield from self.record_failure(
                 response.request, f"the page's listing gave {len(rows)} of {total} datasets")
 
-    def item_from(self, row) -> DatasetItem:
-        row = row if isinstance(row, dict) else {"_raw": row}
+    def item_from(self, row: dict) -> DatasetItem:
         uri = row.get("uriName")
-        return DatasetItem(
-            platform=self.platform,
-            repo_id=f"{OWNER}/{uri}" if isinstance(uri, str) and uri else None,
-            org=self.org,
-            owner=OWNER,
-            name=uri,
+        return self.account_item(
+            f"{OWNER}/{uri}" if isinstance(uri, str) and uri else None,
+            Account(self.platform, OWNER, self.org),
             url=f"{self.endpoint}/datadetail/{uri}",
             downloads_total=row.get("downloadNumb"),
             likes=row.get("subscribedNumb"),

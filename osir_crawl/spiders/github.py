@@ -41,7 +41,9 @@ class GithubReposSpider(ForgeSpider):
 
     def parse_contributors(self, response, data, item):
         last = link_page(response, "last")
-        item.contributors = last if last is not None else len(data) if isinstance(data, list) else None
+        if last is None:  # a single page: its rows are the contributors
+            last = len(data) if isinstance(data, list) else None
+        item.contributors = last
 
     @staticmethod
     def json_body(response):

@@ -16,14 +16,13 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.spiders._board import BoardRules
-from osir_crawl.spiders.leaderboards import LeaderboardSpider
+from osir_crawl.spiders._board import BoardSpider
 
 HELM_WEB = "https://crfm.stanford.edu/helm"
 LAYOUTS = ("releases", "runs")
 
 
-class HelmSpider(BoardRules, LeaderboardSpider):
+class HelmSpider(BoardSpider):
     name = "helm"
     board = "helm"
     endpoint_setting = "HELM_URL"

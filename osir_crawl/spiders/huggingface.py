@@ -38,29 +38,20 @@ class HuggingfaceSpider(HubSpider):
         super().configure(settings)
         self.page_size = settings.getint("HF_PAGE_SIZE", 1000)
 
-    def listing_request(self, account: Account | None):
+    def listing_request(self, account: Account | None, page: int = 1, url: str | None = None):
         # The whole Hub: sort=downloads, as huggingface_hub's list_models(sort="downloads")
         # sends it; the Hub sorts descending only (its `direction` is gone since v1.5).
-        who = [("author", account.name)] if account else [("sort", "downloads")]
-        query = [*who, ("limit", self.page_size), *(("expand[]", e) for e in self.expand)]
-        return self.api_request(
-            f"{self.endpoint}/api/{self.kind}?{urlencode(query)}",
-            callback=self.parse_listing,
-            cb_kwargs={"account": account},
-        )
+        if url is None:
+            who = [("author", account.name)] if account else [("sort", "downloads")]
+            query = [*who, ("limit", self.page_size), *(("expand[]", e) for e in self.expand)]
+            url = f"{self.endpoint}/api/{self.kind}?{urlencode(query)}"
+        return self.api_request(url, callback=self.parse_listing,
+                                cb_kwargs={"account": account, "page": page})
 
-    def parse_listing(self, response, account: Account | None):
-        rows = self.json_body(response)
-        if not isinstance(rows, list):
-            yield from self.retry_or_fail(response, "listing is not a JSON array")
-            return
-        listed, floor_reached = self.credited(self.listing_rows(rows), account)
-        for row, owner in listed:
-            yield from self.with_details(self.item_from(row, owner), self.detail_steps(row))
-        if not floor_reached and (next_url := self.next_link(response)):
-            yield from self.follow(response, self.api_request(
-                next_url, callback=self.parse_listing, cb_kwargs={"account": account}
-            ))
+    def next_request(self, response, account: Account | None, page: int, rows: list):
+        if next_url := self.next_link(response):  # the Hub's cursor
+            return self.listing_request(account, page + 1, next_url)
+        return None
 
     def item_from(self, row: dict, account: Account):
         repo_id = row.get("id")
@@ -81,9 +72,6 @@ class HuggingfaceSpider(HubSpider):
 
     def extra_fields(self, row: dict) -> dict:
         return {}
-
-    def detail_steps(self, row: dict) -> list[tuple[str, str]]:
-        return []
 
     def repo_url(self, repo_id: str, suffix: str = "") -> str:
         return f"{self.endpoint}/api/{self.kind}/{quote(repo_id)}{suffix}"
@@ -115,7 +103,7 @@ class HuggingfaceModelsSpider(HuggingfaceSpider):
             "architectures": architectures if architectures is not None else [],
         }
 
-    def detail_steps(self, row: dict) -> list[tuple[str, str]]:
+    def detail_steps(self, row: dict, item) -> list[tuple[str, str]]:
         repo_id = row.get("id")
         if not isinstance(repo_id, str):
             return []
@@ -140,7 +128,7 @@ class HuggingfaceDatasetsSpider(HuggingfaceSpider):
         self.crawler.stats.inc_value("osir/details/fetched")
         return True
 
-    def detail_steps(self, row: dict) -> list[tuple[str, str]]:
+    def detail_steps(self, row: dict, item) -> list[tuple[str, str]]:
         repo_id = row.get("id")
         if not isinstance(repo_id, str):
             return []

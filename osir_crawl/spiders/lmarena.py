@@ -15,11 +15,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.spiders._board import BoardRules, DatasetViewerRows
-from osir_crawl.spiders.leaderboards import HF_WEB, LeaderboardSpider, number
+from osir_crawl.parsing import number
+from osir_crawl.spiders._board import HF_WEB, DatasetViewerBoard
 
 
-class LmarenaSpider(DatasetViewerRows, BoardRules, LeaderboardSpider):
+class LmarenaSpider(DatasetViewerBoard):
     name = "lmarena"
     board = "lmarena"
     dataset = "lmarena-ai/leaderboard-dataset"

@@ -39,6 +39,7 @@ from osir_crawl.registry import Account
 from osir_crawl.spiders._base import UnusableResponse
 from osir_crawl.spiders._browser import BrowserSpider
 from osir_crawl.spiders._hub import HubSpider
+from osir_crawl.spiders._listing import ListingCut
 
 MAX_ROWS = 3000  # the OpenAPI refuses page_number * page_size > 3000
 RATE_LIMIT_CODES = ("RateLimitExceed",)
@@ -119,39 +120,39 @@ class ModelScopeSpider(HubSpider, BrowserSpider):
         self.max_rows = settings.getint("MODELSCOPE_MAX_ROWS", MAX_ROWS)
         self.community = settings.getbool("MODELSCOPE_COMMUNITY", True)
 
-    def listing_request(self, account: Account | None, page: int = 1):
+    def listing_request(self, account: Account | None, page: int = 1, url: str | None = None):
         # The whole platform (account None): no owner, most downloaded first (modelscope_hub's
         # list_models(sort="downloads")); ModelScope's downloads are cumulative.
         who = {"owner": account.name} if account else {"sort": "downloads"}
         query = urlencode({**who, "page_number": page, "page_size": self.page_size})
         return self.api_request(
-            f"{self.endpoint}/openapi/v1/{self.kind}?{query}",
+            url or f"{self.endpoint}/openapi/v1/{self.kind}?{query}",
             callback=self.parse_listing,
             cb_kwargs={"account": account, "page": page},
         )
 
-    def parse_listing(self, response, account: Account | None, page: int):
+    def rows_of(self, response) -> list:
         body = self.json_body(response)
         if isinstance(body, dict) and body.get("success") is False:
             code, message = error_of(response.body)
             self.crawler.stats.inc_value(f"osir/modelscope/error/{code}")
-            yield from self.retry_or_fail(response, f"ModelScope error {code}: {message}")
-            return
-        data = body.get("data") if isinstance(body, dict) else None
-        rows = data.get(self.kind) if isinstance(data, dict) else None
-        total = data.get("total_count") if isinstance(data, dict) else None
+            raise UnusableResponse(f"ModelScope error {code}: {message}")
+        rows, total = self.listing_of(body)
         if not isinstance(rows, list) or not isinstance(total, int):
-            yield from self.retry_or_fail(response, f"no data.{self.kind} list in the envelope")
-            return
-        listed, floor_reached = self.credited(self.listing_rows(rows), account)
-        for row, owner in listed:
-            item = self.item_from(row, owner)
-            if self.community:
-                yield from self.with_details(item, [(item.url, "parse_community")])
-            else:
-                yield item
-        if floor_reached or page * self.page_size >= total or not rows:
-            return
+            raise UnusableResponse(f"no data.{self.kind} list in the envelope")
+        return rows
+
+    def listing_of(self, body) -> tuple:
+        """(rows, total_count) of the ``{success, data: {total_count, <kind>}}`` envelope."""
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            return None, None
+        return data.get(self.kind), data.get("total_count")
+
+    def next_request(self, response, account: Account | None, page: int, rows: list):
+        total = self.listing_of(self.json_body(response))[1]  # (Scrapy caches the decoded body)
+        if page * self.page_size >= total or not rows:
+            return None
         if (page + 1) * self.page_size > self.max_rows:
             listed_so_far = page * self.page_size
             who = (f"{account.name} has" if account else
@@ -159,16 +160,16 @@ class ModelScopeSpider(HubSpider, BrowserSpider):
                    f"{listed_so_far} by downloads may still have")
             what = (f"{total} {self.kind}" if account else
                     f"{self.universe_floor} downloads or more (OSIR_UNIVERSE_MIN_DOWNLOADS)")
-            self.logger.warning("%s %s; the OpenAPI lists only the first %d", who, what,
-                                listed_so_far)
-            yield from self.record_failure(
-                response.request,
-                f"{who} {what}; the OpenAPI lists only the first {listed_so_far} "
-                f"(page_number * page_size <= {self.max_rows})",
-                response.status,
-            )
-            return
-        yield self.listing_request(account, page + 1)
+            raise ListingCut(f"{who} {what}; the OpenAPI lists only the first {listed_so_far} "
+                             f"(page_number * page_size <= {self.max_rows})")
+        return self.listing_request(account, page + 1)
+
+    def wants_details(self, item) -> bool:
+        """The community count's page (MODELSCOPE_COMMUNITY), for popular repos."""
+        return self.community and super().wants_details(item)
+
+    def detail_steps(self, row: dict, item) -> list[tuple[str, str]]:
+        return [(item.url, "parse_community")]
 
     def parse_community(self, response, data, item):
         count = community_count(response.xpath(

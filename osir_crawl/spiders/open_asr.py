@@ -13,13 +13,13 @@ import io
 from urllib.parse import quote, urlencode
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.spiders._board import BoardRules
-from osir_crawl.spiders.leaderboards import HF_WEB, LeaderboardSpider, number
+from osir_crawl.parsing import number
+from osir_crawl.spiders._board import HF_WEB, BoardSpider
 
 GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
-class OpenAsrLeaderboardSpider(BoardRules, LeaderboardSpider):
+class OpenAsrLeaderboardSpider(BoardSpider):
     name = "open_asr_leaderboard"
     board = "open_asr_leaderboard"
     endpoint_setting = "GITHUB_API_URL"
@@ -58,13 +58,12 @@ class OpenAsrLeaderboardSpider(BoardRules, LeaderboardSpider):
 
     def entry(self, row: dict) -> LeaderboardEntryItem:
         model = (row.get("model") or "").strip()
-        owner = model.split("/")[0] if "/" in model else None
+        on_hub = "/" in model and model.split("/")[0]  # a Hub repo id: owner/name
         licence = (row.get("License") or "").strip().casefold()
         return LeaderboardEntryItem(
             board=self.board, model=model,
-            url=f"{HF_WEB}/{model}" if owner else f"https://github.com/{self.repo}",
-            org=self.model_orgs.of(model, account=("huggingface", owner), by_name=False)
-            if owner else None,
+            url=f"{HF_WEB}/{model}" if on_hub else f"https://github.com/{self.repo}",
+            org=self.model_orgs.of_hub_repo(model),
             score=number(row.get("Avg. WER")),
             params=number(row.get("Model size (B)")),
             public={"open": True, "proprietary": False}.get(licence),

@@ -11,7 +11,8 @@ cumulative (``downloads_total``) and ``likes``. A creator whose pages show fewer
 than its announced total is recorded as a failure (crawl ``incomplete``).
 
 ``pageNo`` counts from ``OPENDATALAB_FIRST_PAGE`` (0, as in the reference crawler's URLs).
-The real XHR's field names are not documented: ``records_from_json`` accepts the usual aliases.
+The real XHR's field names are not documented: ``records_from_json`` accepts the usual aliases
+(case-insensitively).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 from urllib.parse import unquote, urlencode, urlsplit
 
 from osir_crawl.items import DatasetItem
-from osir_crawl.parsing import parse_count, parse_total
+from osir_crawl.parsing import alias_value, json_lists, parse_count, parse_total
 from osir_crawl.registry import Account
 from osir_crawl.spiders._browser import BrowserSpider
 
@@ -33,32 +34,17 @@ LIKE_KEYS = ("likeCount", "likes", "starCount", "favoriteCount", "collectCount")
 TOTAL_KEYS = ("total", "totalCount", "total_count", "count")
 
 
-def first(row: dict, keys) -> object:
-    return next((row[k] for k in keys if row.get(k) not in (None, "")), None)
-
-
-def records_from_json(captured: list[dict]) -> tuple[list[dict], int | None] | None:
-    """(records, total) from the first captured body holding a list of dataset records:
-    dicts with a name and a download count. None when no body looks like a listing."""
+def records_from_json(captured: list[dict]) -> tuple[list, int | None] | None:
+    """(records, total) from the first captured body holding a list of dataset records
+    (its first one an object with a name and a download count), the shallowest in the body;
+    the total from the object holding the list. None when no body looks like a listing."""
     for body in captured:
-        stack = [body.get("data")]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                rows = next((v for v in node.values() if _is_listing(v)), None)
-                if rows is not None:
-                    total = first(node, TOTAL_KEYS)
-                    return rows, total if isinstance(total, int) else None
-                stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
-            elif _is_listing(node):
-                return node, None
+        for rows, holder in json_lists(body.get("data")):
+            if rows and isinstance(rows[0], dict) and alias_value(rows[0], NAME_KEYS) is not None \
+                    and alias_value(rows[0], DOWNLOAD_KEYS) is not None:
+                total = alias_value(holder, TOTAL_KEYS) if holder is not None else None
+                return rows, total if isinstance(total, int) else None
     return None
-
-
-def _is_listing(value) -> bool:
-    return (isinstance(value, list) and bool(value) and isinstance(value[0], dict)
-            and first(value[0], NAME_KEYS) is not None
-            and first(value[0], DOWNLOAD_KEYS) is not None)
 
 
 class OpenDataLabDatasetsSpider(BrowserSpider):
@@ -89,14 +75,13 @@ class OpenDataLabDatasetsSpider(BrowserSpider):
     def parse_page(self, response, account: Account, page_no: int):
         found = records_from_json(self.captured(response))
         if found is not None:
-            records, total = found
-            items = [self.item_from_record(r, account) for r in records]
+            rows, total = found
             self.crawler.stats.inc_value("osir/opendatalab/pages_from_json")
         else:
-            items = list(self.items_from_cards(response, account))
+            rows = self.card_records(response)
             total = parse_total(" ".join(response.xpath("//body//text()").getall()))
             self.crawler.stats.inc_value("osir/opendatalab/pages_from_dom")
-        self.crawler.stats.inc_value("osir/listing/rows", len(items))
+        items = [self.item_from_record(row, account) for row in self.listing_rows(rows)]
         for item in items:
             if isinstance(item.repo_id, str):
                 self.seen[account.name].add(item.repo_id)
@@ -117,34 +102,29 @@ class OpenDataLabDatasetsSpider(BrowserSpider):
                 f"the site announces {total}",
             )
 
+    @staticmethod
+    def card_records(response) -> list[dict]:
+        """The rendered cards as records (the layout the OSIR-LMTS crawler read): the card's
+        link, its displayed counts."""
+        return [{"path": card.attrib["href"],
+                 "downloadCount": parse_count(card.xpath(
+                     "normalize-space(./div[2]/div[2]/span[last()])").get()),
+                 "likeCount": parse_count(card.xpath(
+                     "normalize-space(./div[1]/div[2]/div[1]/div/span)").get())}
+                for card in response.xpath("//a[@href][div[2]/div[2]/span]")]
+
     def item_from_record(self, row: dict, account: Account) -> DatasetItem:
-        name, owner = first(row, NAME_KEYS), first(row, OWNER_KEYS)
-        path = first(row, PATH_KEYS)
+        name, owner = alias_value(row, NAME_KEYS), alias_value(row, OWNER_KEYS)
+        path = alias_value(row, PATH_KEYS)
         if isinstance(path, str) and path.strip("/").count("/") >= 1:
             owner, name = _owner_name(path)
-        return self.item(owner, name, account, parse_count(first(row, DOWNLOAD_KEYS)),
-                         parse_count(first(row, LIKE_KEYS)))
-
-    def items_from_cards(self, response, account: Account):
-        for card in response.xpath("//a[@href][div[2]/div[2]/span]"):
-            owner, name = _owner_name(card.attrib["href"])
-            downloads = card.xpath("normalize-space(./div[2]/div[2]/span[last()])").get()
-            likes = card.xpath("normalize-space(./div[1]/div[2]/div[1]/div/span)").get()
-            yield self.item(owner, name, account, parse_count(downloads), parse_count(likes))
-
-    def item(self, owner, name, account: Account, downloads, likes) -> DatasetItem:
         owner = owner if isinstance(owner, str) else None
         name = name if isinstance(name, str) else None
         repo_id = f"{owner}/{name}" if owner and name else None
-        return DatasetItem(
-            platform=self.platform,
-            repo_id=repo_id,
-            org=account.org,
-            owner=owner,
-            name=name,
-            url=f"{self.endpoint}/{repo_id}" if repo_id else None,
-            downloads_total=downloads,
-            likes=likes,
+        return self.account_item(
+            repo_id, account, url=f"{self.endpoint}/{repo_id}" if repo_id else None,
+            downloads_total=parse_count(alias_value(row, DOWNLOAD_KEYS)),
+            likes=parse_count(alias_value(row, LIKE_KEYS)),
         )
 
 

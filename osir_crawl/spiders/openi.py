@@ -25,11 +25,11 @@ class OpeniReposSpider(ForgeSpider):
     stars_field = "stars_count"
     pushed_field = "updated_at"
 
-    def next_page(self, response, account, page: int, count: int):
+    def next_request(self, response, account, page: int, rows: list):
         if response.headers.get("Link"):
             following = link_page(response, "next")
-            return self.page_request(account, following) if following else None
-        return super().next_page(response, account, page, count)  # X-Total-Count, short page
+            return self.listing_request(account, following) if following else None
+        return super().next_request(response, account, page, rows)  # X-Total-Count, short page
 
     def item_from(self, row, account):
         item = super().item_from(row, account)

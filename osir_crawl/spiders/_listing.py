@@ -1,0 +1,86 @@
+"""The listing families' base (hubs in _hub.py, forges in _forge.py): each registry account's
+listing, page by page, one item per row, popular rows through their detail steps.
+
+``parse_listing`` is the one walk over a listing page; a family or spider fills in
+``listing_request`` (the page's URL), ``rows_of`` (the page's rows, or ``UnusableResponse``:
+retried, then a failure), ``item_from`` and ``detail_steps`` (a row's item and the requests
+that complete it, see ``OsirSpider.enrich``), ``wants_details`` (which rows get them) and
+``next_request`` (the following page, or None; ``ListingCut`` when the platform will not serve
+the rest: a failure, so the crawl is ``incomplete``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from osir_crawl.registry import Account
+from osir_crawl.spiders._base import OsirSpider, UnusableResponse
+
+
+class ListingCut(Exception):
+    """Raised by ``next_request`` when the platform serves no further page although rows
+    remain: the reason is recorded as a failure of the page."""
+
+
+class ListingSpider(OsirSpider):
+    async def start(self):
+        for account in self.accounts():
+            yield self.listing_request(account)
+
+    def listing_request(self, account: Account | None, page: int = 1, url: str | None = None):
+        """Page ``page`` of ``account``'s listing (``url``: as the platform linked it), with
+        ``parse_listing`` as its callback and ``account`` and ``page`` as its cb_kwargs."""
+        raise NotImplementedError
+
+    def parse_listing(self, response, account: Account | None, page: int = 1) -> Iterator:
+        try:
+            rows = self.rows_of(response)
+        except UnusableResponse as exc:
+            yield from self.retry_or_fail(response, str(exc))
+            return
+        listed, floor_reached = self.credited(self.listing_rows(rows), account)
+        for row, owner in listed:
+            yield from self.complete(row, self.item_from(row, owner))
+        if floor_reached:
+            return
+        try:
+            following = self.next_request(response, account, page, rows)
+        except ListingCut as exc:
+            self.logger.warning("%s", exc)
+            yield from self.record_failure(response.request, str(exc), response.status)
+            return
+        if following is not None:
+            yield from self.follow(response, following)  # a repeated page is a failure
+
+    def rows_of(self, response) -> list:
+        """The page's rows: a JSON array by default."""
+        rows = self.json_body(response)
+        if not isinstance(rows, list):
+            raise UnusableResponse("listing is not a JSON array")
+        return rows
+
+    def credited(self, rows: list, account: Account | None) -> tuple[list, bool]:
+        """([(row, account it is credited to)], whether the listing ends here): every row
+        is the listed account's."""
+        return [(row, account) for row in rows], False
+
+    def next_request(self, response, account: Account | None, page: int, rows: list):
+        raise NotImplementedError
+
+    # --- rows --------------------------------------------------------------------------------
+    def complete(self, row: dict, item) -> Iterator:
+        """The row's item, through its detail steps when it wants them; nothing when it was
+        stored before this crawl was killed."""
+        if self.already_stored(item):
+            return
+        steps = self.detail_steps(row, item) if self.wants_details(item) else []
+        yield from self.enrich(item, steps)
+
+    def item_from(self, row: dict, account: Account):
+        raise NotImplementedError
+
+    def wants_details(self, item) -> bool:
+        return False
+
+    def detail_steps(self, row: dict, item) -> list[tuple[str, str]]:
+        return []
