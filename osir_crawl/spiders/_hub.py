@@ -79,3 +79,16 @@ class HubSpider(ListingSpider):
         wanted = isinstance(downloads, int) and downloads >= self.min_downloads
         self.crawler.stats.inc_value(f"osir/details/{'fetched' if wanted else 'skipped'}")
         return wanted
+
+    # --- rows --------------------------------------------------------------------------------
+    def item_from(self, row: dict, account: Account):
+        """A listing row's item: its id, its page, its likes and the hub's own fields."""
+        repo_id = row.get("id")
+        return self.account_item(repo_id, account, url=self.repo_page(repo_id),
+                                 likes=row.get("likes"), **self.row_fields(row))
+
+    def repo_page(self, repo_id) -> str:
+        raise NotImplementedError
+
+    def row_fields(self, row: dict) -> dict:
+        raise NotImplementedError

@@ -27,6 +27,7 @@ class HuggingfaceSpider(HubSpider):
     platform = "huggingface"
     endpoint_setting = "HF_ENDPOINT"
     kind = ""  # "models" | "datasets": the API path segment
+    url_prefix = ""  # of a repo's page: "datasets/"
     expand: tuple[str, ...] = ()
     step_fields = {
         "parse_discussions": ("discussions", "discussions_open"),
@@ -53,25 +54,13 @@ class HuggingfaceSpider(HubSpider):
             return self.listing_request(account, page + 1, next_url)
         return None
 
-    def item_from(self, row: dict, account: Account):
-        repo_id = row.get("id")
-        return self.account_item(
-            repo_id,
-            account,
-            url=f"{self.endpoint}/{self.url_prefix}{repo_id}",
-            downloads=row.get("downloads"),
-            downloads_total=row.get("downloadsAllTime"),
-            likes=row.get("likes"),
-            tags=row.get("tags") or [],
-            created_at=row.get("createdAt"),
-            last_modified=row.get("lastModified"),
-            **self.extra_fields(row),
-        )
+    def repo_page(self, repo_id) -> str:
+        return f"{self.endpoint}/{self.url_prefix}{repo_id}"
 
-    url_prefix = ""
-
-    def extra_fields(self, row: dict) -> dict:
-        return {}
+    def row_fields(self, row: dict) -> dict:
+        return {"downloads": row.get("downloads"), "downloads_total": row.get("downloadsAllTime"),
+                "tags": row.get("tags") or [], "created_at": row.get("createdAt"),
+                "last_modified": row.get("lastModified")}
 
     def repo_url(self, repo_id: str, suffix: str = "") -> str:
         return f"{self.endpoint}/api/{self.kind}/{quote(repo_id)}{suffix}"
@@ -90,12 +79,13 @@ class HuggingfaceModelsSpider(HuggingfaceSpider):
     item_class = ModelItem
     expand = MODEL_EXPAND
 
-    def extra_fields(self, row: dict) -> dict:
+    def row_fields(self, row: dict) -> dict:
         safetensors = row.get("safetensors")
         params = safetensors.get("total") if isinstance(safetensors, dict) else None
         config = row.get("config") if isinstance(row.get("config"), dict) else {}
         architectures = config.get("architectures")
         return {
+            **super().row_fields(row),
             "pipeline_tag": row.get("pipeline_tag"),
             "library": row.get("library_name"),
             "params": params,

@@ -58,6 +58,11 @@ def community_count(texts) -> int | None:
     return int(found.group(1).replace(",", "")) if found else 0
 
 
+def tasks_of(row: dict) -> list:
+    """A row's task names (``tasks``: objects with a name, or names)."""
+    return [t.get("name") if isinstance(t, dict) else t for t in row.get("tasks") or []]
+
+
 def error_of(body: bytes) -> tuple[str, str] | None:
     """(code, message) of a ``success: false`` envelope, else None."""
     try:
@@ -191,27 +196,17 @@ class ModelScopeSpider(HubSpider, BrowserSpider):
                 return
         yield from super().on_failure(failure)
 
-    def item_from(self, row: dict, account: Account):
-        repo_id = row.get("id")
-        tasks = [t.get("name") if isinstance(t, dict) else t for t in row.get("tasks") or []]
+    def repo_page(self, repo_id) -> str:
+        return f"{self.endpoint}/{self.kind}/{quote(str(repo_id))}"
+
+    def row_fields(self, row: dict) -> dict:
         tags = row.get("tags") if row.get("tags") is not None else []
         tags = list(tags) if isinstance(tags, list) else tags  # not a list: validation rejects
         if isinstance(tags, list):  # tasks also as "task:…" tags, as the API tags some of them
-            tags += [f"task:{t}" for t in tasks if isinstance(t, str) and f"task:{t}" not in tags]
-        return self.account_item(
-            repo_id,
-            account,
-            url=f"{self.endpoint}/{self.kind}/{quote(str(repo_id))}",
-            downloads_total=row.get("downloads"),
-            likes=row.get("likes"),
-            tags=tags,
-            created_at=row.get("created_at"),
-            last_modified=row.get("last_modified"),
-            **self.extra_fields(row, tags, tasks),
-        )
-
-    def extra_fields(self, row: dict, tags, tasks: list) -> dict:
-        return {}
+            tags += [f"task:{t}" for t in tasks_of(row)
+                     if isinstance(t, str) and f"task:{t}" not in tags]
+        return {"downloads_total": row.get("downloads"), "tags": tags,
+                "created_at": row.get("created_at"), "last_modified": row.get("last_modified")}
 
 
 class ModelScopeModelsSpider(ModelScopeSpider):
@@ -219,12 +214,14 @@ class ModelScopeModelsSpider(ModelScopeSpider):
     kind = "models"
     item_class = ModelItem
 
-    def extra_fields(self, row: dict, tags, tasks: list) -> dict:
-        libraries = [t[len("library:"):] for t in tags or [] if isinstance(t, str)
+    def row_fields(self, row: dict) -> dict:
+        fields, tasks = super().row_fields(row), tasks_of(row)
+        libraries = [t[len("library:"):] for t in fields["tags"] or [] if isinstance(t, str)
                      and t.startswith("library:")]
         params = row.get("params")
-        return {  # 0 is what the API gives when it does not know: unknown, not "< 500M"
-            "params": params if params != 0 else None,
+        return {
+            **fields,
+            "params": params if params != 0 else None,  # 0: the API does not know, not "< 500M"
             "pipeline_tag": tasks[0] if tasks and isinstance(tasks[0], str) else None,
             "library": libraries[0] if libraries else None,
         }

@@ -63,12 +63,11 @@ class OpencompassVlmSpider(BoardSpider):
 
     def parse_results(self, response):
         data = self.json_body(response)
-        results = data.get("results") if isinstance(data, dict) else None
-        if not isinstance(results, dict):
+        if not (isinstance(data, dict) and isinstance(data.get("results"), dict)):
             yield from self.retry_or_fail(response, "OpenVLM.json has no results object")
             return
         self.crawler.stats.set_value("osir/leaderboard/board_time", str(data.get("time")))
-        entries = [self.entry(key, value) for key, value in results.items()]
+        entries = [self.entry(key, value) for key, value in data["results"].items()]
         yield from self.publish(self.board, entries, data.get("time"), self.endpoint)
 
     def entry(self, key: str, value) -> LeaderboardEntryItem:
