@@ -19,7 +19,8 @@ GITHUB_PAGES = (f'<{GITHUB}/organizations/120623516/repos?type=public&sort=full_
 def test_github_listing_contributors_and_next_page():
     spider = build(GithubReposSpider, orgs="BAAI")
     listing = started(spider)[0]
-    assert listing.url == f"{GITHUB}/orgs/FlagOpen/repos?type=public&sort=full_name&page=1&per_page=100"
+    assert listing.url == (f"{GITHUB}/orgs/FlagOpen/repos?type=public&sort=full_name&page=1"
+                           "&per_page=100")
     assert listing.headers["X-GitHub-Api-Version"] == b"2022-11-28"
     items, (contributors, following) = feed(listing, "github_repos/repos-FlagOpen-page1.json",
                                             headers={"Link": GITHUB_PAGES})
@@ -27,11 +28,13 @@ def test_github_listing_contributors_and_next_page():
     assert (notes.repo_id, notes.org, notes.stars, notes.fork, notes.archived, notes.license,
             notes.language, notes.pushed_at, notes.contributors) == (
         "FlagOpen/FlagAttention-notes", "BAAI", 3, True, True, None, None, None, None)
-    assert contributors.url == f"{GITHUB}/repos/FlagOpen/FlagEmbedding/contributors?per_page=1&anon=true"
+    assert contributors.url == (f"{GITHUB}/repos/FlagOpen/FlagEmbedding/contributors"
+                                "?per_page=1&anon=true")
     assert following.url == GITHUB_PAGES[1:GITHUB_PAGES.index(">")]  # as linked
     assert following.cb_kwargs["page"] == 2
 
-    last = f'<{GITHUB}/repositories/644325627/contributors?per_page=1&anon=true&page=112>; rel="last"'
+    last = (f'<{GITHUB}/repositories/644325627/contributors?per_page=1&anon=true&page=112>;'
+            ' rel="last"')
     [item], [] = feed(contributors, "github_repos/contributors-FlagEmbedding.json",
                       headers={"Link": last})
     assert (item.repo_id, item.url, item.stars, item.forks, item.watchers, item.open_issues,
@@ -71,11 +74,13 @@ def test_github_catalogue_repository_and_its_counting_rule():
 def test_gitee_pages_by_total_page_and_clone_urls():
     spider = build(GiteeReposSpider, orgs="Baidu")
     listing = started(spider)[0]
-    assert listing.url == "https://gitee.com/api/v5/orgs/paddlepaddle/repos?type=public&page=1&per_page=100"
+    assert listing.url == ("https://gitee.com/api/v5/orgs/paddlepaddle/repos?type=public&page=1"
+                           "&per_page=100")
     items, [following] = feed(listing, "gitee_repos/repos-paddlepaddle-page1.json",
                               headers={"total_count": "102", "total_page": "2"})
     assert [(i.repo_id, i.url, i.license, i.language, i.stars) for i in items] == [
-        ("paddlepaddle/Paddle", "https://gitee.com/paddlepaddle/Paddle", "Apache-2.0", "C++", 2321),
+        ("paddlepaddle/Paddle", "https://gitee.com/paddlepaddle/Paddle", "Apache-2.0", "C++",
+         2321),
         ("paddlepaddle/PaddleNLP", "https://gitee.com/paddlepaddle/PaddleNLP", None, None, 523)]
     assert following.url.endswith("/orgs/paddlepaddle/repos?type=public&page=2&per_page=100")
     _, requests = feed(following, "gitee_repos/repos-paddlepaddle-page1.json",
