@@ -85,7 +85,8 @@ def test_opendatalab_page_json_pages_and_a_short_creator():
                      captured="opendatalab_datasets/creator-11828-page1.captured.json")
     failure = items.pop()
     assert isinstance(failure, RequestFailure)
-    assert failure.reason == "creator 11828: 3 distinct datasets on its pages, the site announces 14"
+    assert failure.reason == ("creator 11828: 3 distinct datasets on its pages, the site "
+                              "announces 14")
     assert [i.repo_id for i in items] == ["OpenDataLab/WanJuan1.0", "OpenDataLab/OmniDocBench"]
     assert stats(spider)["osir/opendatalab/pages_from_json"] == 2
 
