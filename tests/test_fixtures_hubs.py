@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+
 from osir_crawl.items import RequestFailure
 from osir_crawl.spiders.huggingface import HuggingfaceDatasetsSpider, HuggingfaceModelsSpider
 from osir_crawl.spiders.modelscope import ModelScopeDatasetsSpider, ModelScopeModelsSpider
-from tests.spider_fixtures import build, feed, started, stats
+from tests.spider_fixtures import FIXTURES, PROJECT, build, feed, started, stats
 
 HF_NEXT = ('<https://huggingface.co/api/models?author=BAAI&limit=1000&expand%5B%5D=downloads'
            '&cursor=eyIkb3IiOlt7Il9pZCI6eyIkZ3QiOiI2NzIwYzFhMiJ9fV19>; rel="next"')
+
+
+def test_every_spider_has_saved_answers():
+    spiders = SpiderLoader.from_settings(Settings(PROJECT)).list()  # what `scrapy list` shows
+    assert len(spiders) == 17
+    assert sorted(d.name for d in FIXTURES.iterdir() if d.is_dir()) == sorted(spiders)
 
 
 def query(request) -> dict:
