@@ -9,12 +9,14 @@
   and ``Retry-After`` by pausing the host's slot until the window resets, then retrying, with a
   budget of its own so a long window does not use up RETRY_TIMES.
 * ConnectionBreakerMiddleware: stops a spider whose host cannot be reached, with the cause.
+* ModelScopeErrorMiddleware: ModelScope's throttling answer in the body becomes a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import re
 import time
@@ -365,6 +367,42 @@ class RateLimitMiddleware:
             self.budget[key] = 1  # after the pause, one request learns the new window's budget
             self.stats.inc_value(f"osir/rate_limit/pauses/{why}")
             logger.info("rate limit (%s) on %s: pausing %.1fs", why, key, seconds)
+
+
+# --- ModelScope ------------------------------------------------------------------------------
+MODELSCOPE_RATE_LIMIT_CODES = ("RateLimitExceed",)
+
+
+def error_of(body: bytes) -> tuple[str, str] | None:
+    """(code, message) of a ModelScope ``success: false`` envelope, else None."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(data, dict) and data.get("success") is False:
+        return str(data.get("code") or "UnknownError"), str(data.get("message") or "")[:200]
+    return None
+
+
+class ModelScopeErrorMiddleware:
+    """ModelScope answers throttling in the body, with any status: such an answer becomes a
+    429 for RateLimitMiddleware (this runs before it). The modelscope spiders enable it."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_response(self, request, response):
+        if response.status == 429 or b"success" not in response.body[:4096]:
+            return response
+        error = error_of(response.body)
+        if error and error[0] in MODELSCOPE_RATE_LIMIT_CODES:
+            self.stats.inc_value("osir/modelscope/rate_limit_bodies")
+            return response.replace(status=429)
+        return response
 
 
 UNREACHABLE = "host_unreachable"  # the close reason, so the crawls row's outcome
