@@ -22,6 +22,7 @@ from osir_crawl.crawl_run import REPLAY_SNAPSHOT, BatchWriter, escaped, record_k
 from osir_crawl.items import RECORD_ITEMS, RequestFailure
 from osir_crawl.validation import problems
 
+
 class InvalidItem(DropItem):
     """An item that failed validation; it goes to ``rejects``."""
 
@@ -155,27 +156,26 @@ class RejectsRecorder(BatchWriter):
     def item_dropped(self, item, response, exception, spider):
         if not isinstance(exception, InvalidItem) or self.run.failed:
             return
-        payload = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
-        url = payload.get("url") or (response.url if response else None)
-        self.buffer("rejects", self._reject(item, payload, str(exception), url,
-                                            store.reject_payload(payload)))
+        fields = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+        self.buffer("rejects", self._reject(
+            self.run.snapshot_of(item), getattr(item, "TABLE", type(item).__name__), fields,
+            str(exception), fields.get("url") or (response.url if response else None),
+            store.reject_payload(fields)))
 
     def record_unstorable(self, table: str, row: dict, reason: str):
         """A record row SQLite refused, written at once (its batch is being written)."""
         self.stats.inc_value("osir/rejected")
-        reject = self._reject(None, row, reason, row.get("url"),
-                              store.reject_payload(row, ensure_ascii=True),  # always storable
-                              item_type=table, snapshot=row.get("snapshot"))
+        reject = self._reject(row["snapshot"], table, row, reason, row.get("url"),
+                              store.reject_payload(row, ensure_ascii=True))  # always storable
         store.write_rows(self.run.db, "rejects", [escaped(reject)])
 
-    def _reject(self, item, payload: dict, reason: str, url, text: str, item_type=None,
-                snapshot=None) -> dict:
+    def _reject(self, snapshot: str, item_type: str, fields: dict, reason: str, url,
+                payload: str) -> dict:
         return {
             "crawl_id": self.run.crawl_id, "spider": self.crawler.spider.name,
-            "snapshot": snapshot or self.run.snapshot_of(item),
-            "item_type": item_type or getattr(item, "TABLE", type(item).__name__),
-            "repo_id": _text(payload.get("repo_id") or payload.get("model")), "reason": reason,
-            "payload": text, "url": _text(url), "rejected_at": store.utc_now(),
+            "snapshot": snapshot, "item_type": item_type,
+            "repo_id": _text(fields.get("repo_id") or fields.get("model")), "reason": reason,
+            "payload": payload, "url": _text(url), "rejected_at": store.utc_now(),
         }
 
     def close_spider(self):
