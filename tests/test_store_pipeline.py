@@ -42,11 +42,14 @@ def model(name: str, **fields) -> ModelItem:
 class Crawl:
     """One crawl's run, store pipeline and rejects recorder, as Scrapy builds them."""
 
-    def __init__(self, db, run_class=CrawlRun, spider_class=StoreSpider, **settings):
+    def __init__(self, db, run_class=CrawlRun, spider_class=StoreSpider, state=None,
+                 **settings):
         self.crawler = get_crawler(spider_class, {
             "OSIR_DB": str(db), "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_STORE_BATCH_SIZE": 2,
             "ITEM_PIPELINES": PIPELINES, **settings})
         self.spider = self.crawler.spider = spider_class.from_crawler(self.crawler)
+        if state is not None:
+            self.spider.state = state  # as SpiderState loads it from the JOBDIR
         self.run = run_class.from_crawler(self.crawler)  # an extension: before the pipelines
         extensions = self.crawler.extensions
         extensions.middlewares = (*extensions.middlewares, self.run)
@@ -183,6 +186,22 @@ def test_a_killed_crawl_resumes_with_its_id_and_skips_what_it_stored(tmp_path):
     [run] = rows(db, "SELECT * FROM crawls")
     assert run["items"] == 3 and run["outcome"] == "finished"
     assert not (jobdir / resume.MARKER).exists()
+
+
+def test_a_gracefully_stopped_crawl_resumes_with_its_id_and_counts_what_it_stored(tmp_path):
+    db = tmp_path / "osir.db"
+    stopped = Crawl(db, state={})  # Scrapy's SpiderState: the run puts its id in it
+    stopped.store.process_item(model("m1"))
+    stopped.close(reason="shutdown")
+    resumed = Crawl(db, state=dict(stopped.spider.state))
+    assert resumed.run.crawl_id == stopped.run.crawl_id == stopped.spider.state["osir_crawl_id"]
+    assert resumed.stats.get_value("osir/resumed") == 1
+    assert resumed.stats.get_value("osir/stored") == 1  # counted from the store
+    assert not resumed.spider.kept_rows  # nothing is skipped: the JOBDIR queue is intact
+    resumed.store.process_item(model("m2"))
+    resumed.close()
+    [run] = rows(db, "SELECT * FROM crawls")
+    assert (run["outcome"], run["items"]) == ("finished", 2)
 
 
 def test_a_replay_stamps_each_row_with_its_month_and_runs_under_the_latest(tmp_path):
