@@ -9,8 +9,8 @@ close writes the crawl's outcome and removes the rows a complete crawl did not s
 one transaction. A store that fails at any point stops the crawl at once (``osir/fatal`` in
 the stats, which makes ``scrapy crawl`` exit 1: see osir_crawl/commands/crawl.py).
 
-What is written during the crawl goes through :class:`BatchWriter`s (the store pipeline, the
-rejects recorder), which the run flushes before it closes.
+The rows of the crawl are written by the store pipeline and the rejects recorder
+(osir_crawl/pipelines.py, BatchWriter), which the run flushes before it closes.
 """
 
 from __future__ import annotations
@@ -35,11 +35,6 @@ logger = logging.getLogger(__name__)
 REPLAY_SNAPSHOT = "replay_snapshot"  # item attribute: the month a replayed record was published
 
 
-def record_key(item) -> tuple:
-    """(table, *key) of a record item: what one row of the store is per snapshot."""
-    return (item.TABLE, *(getattr(item, f) for f in item.KEY))
-
-
 class CrawlRun:
     def __init__(self, crawler):
         settings = crawler.settings
@@ -57,7 +52,7 @@ class CrawlRun:
         self.stored_before_kill: set[tuple] = set()  # record keys a killed run of it stored
         self.started_at = store.utc_now()
         self.failed: str | None = None  # why the store cannot be written, once it cannot
-        self.writers: list[BatchWriter] = []
+        self.writers: list = []  # pipelines.BatchWriter: flushed at close, emptied on failure
         self.db, self.lock = self._open_and_lock()
         self.heartbeat = LoopingCall(self._beat)
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
@@ -233,85 +228,3 @@ class ReplayCrawlRun(CrawlRun):
 
     def snapshot_of(self, item) -> str:
         return getattr(item, REPLAY_SNAPSHOT, None) or self.snapshot
-
-
-def crawl_run_of(crawler) -> CrawlRun:
-    """The crawl's run, for a component that writes to the store (NotConfigured if none)."""
-    run = crawler.get_extension(CrawlRun)
-    if run is None:
-        raise NotConfigured("no CrawlRun extension: nothing to store")
-    return run
-
-
-class BatchWriter:
-    """Rows batched per table, each batch written in one transaction through the crawl run. A
-    row SQLite cannot take (an integer past 64 bits, a lone surrogate) must not take its whole
-    batch with it: the batch is written again row by row, and :meth:`unstorable` decides."""
-
-    def __init__(self, crawler):
-        self.crawler, self.stats = crawler, crawler.stats
-        self.run = crawl_run_of(crawler)
-        self.batch_size = crawler.settings.getint("OSIR_STORE_BATCH_SIZE", 500)
-        self.buffers: dict[str, list[dict]] = {}
-        self.run.writers.append(self)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def buffer(self, table: str, row: dict):
-        rows = self.buffers.setdefault(table, [])
-        rows.append(row)
-        if len(rows) >= self.batch_size:
-            self.flush(table)
-
-    def flush_all(self):
-        for table in list(self.buffers):
-            self.flush(table)
-
-    def flush(self, table: str):
-        rows = self.buffers.pop(table, [])
-        with self.run.writing():
-            self._write_batch(table, rows)
-        self.stats.inc_value("osir/store/batches")
-
-    def _write_batch(self, table: str, rows: list[dict]):
-        try:
-            store.write_rows(self.run.db, table, rows)
-        except store.ROW_ERRORS as exc:
-            logger.warning("a batch of %d %s rows failed (%s): writing them one by one",
-                           len(rows), table, type(exc).__name__)
-            for row in rows:
-                try:
-                    store.write_rows(self.run.db, table, [row])
-                except store.ROW_ERRORS as row_exc:
-                    self.stats.inc_value("osir/store/unstorable")
-                    self.unstorable(table, row, unstorable_reason(row, row_exc))
-
-    def unstorable(self, table: str, row: dict, reason: str):
-        """A log row must be kept: with what SQLite cannot hold made printable."""
-        store.write_rows(self.run.db, table, [escaped(row)])
-
-
-def unstorable_reason(row: dict, exc: Exception) -> str:
-    for name, value in row.items():
-        if isinstance(value, str) and not _encodable(value):
-            return f"{name} is not valid Unicode (it holds a lone surrogate)"
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            return f"{name} is {value}: too large to store"
-    return f"could not be stored: {type(exc).__name__}: {exc}"[:500]
-
-
-def escaped(row: dict) -> dict:
-    """The row with what SQLite cannot hold made printable."""
-    return {k: v.encode("utf-8", "backslashreplace").decode() if isinstance(v, str)
-            else str(v) if isinstance(v, int) and not -(2**63) <= v < 2**63 else v
-            for k, v in row.items()}
-
-
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -5,22 +5,31 @@ Dedup runs first so a record repeated across pages is rejected (if invalid) only
 Each counts what it changed or dropped in Scrapy stats under ``osir/``. Invalid items are
 dropped with :class:`InvalidItem`; the rejects recorder hears the drop (``item_dropped``) and
 writes the item to ``rejects`` with its reason, so nothing a spider saw is silently lost. The
-store pipeline and the rejects recorder write through the crawl run (osir_crawl/crawl_run.py),
-which names the crawl and records its outcome.
+store pipeline and the rejects recorder (each a :class:`BatchWriter`) write through the crawl
+run (osir_crawl/crawl_run.py), which names the crawl, records its outcome and flushes them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 
 from scrapy import signals
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 
 from osir_crawl import store
-from osir_crawl.crawl_run import REPLAY_SNAPSHOT, BatchWriter, escaped, record_key
+from osir_crawl.crawl_run import REPLAY_SNAPSHOT, CrawlRun
 from osir_crawl.items import RECORD_ITEMS, RequestFailure
 from osir_crawl.validation import problems
+
+
+logger = logging.getLogger(__name__)
+
+
+def record_key(item) -> tuple:
+    """(table, *key) of a record item: what one row of the store is per snapshot."""
+    return (item.TABLE, *(getattr(item, f) for f in item.KEY))
 
 
 class InvalidItem(DropItem):
@@ -94,6 +103,82 @@ class ReplayDedupPipeline(DedupPipeline):
             self.month = month
             self.seen.clear()
         return super().process_item(item)
+
+
+class BatchWriter:
+    """Rows batched per table, each batch written in one transaction through the crawl run. A
+    row SQLite cannot take (an integer past 64 bits, a lone surrogate) must not take its whole
+    batch with it: the batch is written again row by row, and :meth:`unstorable` decides."""
+
+    def __init__(self, crawler):
+        self.crawler, self.stats = crawler, crawler.stats
+        self.run = crawler.get_extension(CrawlRun)
+        if self.run is None:
+            raise NotConfigured("no CrawlRun extension: nothing to store")
+        self.batch_size = crawler.settings.getint("OSIR_STORE_BATCH_SIZE", 500)
+        self.buffers: dict[str, list[dict]] = {}
+        self.run.writers.append(self)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def buffer(self, table: str, row: dict):
+        rows = self.buffers.setdefault(table, [])
+        rows.append(row)
+        if len(rows) >= self.batch_size:
+            self.flush(table)
+
+    def flush_all(self):
+        for table in list(self.buffers):
+            self.flush(table)
+
+    def flush(self, table: str):
+        rows = self.buffers.pop(table, [])
+        with self.run.writing():
+            self._write_batch(table, rows)
+        self.stats.inc_value("osir/store/batches")
+
+    def _write_batch(self, table: str, rows: list[dict]):
+        try:
+            store.write_rows(self.run.db, table, rows)
+        except store.ROW_ERRORS as exc:
+            logger.warning("a batch of %d %s rows failed (%s): writing them one by one",
+                           len(rows), table, type(exc).__name__)
+            for row in rows:
+                try:
+                    store.write_rows(self.run.db, table, [row])
+                except store.ROW_ERRORS as row_exc:
+                    self.stats.inc_value("osir/store/unstorable")
+                    self.unstorable(table, row, unstorable_reason(row, row_exc))
+
+    def unstorable(self, table: str, row: dict, reason: str):
+        """A log row must be kept: with what SQLite cannot hold made printable."""
+        store.write_rows(self.run.db, table, [escaped(row)])
+
+
+def unstorable_reason(row: dict, exc: Exception) -> str:
+    for name, value in row.items():
+        if isinstance(value, str) and not _encodable(value):
+            return f"{name} is not valid Unicode (it holds a lone surrogate)"
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            return f"{name} is {value}: too large to store"
+    return f"could not be stored: {type(exc).__name__}: {exc}"[:500]
+
+
+def escaped(row: dict) -> dict:
+    """The row with what SQLite cannot hold made printable."""
+    return {k: v.encode("utf-8", "backslashreplace").decode() if isinstance(v, str)
+            else str(v) if isinstance(v, int) and not -(2**63) <= v < 2**63 else v
+            for k, v in row.items()}
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class StorePipeline(BatchWriter):
