@@ -7,7 +7,7 @@ from scrapy import Request
 from scrapy.http import Headers, Response
 from scrapy.utils.test import get_crawler
 
-from osir_crawl.middlewares import RateLimitMiddleware
+from osir_crawl.middlewares import ModelScopeErrorMiddleware, RateLimitMiddleware
 from osir_crawl.rate_limits import MARGIN, POLL, HostWindow, rate_limit_window, retry_after
 
 
@@ -170,3 +170,18 @@ def test_an_answer_announcing_a_spent_window_pauses_before_the_next_request():
     assert middleware.process_response(Request(URL), ok) is ok
     assert middleware.window(URL).delay(Request(URL)) == pytest.approx(40 + MARGIN, abs=0.1)
     assert middleware.window("https://huggingface.co/api/models").delay(Request(URL)) == 0
+
+
+def test_modelscope_throttling_in_the_body_becomes_a_429_the_rate_limit_waits_out():
+    crawler = get_crawler(settings_dict=SETTINGS)
+    errors, limits = (ModelScopeErrorMiddleware.from_crawler(crawler),
+                      RateLimitMiddleware.from_crawler(crawler))
+    url = "https://modelscope.cn/openapi/v1/models?owner=x"
+    body = b'{"success": false, "code": "RateLimitExceed", "message": "slow down"}'
+    throttled = errors.process_response(Request(url), Response(url, status=200, body=body))
+    assert throttled.status == 429
+    retry = limits.process_response(Request(url), throttled)  # no header: the default wait
+    assert isinstance(retry, Request)
+    assert limits.window(url).delay(retry) == pytest.approx(10 + MARGIN, abs=0.1)
+    other = Response(url, status=200, body=b'{"success": false, "code": "NotFound"}')
+    assert errors.process_response(Request(url), other) is other
