@@ -133,6 +133,9 @@ class BatchWriter:
         for table in list(self.buffers):
             self.flush(table)
 
+    def close_spider(self):  # Scrapy's pipeline hook; drops signalled later: the run flushes
+        self.flush_all()
+
     def flush(self, table: str):
         rows = self.buffers.pop(table, [])
         with self.run.writing():
@@ -226,9 +229,6 @@ class StorePipeline(BatchWriter):
             raise RuntimeError("ITEM_PIPELINES lacks osir_crawl.pipelines.RejectsRecorder")
         return recorder
 
-    def close_spider(self):
-        self.flush_all()
-
 
 class RejectsRecorder(BatchWriter):
     """Writes to ``rejects`` the items validation dropped (heard from Scrapy's ``item_dropped``)
@@ -262,9 +262,6 @@ class RejectsRecorder(BatchWriter):
             "repo_id": _text(fields.get("repo_id") or fields.get("model")), "reason": reason,
             "payload": payload, "url": _text(url), "rejected_at": store.utc_now(),
         }
-
-    def close_spider(self):
-        self.flush_all()
 
 
 def _text(value) -> str | None:
