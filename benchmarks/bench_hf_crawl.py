@@ -75,7 +75,7 @@ def main():
         bare_cmd = [sys.executable, "-m", "scrapy", "runspider", "benchmarks/bare_hf_spider.py",
                     "-a", f"endpoint={fake.url}", "-a", "author=bench-org",
                     # Bare: none of the project's pipelines or middlewares, never its store.
-                    *settings_args({**SHARED, "ITEM_PIPELINES": "{}",
+                    *settings_args({**SHARED, "ITEM_PIPELINES": "{}", "EXTENSIONS": "{}",
                                     "DOWNLOADER_MIDDLEWARES": "{}", "OSIR_DB": tmp / "bare.db"})]
         bare_times, full_times, rss = [], [], 0
         for i in range(args.repeat):

@@ -81,7 +81,8 @@ def main():
             # Bare: none of the project's pipelines or middlewares, and never its store.
             bare_cmd = [sys.executable, "-m", "scrapy", "runspider", *bare_args,
                         "-a", f"author={','.join(authors)}", *settings_args(
-                            {**SHARED, "ITEM_PIPELINES": "{}", "DOWNLOADER_MIDDLEWARES": "{}",
+                            {**SHARED, "ITEM_PIPELINES": "{}", "EXTENSIONS": "{}",
+                             "DOWNLOADER_MIDDLEWARES": "{}",
                              "OSIR_DB": tmp / "bare.db"})]
             bare_times, full_times = [], []
             for i in range(args.repeat):

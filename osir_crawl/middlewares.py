@@ -6,18 +6,17 @@
   the header or the query parameter the platform documents.
 * RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
 * RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode)
-  and ``Retry-After`` by pausing the host's slot until the window resets, then retrying, with a
-  budget of its own so a long window does not use up RETRY_TIMES.
+  and ``Retry-After`` by pausing the host until its window (osir_crawl/rate_limits.py) resets,
+  then retrying, with a budget of its own so a long window does not use up RETRY_TIMES.
 * ConnectionBreakerMiddleware: stops a spider whose host cannot be reached, with the cause.
+* ModelScopeErrorMiddleware: ModelScope's throttling answer in the body becomes a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import json
 import logging
-import re
-import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
 
@@ -27,6 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 from osir_crawl import shards
+from osir_crawl.rate_limits import HostWindow, rate_limit_window, retry_after
 from osir_crawl.reachability import CANNOT_CONNECT, cause_of
 
 logger = logging.getLogger(__name__)
@@ -219,44 +219,10 @@ class RetryBackoffMiddleware:
             await asyncio.sleep(delay)
 
 
-_RATELIMIT_R = re.compile(r"(?:^|;)\s*r=(\d+)")
-_RATELIMIT_T = re.compile(r"(?:^|;)\s*t=(\d+)")
-
-
-def rate_limit_window(headers, now: float | None = None) -> tuple[int | None, float | None]:
-    """(remaining requests, seconds until the window resets) from any known header style."""
-    now = time.time() if now is None else now
-    remaining = reset = None
-    value = _header(headers, "RateLimit")  # IETF draft, Hugging Face: "api";r=0;t=55
-    if value:
-        if m := _RATELIMIT_R.search(value):
-            remaining = int(m.group(1))
-        if m := _RATELIMIT_T.search(value):
-            reset = float(m.group(1))
-    if remaining is None and (value := _header(headers, "x-ratelimit-remaining")):
-        remaining = _int(value)
-    if reset is None and (value := _header(headers, "x-ratelimit-reset")):
-        epoch = _int(value)  # GitHub: UTC epoch seconds
-        if epoch is not None:
-            reset = max(0.0, epoch - now) if epoch > 10**9 else float(epoch)
-    return remaining, reset
-
-
-def retry_after(headers, now: float | None = None) -> float | None:
-    value = _header(headers, "Retry-After")
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
-
-
 class RateLimitMiddleware:
+    """Waits out each host's rate-limit window (osir_crawl/rate_limits.py, HostWindow) before a
+    request leaves, and turns a rate-limited answer into a pause and a retry of its own."""
+
     def __init__(self, crawler):
         s = crawler.settings
         self.stats = crawler.stats
@@ -264,14 +230,7 @@ class RateLimitMiddleware:
         self.max_wait = s.getfloat("OSIR_RATE_LIMIT_MAX_WAIT")
         self.default_wait = s.getfloat("OSIR_RATE_LIMIT_DEFAULT_WAIT")
         self.answer_wait = s.getfloat("OSIR_RATE_LIMIT_ANSWER_WAIT", 60.0)
-        self.blocked_until: dict[str, float] = {}  # host key -> monotonic time
-        # The window's budget: a request let through here may still wait in the download slot,
-        # so "remaining: 0" on a response comes too late for those behind it. Requests let
-        # through and not yet answered are counted, and none is let through beyond the
-        # remaining requests the last response announced.
-        self.in_flight: dict = {}  # request let through, unanswered -> (host key, when)
-        self.budget: dict[str, int] = {}  # host key -> remaining, minus the outstanding
-        self.reset_at: dict[str, float] = {}  # host key -> monotonic time the window resets
+        self.windows: dict[str, HostWindow] = {}  # host key -> its window
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -281,64 +240,38 @@ class RateLimitMiddleware:
         crawler.signals.connect(middleware.answered, signal=signals.request_left_downloader)
         return middleware
 
-    def outstanding(self, key: str) -> int:
-        """Requests to ``key`` let through and not answered (one unaccounted for, if a
-        component ever lost one, stops counting after OSIR_RATE_LIMIT_ANSWER_WAIT)."""
-        now = time.monotonic()
-        for request, (_, since) in list(self.in_flight.items()):
-            if now - since > self.answer_wait:
-                del self.in_flight[request]
-        return sum(1 for k, _ in self.in_flight.values() if k == key)
+    def window(self, url: str) -> HostWindow:
+        key = host_key(url)
+        if key not in self.windows:
+            self.windows[key] = HostWindow(key, self.stats, self.max_wait, self.answer_wait)
+        return self.windows[key]
 
     def answered(self, request, spider=None):
-        self.in_flight.pop(request, None)
+        for window in self.windows.values():
+            window.answered(request)
 
     async def process_request(self, request):
-        key = host_key(request.url)
-        waiting_since = None  # since when this request waits for others' answers
-        while True:
-            now = time.monotonic()
-            if (wait := self.blocked_until.get(key, 0.0) - now) > 0:  # capped by _block
-                self.stats.inc_value("osir/rate_limit/wait_seconds", round(wait, 3))
-                await asyncio.sleep(wait)
-            elif self.budget.get(key, 1) > 0:
-                break
-            elif self.reset_at.get(key, 0.0) > now:
-                self._block(request.url, self.reset_at[key] - now, "exhausted")
-            elif self.outstanding(key) and now - (waiting_since or now) < self.answer_wait:
-                waiting_since = waiting_since or now
-                await asyncio.sleep(0.05)  # the new window's first answer will tell its budget
-            else:  # nothing will tell (soon): go on without a budget
-                if self.outstanding(key):
-                    self.stats.inc_value("osir/rate_limit/answer_wait_capped")
-                self.budget.pop(key, None)
-        self.in_flight[request] = (key, time.monotonic())
-        if key in self.budget:
-            self.budget[key] -= 1
+        window = self.window(request.url)
+        while (wait := window.delay(request)) > 0:
+            await asyncio.sleep(wait)
+        window.sent(request)
 
     def process_exception(self, request, exception):
         self.answered(request)
 
     def process_response(self, request, response):
         remaining, reset = rate_limit_window(response.headers)
-        key = host_key(request.url)
-        self.answered(request)
+        window = self.window(request.url)
+        window.answered(request)
         if remaining is not None and response.status != 429:
-            budget = remaining - self.outstanding(key)
-            if reset is not None:
-                reset_at = time.monotonic() + reset
-                if reset_at > self.reset_at.get(key, 0.0) + 1.0:  # a new window
-                    self.reset_at[key] = reset_at
-                    self.budget.pop(key, None)
-            # Answers come out of order: within a window, the lowest remaining holds.
-            self.budget[key] = min(budget, self.budget.get(key, budget))
+            window.learn(remaining, reset)
         # GitHub: primary limit 403 + remaining 0; secondary limit 403 + retry-after.
         wait = retry_after(response.headers)
         limited = response.status == 429 or (response.status == 403 and (
             remaining == 0 or wait is not None))
         if not limited:
             if remaining == 0 and reset:  # the window is spent: wait before the next request
-                self._block(request.url, reset, "exhausted")
+                window.pause(reset, "exhausted")
             return response
         self.stats.inc_value("osir/rate_limit/responses")
         if wait is None:
@@ -348,23 +281,47 @@ class RateLimitMiddleware:
             self.stats.inc_value("osir/rate_limit/gave_up")
             logger.error("rate limited %d times, giving up: %s", retries - 1, request.url)
             return response
-        self._block(request.url, wait, "429")
+        window.pause(wait, "429")
         self.stats.inc_value("osir/rate_limit/retries")
         retry = request.replace(dont_filter=True)
         retry.meta["osir_rate_limit_retries"] = retries
         return retry
 
-    def _block(self, url: str, seconds: float, why: str):
-        if seconds > self.max_wait:
-            logger.warning("rate-limit wait of %.0fs capped at %.0fs", seconds, self.max_wait)
-            seconds = self.max_wait
-        until = time.monotonic() + seconds + 0.5  # half a second of margin past the reset
-        key = host_key(url)
-        if until > self.blocked_until.get(key, 0.0):
-            self.blocked_until[key] = until
-            self.budget[key] = 1  # after the pause, one request learns the new window's budget
-            self.stats.inc_value(f"osir/rate_limit/pauses/{why}")
-            logger.info("rate limit (%s) on %s: pausing %.1fs", why, key, seconds)
+
+# --- ModelScope ------------------------------------------------------------------------------
+MODELSCOPE_RATE_LIMIT_CODES = ("RateLimitExceed",)
+
+
+def error_of(body: bytes) -> tuple[str, str] | None:
+    """(code, message) of a ModelScope ``success: false`` envelope, else None."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(data, dict) and data.get("success") is False:
+        return str(data.get("code") or "UnknownError"), str(data.get("message") or "")[:200]
+    return None
+
+
+class ModelScopeErrorMiddleware:
+    """ModelScope answers throttling in the body, with any status: such an answer becomes a
+    429 for RateLimitMiddleware (this runs before it). The modelscope spiders enable it."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_response(self, request, response):
+        if response.status == 429 or b"success" not in response.body[:4096]:
+            return response
+        error = error_of(response.body)
+        if error and error[0] in MODELSCOPE_RATE_LIMIT_CODES:
+            self.stats.inc_value("osir/modelscope/rate_limit_bodies")
+            return response.replace(status=429)
+        return response
 
 
 UNREACHABLE = "host_unreachable"  # the close reason, so the crawls row's outcome
@@ -427,18 +384,6 @@ class ConnectionBreakerMiddleware:
             self.closing = deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason=UNREACHABLE))
             self.closing.addErrback(lambda f: logger.error("closing the spider failed: %s", f))
-        return None
-
-
-def _header(headers, name: str) -> str | None:
-    value = headers.get(name)
-    return value.decode("latin-1") if isinstance(value, bytes) else value
-
-
-def _int(value: str) -> int | None:
-    try:
-        return int(float(value))
-    except ValueError:
         return None
 
 

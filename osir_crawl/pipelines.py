@@ -1,33 +1,35 @@
-"""Item pipelines, one concern each: dedup (300), validate (400), store (900).
+"""Item pipelines, one concern each: dedup (300), validate (400), store (900), rejects (950).
 
 Dedup runs first so a record repeated across pages is rejected (if invalid) only once.
 
 Each counts what it changed or dropped in Scrapy stats under ``osir/``. Invalid items are
-dropped with :class:`InvalidItem`; the store pipeline hears the drop (``item_dropped``) and
-writes the item to ``rejects`` with its reason, so nothing a spider saw is silently lost.
+dropped with :class:`InvalidItem`; the rejects recorder hears the drop (``item_dropped``) and
+writes the item to ``rejects`` with its reason, so nothing a spider saw is silently lost. The
+store pipeline and the rejects recorder (each a :class:`BatchWriter`) write through the crawl
+run (osir_crawl/crawl_run.py), which names the crawl, records its outcome and flushes them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import datetime as dt
-import json
+import functools
 import logging
-import sqlite3
-import uuid
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.task import LoopingCall
 
-from osir_crawl import resume, shards, store
+from osir_crawl import store
+from osir_crawl.crawl_run import REPLAY_SNAPSHOT, CrawlRun
 from osir_crawl.items import RECORD_ITEMS, RequestFailure
-from osir_crawl.snapshots import check_snapshot
 from osir_crawl.validation import problems
 
+
 logger = logging.getLogger(__name__)
+
+
+def record_key(item) -> tuple:
+    """(table, *key) of a record item: what one row of the store is per snapshot."""
+    return (item.TABLE, *(getattr(item, f) for f in item.KEY))
 
 
 class InvalidItem(DropItem):
@@ -78,7 +80,7 @@ class DedupPipeline(_Component):
     def process_item(self, item):
         if not isinstance(item, RECORD_ITEMS):
             return item
-        key = (item.TABLE, *(getattr(item, f) for f in item.KEY))
+        key = record_key(item)
         if not all(isinstance(part, str) and part for part in key):
             return item
         if key in self.seen:
@@ -89,306 +91,76 @@ class DedupPipeline(_Component):
         return item
 
 
-class StorePipeline(_Component):
-    """Writes records, rejects and failures to the SQLite store in batched transactions, and
-    the crawl's own row in ``crawls`` (a ``running`` row at start, its outcome at close).
+class ReplayDedupPipeline(DedupPipeline):
+    """Dedup within one month of ``legacy_import``: the same repo in two months is two
+    snapshots (the item's ``replay_snapshot``), not a duplicate."""
 
-    It opens the store and takes the crawl lock of its spider and snapshot (store.CrawlLock)
-    when Scrapy builds it, before any request and before the scheduler reads the JOBDIR: a
-    store that cannot be opened, or a scope another crawl is running, ends the process with
-    one line. A store that fails later stops the crawl at once (``osir/fatal`` in the stats,
-    which makes ``scrapy crawl`` exit 1: see osir_crawl/commands/crawl.py)."""
-
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        settings = crawler.settings
-        self.path = settings.get("OSIR_DB")
-        if not self.path:
-            raise NotConfigured("OSIR_DB is empty")
-        if crawler.spider is None:  # `scrapy shell` builds pipelines before its spider
-            raise NotConfigured("no spider: nothing to store")
-        self.snapshot = self.crawl_snapshot()
-        self.shard = shards.label(getattr(crawler.spider, "shard", None))  # "" unsharded
-        self.universe = getattr(crawler.spider, "universe", None) or ""
-        self.batch_size = settings.getint("OSIR_STORE_BATCH_SIZE", 500)
-        self.crawl_id: str | None = None
-        self.jobdir = settings.get("JOBDIR")
-        self.kept: set[tuple] = set()  # rows stored before this crawl was killed and resumed
-        self.buffers: dict[str, list[dict]] = {}
-        self.started_at = store.utc_now()
-        self.failed: str | None = None  # why the store cannot be written, once it cannot
-        self.db, self.lock = self._open_and_lock()
-        self.heartbeat = LoopingCall(self._beat)
-        crawler.signals.connect(self.spider_opened, signals.spider_opened)
-        crawler.signals.connect(self.item_dropped, signals.item_dropped)
-        crawler.signals.connect(self.spider_closed, signals.spider_closed)
-
-    def crawl_snapshot(self) -> str:
-        return self.crawler.settings.get("OSIR_SNAPSHOT")
-
-    def _open_and_lock(self):
-        spider, settings = self.crawler.spider, self.crawler.settings
-        db = None
-        try:
-            check_snapshot(self.snapshot, "OSIR_SNAPSHOT")
-            db = store.open_store(self.path)
-            lock = store.CrawlLock(db, spider.name, self.snapshot, stale_after=settings.getfloat(
-                "OSIR_LOCK_STALE_AFTER", store.LOCK_STALE_AFTER), shard=self.shard)
-            if note := lock.acquire():
-                logger.warning(note)
-        except (ValueError, store.StoreError, sqlite3.Error) as exc:
-            if db is not None:
-                db.close()
-            if isinstance(exc, sqlite3.Error):  # the lock could not be written
-                exc = f"cannot write to the store {self.path}: {exc}"
-            raise SystemExit(f"osir-crawl: {exc}") from None
-        # Only now is the JOBDIR this crawl's to recover (see osir_crawl/resume.py).
-        if hasattr(spider, "killed_crawl_id"):
-            spider.killed_crawl_id = resume.recover_killed_job(self.jobdir)
-        return db, lock
-
-    def spider_opened(self, spider):
-        with self._writing():
-            self._start_crawl(spider)
-        if not self.failed:
-            self.heartbeat.start(self.crawler.settings.getfloat(
-                "OSIR_LOCK_HEARTBEAT", store.LOCK_HEARTBEAT), now=False)
-
-    def _start_crawl(self, spider):
-        # After SpiderState has loaded spider.state, so a JOBDIR resume keeps its crawl id.
-        state = getattr(spider, "state", None)
-        if killed := getattr(spider, "killed_crawl_id", None):  # see osir_crawl/resume.py
-            self.crawl_id = killed
-            self._resume_counts(spider, killed=True)
-        elif state is not None and state.get("osir_crawl_id"):
-            self.crawl_id = state["osir_crawl_id"]
-            self._resume_counts(spider, killed=False)
-        else:
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            self.crawl_id = f"{spider.name}-{stamp}-{uuid.uuid4().hex[:6]}"
-            if state is not None:
-                state["osir_crawl_id"] = self.crawl_id
-        self.lock.claim(self.crawl_id)
-        store.record_crawl(
-            self.db,
-            {
-                "crawl_id": self.crawl_id,
-                "spider": spider.name,
-                "snapshot": self.snapshot,
-                "orgs": json.dumps(getattr(spider, "selected_orgs", None)),
-                "shard": self.shard or None,
-                "universe": self.universe or None,
-                "started_at": self.started_at,
-                "outcome": "running",
-            },
-        )
-        resume.mark_running(self.jobdir, self.crawl_id)
-
-    def _resume_counts(self, spider, killed: bool):
-        """A resumed crawl counts what it stored before; after a kill it also skips it."""
-        self.stats.inc_value("osir/resumed")
-        kept = resume.kept_rows(self.db, self.crawl_id, RECORD_ITEMS)
-        if killed:
-            resume.prune_logs(self.db, self.crawl_id, kept)
-            self.kept = spider.kept_rows = kept
-            self.stats.set_value("osir/resume/kept_rows", len(kept))
-        where = ("crawl_id = ?", [self.crawl_id])
-        self.stats.set_value("osir/stored", len(kept))
-        self.stats.set_value("osir/rejected", store.count_rows(self.db, "rejects", *where))
-        self.stats.set_value("osir/failed_requests", store.count_rows(self.db, "failures", *where))
+    month = None
 
     def process_item(self, item):
-        if self.failed:
-            return item  # the crawl is stopping: the store cannot take it
-        if isinstance(item, RequestFailure):
-            self.stats.inc_value("osir/failed_requests")
-            self._buffer("failures", self._log_row(item, "failed_at"))
-        elif isinstance(item, RECORD_ITEMS):
-            if self.kept and (item.TABLE, *(getattr(item, f) for f in item.KEY)) in self.kept:
-                return item  # stored before the crawl was killed; counted already
-            stamp = {
-                "snapshot": self.snapshot,
-                "crawl_id": self.crawl_id,
-                "fetched_at": store.utc_now(),
-            }
-            self._buffer(item.TABLE, store.to_row(dataclasses.asdict(item), stamp))
-            self.stats.inc_value("osir/stored")
-            self.stats.inc_value(f"osir/stored/{item.TABLE}")
-        return item
+        month = getattr(item, REPLAY_SNAPSHOT, None)
+        if month != self.month:
+            self.month = month
+            self.seen.clear()
+        return super().process_item(item)
 
-    def item_dropped(self, item, response, exception, spider):
-        if not isinstance(exception, InvalidItem) or self.failed:
-            return
-        payload = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
-        self._buffer(
-            "rejects",
-            {
-                "crawl_id": self.crawl_id,
-                "spider": spider.name,
-                "snapshot": self.snapshot,
-                "item_type": getattr(item, "TABLE", type(item).__name__),
-                "repo_id": _text(payload.get("repo_id") or payload.get("model")),
-                "reason": str(exception),
-                "payload": store.reject_payload(payload),
-                "url": _text(payload.get("url") or (response.url if response else None)),
-                "rejected_at": store.utc_now(),
-            },
-        )
 
-    def _log_row(self, item: RequestFailure, time_column: str) -> dict:
-        spider = self.crawler.spider
-        row = dataclasses.asdict(item)
-        row.update(
-            crawl_id=self.crawl_id,
-            spider=spider.name,
-            snapshot=self.snapshot,
-            **{time_column: store.utc_now()},
-        )
-        return row
+class BatchWriter:
+    """Rows batched per table, each batch written in one transaction through the crawl run. A
+    row SQLite cannot take (an integer past 64 bits, a lone surrogate) must not take its whole
+    batch with it: the batch is written again row by row, and :meth:`unstorable` decides."""
 
-    def _buffer(self, table: str, row: dict):
+    def __init__(self, crawler):
+        self.crawler, self.stats = crawler, crawler.stats
+        self.run = crawler.get_extension(CrawlRun)
+        if self.run is None:
+            raise NotConfigured("no CrawlRun extension: nothing to store")
+        self.batch_size = crawler.settings.getint("OSIR_STORE_BATCH_SIZE", 500)
+        self.buffers: dict[str, list[dict]] = {}
+        self.run.writers.append(self)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def buffer(self, table: str, row: dict):
         rows = self.buffers.setdefault(table, [])
         rows.append(row)
         if len(rows) >= self.batch_size:
-            self._flush(table)
+            self.flush(table)
 
-    def _flush(self, table: str):
-        if table in store.RECORD_TABLES and self.buffers.get("failures"):
-            # An item is yielded after its failed detail requests: their rows go to disk
-            # first, so a crawl killed in between never keeps the row without its failures
-            # (a resume skips kept rows: their failures would not come back).
-            self._flush("failures")
+    def flush_all(self):
+        for table in list(self.buffers):
+            self.flush(table)
+
+    def close_spider(self):  # Scrapy's pipeline hook; drops signalled later: the run flushes
+        self.flush_all()
+
+    def flush(self, table: str):
         rows = self.buffers.pop(table, [])
-        with self._writing():
+        with self.run.writing():
             self._write_batch(table, rows)
         self.stats.inc_value("osir/store/batches")
 
     def _write_batch(self, table: str, rows: list[dict]):
         try:
-            store.write_rows(self.db, table, rows)
+            store.write_rows(self.run.db, table, rows)
         except store.ROW_ERRORS as exc:
-            # A row SQLite cannot take (an integer past 64 bits, a lone surrogate) must not
-            # take its whole batch with it: write row by row, rejecting the rows that fail.
             logger.warning("a batch of %d %s rows failed (%s): writing them one by one",
                            len(rows), table, type(exc).__name__)
             for row in rows:
-                self._write_one(table, row)
+                try:
+                    store.write_rows(self.run.db, table, [row])
+                except store.ROW_ERRORS as row_exc:
+                    self.stats.inc_value("osir/store/unstorable")
+                    self.unstorable(table, row, unstorable_reason(row, row_exc))
 
-    def _write_one(self, table: str, row: dict):
-        try:
-            store.write_rows(self.db, table, [row])
-            return
-        except store.ROW_ERRORS as exc:
-            reason = _unstorable_reason(row, exc)
-        self.stats.inc_value("osir/store/unstorable")
-        if table in store.RECORD_TABLES:  # counted as stored; it is a reject after all
-            self.stats.inc_value("osir/stored", -1)
-            self.stats.inc_value(f"osir/stored/{table}", -1)
-            self.stats.inc_value("osir/rejected")
-            row, table = {
-                "crawl_id": self.crawl_id, "spider": self.crawler.spider.name,
-                "snapshot": self.snapshot, "item_type": table,
-                "repo_id": _text(row.get("repo_id") or row.get("model")), "reason": reason,
-                "payload": store.reject_payload(row, ensure_ascii=True),  # always storable
-                "url": _text(row.get("url")), "rejected_at": store.utc_now(),
-            }, "rejects"
-        store.write_rows(self.db, table, [_escaped(row)])
-
-    def _beat(self):
-        with self._writing():
-            self.lock.beat()
-
-    @contextlib.contextmanager
-    def _writing(self):
-        """Store work; a failure of the store itself (not of a row) stops the crawl at once,
-        with one line, and ``scrapy crawl`` exits 1 (osir_crawl/commands/crawl.py)."""
-        try:
-            yield
-        except Exception as exc:
-            if not store.store_failure(exc):
-                raise
-            if self.db.conn.in_transaction:
-                self.db.conn.rollback()
-            if self.failed:
-                return
-            self.failed = str(exc) if isinstance(exc, store.StoreError) else (
-                f"cannot write to the store {self.path}: {exc}")
-            self.buffers.clear()
-            self.stats.set_value("osir/fatal", self.failed)
-            logger.error(self.failed)
-            engine = self.crawler.engine
-            if engine is not None and engine.spider is not None:
-                deferred_from_coro(engine.close_spider_async(reason="store_error"))
-
-    def close_spider(self):
-        for table in list(self.buffers):
-            self._flush(table)
-
-    def spider_closed(self, spider, reason):
-        if self.heartbeat.running:
-            self.heartbeat.stop()
-        with self._writing():
-            if self.crawl_id is not None:
-                self._close_crawl(spider, reason)
-            else:  # stopped before it began
-                self.lock.release()
-        self.db.close()
-
-    def _close_crawl(self, spider, reason):
-        for table in list(self.buffers):  # drops signalled after close_spider
-            self._flush(table)
-        stats = self.stats.get_stats()
-        failed = stats.get("osir/failed_requests", 0)
-        outcome = reason if reason != "finished" else ("finished" if not failed else "incomplete")
-        if self.failed:  # rows were lost on the way: never a complete crawl
-            outcome = "store_error"
-        stale = 0
-        # One transaction: readers see the old snapshot and crawl rows, or the new ones.
-        self.db.execute("BEGIN IMMEDIATE")  # see store.write_transaction
-        if outcome == "finished":  # a complete crawl replaces its snapshot; a partial one adds
-            for table, scopes in spider.store_scope().items():
-                for scope in scopes if isinstance(scopes, list) else [scopes]:
-                    stale += store.remove_stale_rows(self.db, table, self.snapshot,
-                                                     self.crawl_id, scope)
-            store.supersede_logs(self.db, spider.name, self.snapshot, self.crawl_id,
-                                 self.shard, self.universe)
-            if stale:
-                self.stats.set_value("osir/store/stale_removed", stale)
-        finished_at = store.utc_now()
-        store.record_crawl(
-            self.db,
-            {
-                "crawl_id": self.crawl_id,
-                "finished_at": finished_at,
-                "finish_reason": reason,
-                "outcome": outcome,
-                "items": stats.get("osir/stored", 0),
-                "rejected": stats.get("osir/rejected", 0),
-                "duplicates": stats.get("osir/duplicates", 0),
-                "failed_requests": failed,
-                "retries": stats.get("retry/count", 0),
-                "rate_limited": stats.get("osir/rate_limit/responses", 0),
-                "requests": stats.get("downloader/request_count", 0),
-                "stale_removed": stale,
-                "stats": json.dumps(
-                    {**stats, "finish_reason": reason, "finish_time": finished_at},
-                    default=str,
-                    sort_keys=True,
-                ),
-            },
-        )
-        self.lock.release()
-        self.db.commit()
-        resume.mark_closed(self.jobdir)
-        log = logger.info if outcome == "finished" else logger.warning
-        log(
-            "crawl %s %s: %d stored, %d rejected, %d duplicates, %d failed requests -> %s",
-            self.crawl_id, outcome, stats.get("osir/stored", 0), stats.get("osir/rejected", 0),
-            stats.get("osir/duplicates", 0), failed, self.path,
-        )
+    def unstorable(self, table: str, row: dict, reason: str):
+        """A log row must be kept: with what SQLite cannot hold made printable."""
+        store.write_rows(self.run.db, table, [escaped(row)])
 
 
-def _unstorable_reason(row: dict, exc: Exception) -> str:
+def unstorable_reason(row: dict, exc: Exception) -> str:
     for name, value in row.items():
         if isinstance(value, str) and not _encodable(value):
             return f"{name} is not valid Unicode (it holds a lone surrogate)"
@@ -397,8 +169,8 @@ def _unstorable_reason(row: dict, exc: Exception) -> str:
     return f"could not be stored: {type(exc).__name__}: {exc}"[:500]
 
 
-def _escaped(row: dict) -> dict:
-    """The row with what SQLite cannot hold made printable (a log row must be kept)."""
+def escaped(row: dict) -> dict:
+    """The row with what SQLite cannot hold made printable."""
     return {k: v.encode("utf-8", "backslashreplace").decode() if isinstance(v, str)
             else str(v) if isinstance(v, int) and not -(2**63) <= v < 2**63 else v
             for k, v in row.items()}
@@ -410,6 +182,86 @@ def _encodable(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+class StorePipeline(BatchWriter):
+    """Writes records and request failures to the store in batches (see crawl_run.py). A record
+    the store cannot take is counted as stored no more and goes to the rejects recorder."""
+
+    def process_item(self, item):
+        if self.run.failed:
+            return item  # the crawl is stopping: the store cannot take it
+        if isinstance(item, RequestFailure):
+            self.stats.inc_value("osir/failed_requests")
+            row = dataclasses.asdict(item)
+            row.update(crawl_id=self.run.crawl_id, spider=self.crawler.spider.name,
+                       snapshot=self.run.snapshot_of(item), failed_at=store.utc_now())
+            self.buffer("failures", row)
+        elif isinstance(item, RECORD_ITEMS):
+            if record_key(item) in self.run.stored_before_kill:
+                return item  # stored before the crawl was killed; counted already
+            stamp = {"snapshot": self.run.snapshot_of(item), "crawl_id": self.run.crawl_id,
+                     "fetched_at": store.utc_now()}
+            self.buffer(item.TABLE, store.to_row(dataclasses.asdict(item), stamp))
+            self.stats.inc_value("osir/stored")
+            self.stats.inc_value(f"osir/stored/{item.TABLE}")
+        return item
+
+    def flush(self, table: str):
+        if table in store.RECORD_TABLES and self.buffers.get("failures"):
+            # An item is yielded after its failed detail requests: their rows go to disk
+            # first, so a crawl killed in between never keeps the row without its failures
+            # (a resume skips the rows it stored: their failures would not come back).
+            self.flush("failures")
+        super().flush(table)
+
+    def unstorable(self, table: str, row: dict, reason: str):
+        if table not in store.RECORD_TABLES:
+            return super().unstorable(table, row, reason)
+        self.stats.inc_value("osir/stored", -1)  # counted as stored; it is a reject after all
+        self.stats.inc_value(f"osir/stored/{table}", -1)
+        self.rejects.record_unstorable(table, row, reason)
+
+    @functools.cached_property
+    def rejects(self) -> RejectsRecorder:
+        recorder = self.crawler.get_item_pipeline(RejectsRecorder)
+        if recorder is None:
+            raise RuntimeError("ITEM_PIPELINES lacks osir_crawl.pipelines.RejectsRecorder")
+        return recorder
+
+
+class RejectsRecorder(BatchWriter):
+    """Writes to ``rejects`` the items validation dropped (heard from Scrapy's ``item_dropped``)
+    and the records the store could not take, each with its reason. It processes no items."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        crawler.signals.connect(self.item_dropped, signals.item_dropped)
+
+    def item_dropped(self, item, response, exception, spider):
+        if not isinstance(exception, InvalidItem) or self.run.failed:
+            return
+        fields = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+        self.buffer("rejects", self._reject(
+            self.run.snapshot_of(item), getattr(item, "TABLE", type(item).__name__), fields,
+            str(exception), fields.get("url") or (response.url if response else None),
+            store.reject_payload(fields)))
+
+    def record_unstorable(self, table: str, row: dict, reason: str):
+        """A record row SQLite refused, written at once (its batch is being written)."""
+        self.stats.inc_value("osir/rejected")
+        reject = self._reject(row["snapshot"], table, row, reason, row.get("url"),
+                              store.reject_payload(row, ensure_ascii=True))  # always storable
+        store.write_rows(self.run.db, "rejects", [escaped(reject)])
+
+    def _reject(self, snapshot: str, item_type: str, fields: dict, reason: str, url,
+                payload: str) -> dict:
+        return {
+            "crawl_id": self.run.crawl_id, "spider": self.crawler.spider.name,
+            "snapshot": snapshot, "item_type": item_type,
+            "repo_id": _text(fields.get("repo_id") or fields.get("model")), "reason": reason,
+            "payload": payload, "url": _text(url), "rejected_at": store.utc_now(),
+        }
 
 
 def _text(value) -> str | None:

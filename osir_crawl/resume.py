@@ -10,11 +10,11 @@ when the spider closes. A crawl that finds the marker knows its predecessor was 
 drops the unreliable request state, keeps the crawl id, and re-lists everything; items this
 crawl id already stored are complete (the store writes an item only once its enrichment
 chain is done), so they are skipped without detail requests. Rejects and failures of the
-killed run are dropped and found again, except failures of rows that are kept.
+killed run are dropped and found again, except failures of the rows it stored.
 
-The store pipeline recovers the JOBDIR only once it holds the crawl lock of its spider and
-snapshot (store.CrawlLock, taken over from the killed run): a second process pointed at the
-JOBDIR of a crawl that is still running stops before touching it.
+The crawl run (osir_crawl/crawl_run.py) recovers the JOBDIR only once it holds the crawl lock
+of its spider and snapshot (store.CrawlLock, taken over from the killed run): a second process
+pointed at the JOBDIR of a crawl that is still running stops before touching it.
 """
 
 from __future__ import annotations
@@ -56,27 +56,27 @@ def mark_closed(jobdir: str | None) -> None:
         Path(jobdir, MARKER).unlink(missing_ok=True)
 
 
-def kept_rows(db: sqlite_utils.Database, crawl_id: str, item_classes) -> set[tuple]:
-    """(table, *key) of every row the crawl already stored."""
-    kept = set()
+def stored_keys(db: sqlite_utils.Database, crawl_id: str, item_classes) -> set[tuple]:
+    """(table, *key) of every record row the crawl already stored."""
+    stored = set()
     for cls in item_classes:
         if cls.TABLE in db.table_names():
             columns = ", ".join(f"[{c}]" for c in cls.KEY)
             for row in db.execute(f"SELECT {columns} FROM [{cls.TABLE}] WHERE crawl_id = ?",
                                   [crawl_id]):
-                kept.add((cls.TABLE, *row))
-    return kept
+                stored.add((cls.TABLE, *row))
+    return stored
 
 
-def prune_logs(db: sqlite_utils.Database, crawl_id: str, kept: set[tuple]) -> int:
-    """Drop the killed run's rejects and the failures not tied to a kept row (both come back
-    when their pages are fetched again); returns the failures kept."""
+def prune_logs(db: sqlite_utils.Database, crawl_id: str, stored: set[tuple]) -> int:
+    """Drop the killed run's rejects and the failures not tied to a row it stored (both come
+    back when their pages are fetched again); returns the failures kept."""
     with store.write_transaction(db):  # the write lock first: other crawls may be writing
         db.execute("DELETE FROM rejects WHERE crawl_id = ?", [crawl_id])
         failures = db.execute("SELECT id, item_type, repo_id FROM failures WHERE crawl_id = ?",
                               [crawl_id]).fetchall()
-        kept_ids = {(table, key[-1]) for table, *key in kept}
-        stale = [i for i, table, repo_id in failures if (table, repo_id) not in kept_ids]
+        stored_ids = {(table, key[-1]) for table, *key in stored}
+        stale = [i for i, table, repo_id in failures if (table, repo_id) not in stored_ids]
         for i in stale:
             db.execute("DELETE FROM failures WHERE id = ?", [i])
     return len(failures) - len(stale)

@@ -121,10 +121,16 @@ ITEM_PIPELINES = {
     "osir_crawl.pipelines.DedupPipeline": 300,
     "osir_crawl.pipelines.ValidatePipeline": 400,
     "osir_crawl.pipelines.StorePipeline": 900,
+    "osir_crawl.pipelines.RejectsRecorder": 950,  # hears drops; processes no items
 }
 
-# Live stats for `scrapy crawlall` (osir_crawl/progress.py): off unless OSIR_STATS_FILE is set.
-EXTENSIONS = {"osir_crawl.progress.StatsFile": 500}
+EXTENSIONS = {
+    # The crawl's id, lock and outcome in the store (osir_crawl/crawl_run.py); after Scrapy's
+    # SpiderState (0), whose spider.state holds the id of a crawl resumed from its JOBDIR.
+    "osir_crawl.crawl_run.CrawlRun": 100,
+    # Live stats for `scrapy crawlall` (osir_crawl/extensions.py): off unless OSIR_STATS_FILE.
+    "osir_crawl.extensions.StatsFile": 500,
+}
 OSIR_STATS_FILE = _env("OSIR_STATS_FILE")
 OSIR_STATS_INTERVAL = 2.0
 

@@ -1,8 +1,9 @@
 """The SQLite store: explicit schema, batched upserts, crawl bookkeeping, the crawl lock.
 
-Plain sqlite-utils, no Scrapy, so operations and tests can open a store directly. Only the
-store pipeline writes to it during a crawl. The crawlers' tables are defined here; scoring's
-own (summaries, rankings, classification) are created and written by ``scoring/store.py``.
+Plain sqlite-utils, no Scrapy, so operations and tests can open a store directly. During a
+crawl only the crawl run and its writers (osir_crawl/crawl_run.py) write to it. The crawlers'
+tables are defined here; scoring's own (summaries, rankings, classification) are created and
+written by ``scoring/store.py``.
 """
 
 from __future__ import annotations
@@ -24,105 +25,64 @@ from osir_crawl import shards
 
 STAMP = {"snapshot": str, "crawl_id": str, "fetched_at": str}
 
+
+def _schema(pk: str, **columns) -> dict:
+    """A table: its primary key (column names, space-separated) and its column types."""
+    return {"pk": tuple(pk.split()), "columns": columns}
+
+
 # Column types per table. Column names are fixed by DESIGN.md; order is the display order.
+_REPOSITORY = {"platform": str, "repo_id": str, "snapshot": str, "org": str, "owner": str,
+               "name": str}  # a repository on a platform (items.Record)
+_HUB_COUNTS = {"downloads": int, "downloads_total": int, "likes": int, "discussions": int,
+               "discussions_open": int}  # items.HubRecord
+_HUB_TAIL = {"tags": str, "created_at": str, "last_modified": str, "url": str, "crawl_id": str,
+             "fetched_at": str}
 SCHEMAS: dict[str, dict] = {
-    "models": {
-        "pk": ("platform", "repo_id", "snapshot"),
-        "columns": {
-            "platform": str, "repo_id": str, "snapshot": str, "org": str, "owner": str,
-            "name": str, "downloads": int, "downloads_total": int, "likes": int,
-            "discussions": int, "discussions_open": int, "descendants": int, "params": int,
-            "pipeline_tag": str, "library": str, "tags": str, "created_at": str,
-            "last_modified": str, "url": str, "crawl_id": str, "fetched_at": str,
-            "model_type": str, "architectures": str,
-        },
-    },
-    "datasets": {
-        "pk": ("platform", "repo_id", "snapshot"),
-        "columns": {
-            "platform": str, "repo_id": str, "snapshot": str, "org": str, "owner": str,
-            "name": str, "downloads": int, "downloads_total": int, "likes": int,
-            "discussions": int, "discussions_open": int, "dataset_usage": int, "tags": str,
-            "created_at": str, "last_modified": str, "url": str, "crawl_id": str,
-            "fetched_at": str,
-        },
-    },
-    "repos": {
-        "pk": ("platform", "repo_id", "snapshot"),
-        "columns": {
-            "platform": str, "repo_id": str, "snapshot": str, "org": str, "owner": str,
-            "name": str, "stars": int, "forks": int, "watchers": int, "open_issues": int,
-            "contributors": int, "language": str, "license": str, "archived": int,
-            "fork": int, "pushed_at": str, "url": str, "crawl_id": str, "fetched_at": str,
-            "mirror": int,
-        },
-    },
-    "leaderboard_entries": {
-        "pk": ("board", "model", "snapshot"),
-        "columns": {
-            "board": str, "model": str, "snapshot": str, "org": str, "rank": int,
-            "score": float, "params": float, "scores": str, "url": str, "crawl_id": str,
-            "fetched_at": str, "evaluated_at": str, "public": int, "counted": int,
-            "excluded": str,
-        },
-    },
-    "boards": {  # one row per leaderboard a crawl read (spiders/_board.py)
-        "pk": ("board", "snapshot"),
-        "columns": {
-            "board": str, "snapshot": str, "url": str, "host": str, "entry": str,
-            "last_update": str, "maintained": int, "dataset_release": int, "models_total": int,
-            "models_counted": int, "excluded": str, "max_age_days": int, "crawl_id": str,
-            "fetched_at": str,
-        },
-    },
-    "catalogue_repos": {  # data/catalogue repositories as the forge spiders found them
-        "pk": ("platform", "repo_id", "snapshot"),
-        "columns": {
-            "platform": str, "repo_id": str, "snapshot": str, "entry": str, "org": str,
-            "url": str, "exists": int, "status": int, "archived": int, "pushed_at": str,
-            "default_branch": str, "stars": int, "contributors": int, "crawl_id": str,
-            "fetched_at": str,
-        },
-    },
-    "catalogue_counts": {  # catalogue counting rules the forge spiders evaluated
-        "pk": ("rule", "snapshot"),
-        "columns": {
-            "rule": str, "snapshot": str, "entry": str, "org": str, "field": str, "url": str,
-            "value": int, "names": str, "refs": str, "crawl_id": str, "fetched_at": str,
-        },
-    },
-    "crawls": {
-        "pk": ("crawl_id",),
-        "columns": {
-            "crawl_id": str, "spider": str, "snapshot": str, "orgs": str, "shard": str,
-            "universe": str, "merged_from": str, "started_at": str,
-            "finished_at": str, "finish_reason": str, "outcome": str, "items": int,
-            "rejected": int, "duplicates": int, "failed_requests": int, "retries": int,
-            "rate_limited": int, "requests": int, "stale_removed": int, "stats": str,
-        },
-    },
-    "rejects": {
-        "pk": ("id",),
-        "columns": {
-            "id": int, "crawl_id": str, "spider": str, "snapshot": str, "item_type": str,
-            "repo_id": str, "reason": str, "payload": str, "url": str, "rejected_at": str,
-        },
-    },
-    "failures": {
-        "pk": ("id",),
-        "columns": {
-            "id": int, "crawl_id": str, "spider": str, "snapshot": str, "url": str,
-            "status": int, "reason": str, "item_type": str, "repo_id": str, "failed_at": str,
-        },
-    },
-    # One row per spider, snapshot and shard being crawled ("" unsharded): see CrawlLock.
-    "crawl_locks": {
-        "pk": ("spider", "snapshot", "shard"),
-        "columns": {
-            "spider": str, "snapshot": str, "shard": str, "crawl_id": str, "host": str, "pid": int,
-            "process": str, "started_at": str, "heartbeat_at": str,
-        },
-    },
+    "models": _schema("platform repo_id snapshot",
+                      **_REPOSITORY, **_HUB_COUNTS, descendants=int, params=int, pipeline_tag=str,
+                      library=str, **_HUB_TAIL, model_type=str, architectures=str),
+    "datasets": _schema("platform repo_id snapshot",
+                        **_REPOSITORY, **_HUB_COUNTS, dataset_usage=int, **_HUB_TAIL),
+    "repos": _schema("platform repo_id snapshot",
+                     **_REPOSITORY, stars=int, forks=int, watchers=int, open_issues=int,
+                     contributors=int, language=str, license=str, archived=int, fork=int,
+                     pushed_at=str, url=str, crawl_id=str, fetched_at=str, mirror=int),
+    "leaderboard_entries": _schema("board model snapshot",
+                                   board=str, model=str, snapshot=str, org=str, rank=int,
+                                   score=float, params=float, scores=str, url=str, crawl_id=str,
+                                   fetched_at=str, evaluated_at=str, public=int, counted=int,
+                                   excluded=str),
+    # one row per leaderboard a crawl read (spiders/_board.py)
+    "boards": _schema("board snapshot",
+                      board=str, snapshot=str, url=str, host=str, entry=str, last_update=str,
+                      maintained=int, dataset_release=int, models_total=int, models_counted=int,
+                      excluded=str, max_age_days=int, crawl_id=str, fetched_at=str),
+    # data/catalogue repositories as the forge spiders found them
+    "catalogue_repos": _schema("platform repo_id snapshot",
+                               platform=str, repo_id=str, snapshot=str, entry=str, org=str, url=str,
+                               exists=int, status=int, archived=int, pushed_at=str,
+                               default_branch=str, stars=int, contributors=int, crawl_id=str,
+                               fetched_at=str),
+    # catalogue counting rules the forge spiders evaluated
+    "catalogue_counts": _schema("rule snapshot",
+                                rule=str, snapshot=str, entry=str, org=str, field=str, url=str,
+                                value=int, names=str, refs=str, crawl_id=str, fetched_at=str),
+    "crawls": _schema("crawl_id",
+                      crawl_id=str, spider=str, snapshot=str, orgs=str, shard=str, universe=str,
+                      merged_from=str, started_at=str, finished_at=str, finish_reason=str,
+                      outcome=str, items=int, rejected=int, duplicates=int, failed_requests=int,
+                      retries=int, rate_limited=int, requests=int, stale_removed=int, stats=str),
+    "rejects": _schema("id",
+                       id=int, crawl_id=str, spider=str, snapshot=str, item_type=str, repo_id=str,
+                       reason=str, payload=str, url=str, rejected_at=str),
+    "failures": _schema("id",
+                        id=int, crawl_id=str, spider=str, snapshot=str, url=str, status=int,
+                        reason=str, item_type=str, repo_id=str, failed_at=str),
+    # one row per spider, snapshot and shard being crawled ("" unsharded): see CrawlLock
+    "crawl_locks": _schema("spider snapshot shard",
+                           spider=str, snapshot=str, shard=str, crawl_id=str, host=str, pid=int,
+                           process=str, started_at=str, heartbeat_at=str),
 }
 RECORD_TABLES = ("models", "datasets", "repos", "leaderboard_entries", "boards",
                  "catalogue_repos", "catalogue_counts")

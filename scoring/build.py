@@ -46,7 +46,7 @@ from .errors import ScoringError
 from .io import write_frames
 from .method import load_method
 from .profile import FIXES, PROFILES, profile_named, with_fix
-from .rank import ACC, Previous, rank_month
+from .rank import ACCUMULATED, Previous, rank_month
 from .provenance import provenance, sources_like
 from .store import (UNIVERSES, default_store, open_store, previous_snapshot,
                     read_previous_build, read_records, read_totals, snapshots, write_build)
@@ -56,7 +56,7 @@ from .summary_frames import checked
 from .vocabulary import CURATED_DIMENSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
-SUMMARY_TABLES = ("data", "model", "infra", "eval", "data" + ACC, "model" + ACC)
+SUMMARY_TABLES = ("data", "model", "infra", "eval", "data" + ACCUMULATED, "model" + ACCUMULATED)
 
 
 @dataclass
@@ -86,10 +86,10 @@ class BuildResult:
 
 class BuildInputs:
     """What every build of one store shares: the store, labels, curated files, registry
-    accounts, and the months already summarised. ``keep_records``: hold each snapshot's records
+    accounts, and the months already summarised. ``cache_records``: hold each snapshot's records
     once read (several profiles of one snapshot: the audit)."""
 
-    def __init__(self, conn, db_path, registry_path=None, keep_records=False,
+    def __init__(self, conn, db_path, registry_path=None, cache_records=False,
                  universe="registry"):
         from osir_crawl.registry import load_registry  # yaml only, no Scrapy
 
@@ -107,7 +107,7 @@ class BuildInputs:
             if account.platform != "opendatalab":  # creator ids, not record owners
                 self.accounts.setdefault(account.platform, set()).add(account.name)
         self.snapshots = snapshots(conn)
-        self.keep_records = keep_records
+        self.cache_records = cache_records
         self._records, self._totals, self._months = {}, {}, {}
 
     def catalogue_build(self, snapshot):
@@ -135,7 +135,7 @@ class BuildInputs:
             return self._records[snapshot]
         records = {kind: read_records(self.conn, kind, snapshot, self.universe)
                    for kind in KINDS}
-        if self.keep_records:
+        if self.cache_records:
             self._records[snapshot] = records
         return records
 
@@ -316,8 +316,8 @@ def profile_diff(snapshot, db_path=None, inputs=None):
     """Every summary cell where the default profile differs from the published one, each with
     the corrections that change it alone (``FIXES``): [(table, org, indicator, published,
     default, [reasons])]."""
-    inputs = inputs or BuildInputs.open(db_path, write=False, keep_records=True)
-    inputs.keep_records = True
+    inputs = inputs or BuildInputs.open(db_path, write=False, cache_records=True)
+    inputs.cache_records = True
     published = summarise(inputs, snapshot, PROFILES["published"]).tables
     default = summarise(inputs, snapshot, PROFILES["default"]).tables
     single = {fix: summarise(inputs, snapshot, with_fix(PROFILES["published"], fix)).tables

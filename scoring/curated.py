@@ -104,13 +104,13 @@ def infra_eval_summaries(curated: Curated, snapshot: str, notes: list):
 
 def load_curated(folder=None) -> Curated:
     folder = Path(folder or CURATED_DIR)
-    cur = Curated(folder)
+    curated = Curated(folder)
     for dim, indicators in INDICATORS.items():
-        cur.monthly[dim] = _monthly(folder / f"{dim}.csv", indicators)
+        curated.monthly[dim] = _monthly(folder / f"{dim}.csv", indicators)
     for dim, (indicator, name) in CONSTANTS.items():
-        cur.constants[dim] = _constant(folder / name, indicator)
-    cur.other_datasets = _other(folder / "other-source-datasets.csv")
-    return cur
+        curated.constants[dim] = _constant(folder / name, indicator)
+    curated.other_datasets = _other(folder / "other-source-datasets.csv")
+    return curated
 
 
 def _reader(path, header):

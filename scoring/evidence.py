@@ -80,14 +80,14 @@ def collect(snapshot: str, db_path, curated_dir=None, anchors=ANCHORS) -> Eviden
 
 
 def _curated(snapshot, folder) -> dict:
-    cur = load_curated(folder)
+    curated_files = load_curated(folder)
     out = {}
     for dim in DIMENSIONS:
-        month = cur.month_for(dim, snapshot)
+        month = curated_files.month_for(dim, snapshot)
         name = Path(folder or CURATED_DIR) / f"{dim}.csv"
         side = Side(f"{name.relative_to(ROOT) if name.is_relative_to(ROOT) else name}, "
                     f"month {month}" if month else f"{name}: no month on or before {snapshot}")
-        for org, vals, source in cur.rows(dim, month) if month else []:
+        for org, vals, source in curated_files.rows(dim, month) if month else []:
             side.values[org], side.sources[org] = vals, source
         out[dim] = side
     return out
@@ -125,38 +125,41 @@ def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def markdown(ev: Evidence) -> str:
-    out = [f"# Evidence for {ev.snapshot}: curated versus derived", ""]
-    out += [f"- note: {n}" for n in ev.notes] + ([""] if ev.notes else [])
+def markdown(evidence: Evidence) -> str:
+    out = [f"# Evidence for {evidence.snapshot}: curated versus derived", ""]
+    out += [f"- note: {n}" for n in evidence.notes] + ([""] if evidence.notes else [])
     for dim in DIMENSIONS:
-        cur, der = ev.curated[dim], ev.derived[dim]
+        curated, derived = evidence.curated[dim], evidence.derived[dim]
         pairs = PAIRS.get(dim, ())
         paired = {c for c, _ in pairs} | {d for _, d in pairs}
-        cur_only = [i for i in CURATED_INDICATORS[dim]
-                    if i not in paired and any(i in v for v in cur.values.values())]
-        der_only = [i for i in DERIVED_INDICATORS[dim] if i not in paired]
+        curated_only = [i for i in CURATED_INDICATORS[dim]
+                        if i not in paired and any(i in v for v in curated.values.values())]
+        derived_only = [i for i in DERIVED_INDICATORS[dim] if i not in paired]
         heads = [h for c, d in pairs for h in (f"{c} (curated)", f"{d} (derived)")]
-        heads += [f"{i} (curated)" for i in cur_only] + [f"{i} (derived)" for i in der_only]
-        out += [f"## {dim}", "", f"- curated: {cur.origin}", f"- derived: {der.origin}", "",
+        heads += [f"{i} (curated)" for i in curated_only]
+        heads += [f"{i} (derived)" for i in derived_only]
+        out += [f"## {dim}", "", f"- curated: {curated.origin}",
+                f"- derived: {derived.origin}", "",
                 "| org | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
-        for org in ev.orgs(dim):
-            c, d = cur.values.get(org, {}), der.values.get(org, {})
+        for org in evidence.orgs(dim):
+            c, d = curated.values.get(org, {}), derived.values.get(org, {})
             cells = [x for ci, di in pairs for x in (c.get(ci), d.get(di))]
-            cells += [c.get(i) for i in cur_only] + [d.get(i) for i in der_only]
+            cells += [c.get(i) for i in curated_only] + [d.get(i) for i in derived_only]
             out.append(f"| {org} | " + " | ".join(_fmt(x) for x in cells) + " |")
         out += ["", f"Curated sources ({dim}):", ""]
-        out += [f"- {org}: {cur.sources[org]}" for org in cur.values if org in cur.sources]
+        out += [f"- {org}: {curated.sources[org]}" for org in curated.values
+                if org in curated.sources]
         out.append("")
     return "\n".join(out)
 
 
-def write(ev: Evidence, out_dir) -> list[Path]:
+def write(evidence: Evidence, out_dir) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     md, table = out / "evidence.md", out / "evidence.csv"
-    md.write_text(markdown(ev), encoding="utf-8")
+    md.write_text(markdown(evidence), encoding="utf-8")
     with open(table, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["snapshot", "dimension", "org", "indicator", "side", "value", "source"])
-        w.writerows(ev.rows())
+        w.writerows(evidence.rows())
     return [md, table]

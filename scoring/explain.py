@@ -14,7 +14,7 @@ overall score. ``accumulated=True`` explains ``overall-accumulated-rank``.
 import difflib
 
 from .errors import ScoringError
-from .rank import ACC, DELTA
+from .rank import ACCUMULATED, DELTA
 
 
 def _find_org(ranking, org):
@@ -43,7 +43,7 @@ def explain_org(ranking, org, accumulated=False, labels=None):
     org = _find_org(ranking, org)
     method = ranking.method
     labels = labels or {}
-    overall_name = f"overall{ACC}-rank" if accumulated else "overall-rank"
+    overall_name = f"overall{ACCUMULATED}-rank" if accumulated else "overall-rank"
     if overall_name not in ranking.rankings:
         raise ScoringError(f"no {overall_name}: the month has no accumulated summaries")
     overall = ranking.rankings[overall_name]
@@ -52,8 +52,8 @@ def explain_org(ranking, org, accumulated=False, labels=None):
 
     dims = []
     for d, w in method.overall_weights:
-        acc = accumulated and f"{d}{ACC}-rank" in ranking.rankings
-        stem, key = (f"{d}{ACC}-rank", d + ACC) if acc else (f"{d}-rank", d)
+        acc = accumulated and f"{d}{ACCUMULATED}-rank" in ranking.rankings
+        stem, key = (f"{d}{ACCUMULATED}-rank", d + ACCUMULATED) if acc else (f"{d}-rank", d)
         t, raw = ranking.rankings[stem], ranking.inputs[key]
         dim = method.dimension(d)
         columns = [c for c in dim.indicators if c in t.columns]
@@ -128,20 +128,21 @@ def _table(headers, rows, right):
     return lines
 
 
-def format_explanation(rep):
+def format_explanation(explanation):
     """The readable text form of :func:`explain_org`'s report."""
-    ov = rep["overall"]
+    overall = explanation["overall"]
     out = []
-    if ov["present"]:
-        out.append(f"{rep['org']}: {ov['table']} {ov['rank']} of {ov['of']}, "
-                   f"score {_num(ov['score'], 10)}{_delta(ov['delta_rank'])}")
+    if overall["present"]:
+        out.append(f"{explanation['org']}: {overall['table']} {overall['rank']} of "
+                   f"{overall['of']}, score {_num(overall['score'], 10)}"
+                   f"{_delta(overall['delta_rank'])}")
     else:
-        out.append(f"{rep['org']}: not in {ov['table']} (missing from a dimension)")
-    m = rep["method"]
+        out.append(f"{explanation['org']}: not in {overall['table']} (missing from a dimension)")
+    m = explanation["method"]
     out.append(f"method: normalisation {m['normalisation']}, ranks {m['ties']}, "
                f"discount {m['discount']}")
     summary = []
-    for d in rep["dimensions"]:
+    for d in explanation["dimensions"]:
         out.append("")
         if not d["present"]:
             out.append(f"{d['dimension']}: not in {d['source']}")
@@ -175,7 +176,8 @@ def format_explanation(rep):
                         "-" if d["share"] is None else f"{100 * d['share']:.1f}%"])
     out.append("")
     out.append("overall = sum of weight x g(rank), g(rank) = 1/log2(rank+1)")
-    rows = summary + ([["= score", "", "", "", _num(ov["score"]), "100.0%"]] if ov["present"] else [])
-    out += _table(["dimension", "rank", "g(rank)", "weight", "weight x g", "share"], rows,
+    if overall["present"]:
+        summary.append(["= score", "", "", "", _num(overall["score"]), "100.0%"])
+    out += _table(["dimension", "rank", "g(rank)", "weight", "weight x g", "share"], summary,
                   [False, True, True, True, True, True])
     return "\n".join(out)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .errors import ScoringError, where
 from .method import load_method
-from .rank import ACC, Previous, rank_month
+from .rank import ACCUMULATED, Previous, rank_month
 from .summary_frames import ORG, from_rows
 
 _INT = re.compile(r"[+-]?[0-9]+(\.0*)?\Z")
@@ -66,9 +66,9 @@ def read_month(month_dir, method=None):
         raise ScoringError(f"{month_dir}: month folder not found")
     tables = {d: read_table(month_dir / f"{d}-summary.csv") for d in method.names}
     for d in method.names:
-        path = month_dir / f"{d}{ACC}-summary.csv"
+        path = month_dir / f"{d}{ACCUMULATED}-summary.csv"
         if path.exists():
-            tables[d + ACC] = read_table(path)
+            tables[d + ACCUMULATED] = read_table(path)
     return tables
 
 
@@ -108,12 +108,12 @@ def read_previous(prev_dir, method=None):
     if not prev_dir.is_dir():
         raise ScoringError(f"{prev_dir}: previous month folder not found")
     stems = [f"{d}-rank" for d in method.names] + ["overall-rank"]
-    stems += [f"{d}{ACC}-rank" for d in method.names] + [f"overall{ACC}-rank"]
+    stems += [f"{d}{ACCUMULATED}-rank" for d in method.names] + [f"overall{ACCUMULATED}-rank"]
     prev = Previous(source=str(prev_dir))
     for stem in stems:
         if (prev_dir / f"{stem}.csv").exists():
             prev.ranks[stem] = read_ranks(prev_dir / f"{stem}.csv")
-    for d in method.names + tuple(d + ACC for d in method.names):
+    for d in method.names + tuple(d + ACCUMULATED for d in method.names):
         if (prev_dir / f"{d}-summary.csv").exists():
             prev.summaries[d] = read_table(prev_dir / f"{d}-summary.csv")
     if all(d in prev.summaries for d in method.names) and any(s not in prev.ranks for s in stems):

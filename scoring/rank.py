@@ -40,7 +40,7 @@ import pandas as pd
 from .errors import ScoringError
 from .method import load_method
 from .summary_frames import as_summary, require_indicators
-from .vocabulary import ACC
+from .vocabulary import ACCUMULATED
 
 DELTA = "delta rank"
 
@@ -160,7 +160,7 @@ def rank_month(tables, method=None, previous=None) -> MonthRanking:
     """Rank one month from its summary tables (see the module docstring)."""
     method = method or load_method()
     names = method.names
-    allowed = set(names) | {d + ACC for d in names}
+    allowed = set(names) | {d + ACCUMULATED for d in names}
     inputs = {}
     for raw_key, obj in tables.items():
         key = _key(raw_key)
@@ -177,20 +177,20 @@ def rank_month(tables, method=None, previous=None) -> MonthRanking:
     warnings, columns = [], {}
     for key, summary in inputs.items():
         columns[key], notes = require_indicators(
-            summary, method.dimension(key.removesuffix(ACC)), summary.attrs["source"])
+            summary, method.dimension(key.removesuffix(ACCUMULATED)), summary.attrs["source"])
         warnings += notes
 
     def ranked(key):
-        dim = method.dimension(key.removesuffix(ACC))
+        dim = method.dimension(key.removesuffix(ACCUMULATED))
         return score_dimension(inputs[key], dim, method, columns[key])
 
     plain = {d: ranked(d) for d in names}
-    acc = {d: ranked(d + ACC) for d in names if d + ACC in inputs}
+    acc = {d: ranked(d + ACCUMULATED) for d in names if d + ACCUMULATED in inputs}
     rankings = {f"{d}-rank": frame for d, frame in plain.items()}
     rankings["overall-rank"] = overall_ranking(plain, method)
     if acc:
-        rankings.update({f"{d}{ACC}-rank": frame for d, frame in acc.items()})
-        rankings[f"overall{ACC}-rank"] = overall_ranking({**plain, **acc}, method)
+        rankings.update({f"{d}{ACCUMULATED}-rank": frame for d, frame in acc.items()})
+        rankings[f"overall{ACCUMULATED}-rank"] = overall_ranking({**plain, **acc}, method)
     overall = rankings["overall-rank"].index
     for d, frame in plain.items():
         dropped = frame.index[overall.get_indexer(frame.index) < 0]

@@ -2,11 +2,12 @@
 §4), as steps over DataFrames.
 
 One snapshot (:func:`month`): keep the records of registry accounts, classify them
-(:mod:`scoring.classify`), work out each one's monthly downloads, keep what the method keeps
-(§4.1), merge an organisation's copies across platforms (§4.2). Then :func:`model_summary` and
-:func:`data_summary` count and sum per organisation (§4.3); :func:`accumulate` merges the monthly
-records of several snapshots (§4.4). The :class:`~scoring.profile.Profile` says which published
-quirks to reproduce; each is one named switch, read in exactly one place below.
+(:mod:`scoring.classify`), work out each one's monthly downloads, keep those the method counts
+(§4.1: eligible), merge an organisation's copies across platforms (§4.2). Then
+:func:`model_summary` and :func:`data_summary` count and sum per organisation (§4.3);
+:func:`accumulate` merges the monthly records of several snapshots (§4.4). The
+:class:`~scoring.profile.Profile` says which published quirks to reproduce; each is one named
+switch, read in exactly one place below.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from osir_crawl.registry import UNREGISTERED_SEPARATOR  # yaml only, no Scrapy
 
 from .classify import classify_datasets, classify_models
 from .provenance import sources_like
-from .vocabulary import (ACC, DATASET_COLUMN_LIFECYCLES, DATASET_COLUMN_MODALITIES,
+from .vocabulary import (ACCUMULATED, DATASET_COLUMN_LIFECYCLES, DATASET_COLUMN_MODALITIES,
                          INDICATORS, MODEL_COLUMN_MODALITIES, column)
 
 KINDS = ("models", "datasets")
@@ -32,7 +33,7 @@ MERGED = ("org", "name", "repo", "platform", "modality", "lifecycle", "downloads
 
 @dataclass
 class Month:
-    """One snapshot's kept-and-merged records and the classification of its records."""
+    """One snapshot's eligible records, merged, and the classification of its records."""
 
     snapshot: str
     previous: str | None
@@ -45,7 +46,7 @@ def month(snapshot, records, previous, previous_totals, labels, profile, account
     """``records``: {"models": frame, "datasets": frame} of :func:`scoring.store.read_records`;
     ``previous_totals``: the same of :func:`scoring.store.read_totals` for the ``previous``
     snapshot (or None); ``accounts``: {platform: account names as the registry spells them}."""
-    kept, verdicts = {}, []
+    eligible, verdicts = {}, []
     for kind in KINDS:
         rows = of_registry_accounts(records[kind], accounts, profile)
         if kind == "models":
@@ -54,16 +55,16 @@ def month(snapshot, records, previous, previous_totals, labels, profile, account
             verdict = classify_datasets(rows, labels, profile.use_rules)
         base = baseline(rows, kind, previous_totals, profile)
         downloads = monthly_downloads(rows, kind, base, profile)
-        keep = kept_mask(rows, kind, verdict, downloads, profile).to_numpy()
-        kept[kind] = pd.DataFrame({
+        keep = eligible_mask(rows, kind, verdict, downloads, profile).to_numpy()
+        eligible[kind] = pd.DataFrame({
             "org": rows["org"][keep], "name": rows["name"][keep], "repo": rows["owner"][keep],
             "platform": rows.platform[keep], "modality": verdict.modality[keep],
             "lifecycle": verdict["lifecycle"][keep] if "lifecycle" in verdict else None,
             "downloads": downloads[keep], "likes": rows.likes[keep],
             "community": rows.community[keep], "usage": rows.usage[keep]})
         verdicts.append(classification_rows(rows, kind, verdict))
-    return Month(snapshot, previous, merge(kept["models"], profile),
-                 merge(kept["datasets"], profile), pd.concat(verdicts, ignore_index=True))
+    return Month(snapshot, previous, merge(eligible["models"], profile),
+                 merge(eligible["datasets"], profile), pd.concat(verdicts, ignore_index=True))
 
 
 def of_registry_accounts(records, accounts, profile):
@@ -138,9 +139,9 @@ def monthly_downloads(rows, kind, base, profile) -> pd.Series:
     return rows.downloads.fillna(delta)
 
 
-def kept_mask(rows, kind, verdict, downloads, profile) -> pd.Series:
-    """§4.1: large models with enough monthly downloads; valid datasets with known downloads
-    (OpenDataLab and BAAI Data: no fall either)."""
+def eligible_mask(rows, kind, verdict, downloads, profile) -> pd.Series:
+    """The records the summaries count (§4.1): large models with enough monthly downloads;
+    valid datasets with known downloads (OpenDataLab and BAAI Data: no fall either)."""
     known = downloads.notna()
     if kind == "models":
         enough = (downloads >= profile.min_downloads if profile.min_downloads_inclusive
@@ -152,12 +153,12 @@ def kept_mask(rows, kind, verdict, downloads, profile) -> pd.Series:
 
 # -- merge and accumulate (§4.2, §4.4) ------------------------------------------------------------
 
-def merge(kept, profile) -> pd.DataFrame:
+def merge(eligible, profile) -> pd.DataFrame:
     """One record per org/name across platforms, in ``profile.merge_order`` (ModelScope first):
     the first record gives repo, platform, modality, lifecycle; positive downloads, likes,
     community and usage are summed."""
-    rank = kept.platform.map({p: i for i, p in enumerate(profile.merge_order)})
-    ordered = kept.iloc[np.argsort(rank.fillna(len(profile.merge_order)).to_numpy(),
+    rank = eligible.platform.map({p: i for i, p in enumerate(profile.merge_order)})
+    ordered = eligible.iloc[np.argsort(rank.fillna(len(profile.merge_order)).to_numpy(),
                                    kind="stable")]
     ordered = ordered.assign(downloads=ordered.downloads.where(ordered.downloads > 0, 0))
     return _combine(ordered, ["org", "name"], first=["repo", "platform", "modality", "lifecycle"],
@@ -204,15 +205,16 @@ def crawled_summaries(this: Month, months: list, orgs, curated, profile, constan
     tables = {
         "model": model_summary(this.models, orgs, chips, profile),
         "data": data_summary(this.datasets, orgs, operators, other),
-        "model" + ACC: model_summary(accumulate(m.models for m in months), orgs, chips, profile),
-        "data" + ACC: data_summary(accumulate(m.datasets for m in months), orgs, operators,
-                                   other)}
+        "model" + ACCUMULATED: model_summary(accumulate(m.models for m in months), orgs, chips,
+                                             profile),
+        "data" + ACCUMULATED: data_summary(accumulate(m.datasets for m in months), orgs,
+                                           operators, other)}
     orgs = pd.Index(orgs)
     others = pd.Series([d["org"] for d in other], dtype=object).value_counts().reindex(orgs)
     others = others.fillna(0).astype(int)
     sources = {}
     for name, table in tables.items():
-        note = span if name.endswith(ACC) else store
+        note = span if name.endswith(ACCUMULATED) else store
         src = sources_like(table, note)
         if name.startswith("model"):
             src["num_adapted_chips"] = [chips.of(org)[1] for org in orgs]
@@ -248,7 +250,7 @@ def _org_sum(merged, orgs, field):
 
 def model_summary(merged, orgs, chips, profile) -> pd.DataFrame:
     """``model-summary.csv`` for ``orgs`` (in that order): per modality the count and
-    downloads; descendants, likes, issue (= community) over every kept model;
+    downloads; descendants, likes, issue (= community) over every eligible model;
     num_adapted_chips from the curated constant. With ``embodied_as_multimodal`` Embodied
     models count as Multimodal (published: in no modality column)."""
     orgs = pd.Index(orgs, name="org")

@@ -40,15 +40,15 @@ def from_rows(source, header, rows, first_line=2) -> pd.DataFrame:
         if not name:
             raise ScoringError(f"{where(source, 1)}: empty column name")
         seen.add(name)
-    kept, lines = [], []
+    data_rows, lines = [], []
     for n, row in enumerate(rows, start=first_line):
         if not row or all(not c.strip() for c in row):
             continue  # blank line
         if len(row) != len(header):
             raise ScoringError(f"{where(source, n)}: {len(row)} cells, header has {len(header)}")
-        kept.append(row)
+        data_rows.append(row)
         lines.append(n)
-    cells = dict(zip(header, map(list, zip(*kept)))) if kept else {h: [] for h in header}
+    cells = dict(zip(header, map(list, zip(*data_rows)))) if data_rows else {h: [] for h in header}
     return _build(source, cells.pop(ORG), cells, lines, "line")
 
 

@@ -51,6 +51,7 @@ LATER_INDICATORS = {
               "support_heterogeneous_training_communication_lib"),
     "eval": ("num_evaluation_tools",),
 }
-ACC = "-accumulated"  # suffix of the accumulated summaries and ranks (data-accumulated, ...)
+# The suffix of the accumulated summaries and ranks (data-accumulated, overall-accumulated-rank).
+ACCUMULATED = "-accumulated"
 CURATED_DIMENSIONS = ("infra", "eval")  # hand-curated per month (data/curated/)
 CRAWLED_DIMENSIONS = ("data", "model")  # summarised from the store's records

@@ -1,4 +1,4 @@
-"""Hostile conditions that used to lose rows, hang a crawl or report success on failure (issue 11):
+"""Hostile conditions that used to lose rows, hang a crawl or report success on failure:
 two crawls of one scope at once, a redirect beside a rate limit, a redirect to another host
 after a retry, a redirect cycle, a registry with a key twice, an unusable store, a snapshot that
 would be a path outside data/, unbounded rejects, commas in Link URLs, ids of other owners."""
@@ -207,12 +207,12 @@ def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budget():
     from scrapy import Request, signals
     from scrapy.utils.test import get_crawler
 
-    from osir_crawl.middlewares import RateLimitMiddleware, host_key
+    from osir_crawl.middlewares import RateLimitMiddleware
 
     crawler = get_crawler(settings_dict={"OSIR_RATE_LIMIT_ANSWER_WAIT": 0.3})
     middleware = RateLimitMiddleware.from_crawler(crawler)
     url = "http://127.0.0.1:1/api/models"
-    key = host_key(url)
+    window = middleware.window(url)
 
     async def let_through(request):
         await middleware.process_request(request)
@@ -220,18 +220,18 @@ def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budget():
     first, second = Request(url), Request(url + "?b")
     asyncio.run(let_through(first))
     asyncio.run(let_through(second))
-    assert middleware.outstanding(key) == 2
+    assert window.outstanding() == 2
     # A redirect answers the first (RedirectMiddleware returns before process_response runs);
     # the downloader says it left all the same. The second fails with an exception.
     crawler.signals.send_catch_log(signals.request_left_downloader, request=first, spider=None)
     middleware.process_exception(second, ConnectionError())
     crawler.signals.send_catch_log(signals.request_left_downloader, request=second, spider=None)
-    assert middleware.outstanding(key) == 0
+    assert window.outstanding() == 0
 
     # A request that is never accounted for (a leak) delays the next one at most the cap.
     lost = Request(url + "?lost")
     asyncio.run(let_through(lost))
-    middleware.budget[key] = 0  # a window spent, with no reset announced
+    window.budget = 0  # a window spent, with no reset announced
 
     async def timed():
         loop = asyncio.get_running_loop()

@@ -1,6 +1,6 @@
 """``scrapy crawl``: Scrapy's own, plus a non-zero exit and a last line naming the cause when the
 spider stopped on a fatal error: its platform could not be reached (ConnectionBreakerMiddleware),
-or its store failed on the way (the store pipeline sets ``osir/fatal`` and stops the crawl).
+or its store failed on the way (the crawl run sets ``osir/fatal`` and stops the crawl).
 Scrapy exits 0 whenever a spider ran, however it ended; cron, scrapyd and crawlall must not take
 that for success. Problems found before the crawl starts (a store that cannot be opened, a scope
 another crawl is running, a bad registry) already end the process with one line and status 1."""

@@ -46,21 +46,17 @@ import sys
 import time
 from pathlib import Path
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
 from osir_crawl import reachability, report, store
 from osir_crawl.progress import Progress, SpiderRun
+from osir_crawl.project_command import ProjectCommand
 from osir_crawl.registry import RegistryError, load_registry
+from osir_crawl.resume import MARKER as KILLED_MARKER  # a killed crawl's JOBDIR, recoverable
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
-
-try:  # a JOBDIR left by a killed crawl, which the spider itself knows how to recover
-    from osir_crawl.resume import MARKER as KILLED_MARKER
-except ImportError:  # without that recovery, such a JOBDIR is unusable: start again
-    KILLED_MARKER = None
 
 EXCLUDED = {"legacy_import"}  # a replay of published data, not part of the monthly crawl
 OWN_SETTINGS = {"OSIR_DB", "OSIR_SNAPSHOT", "JOBDIR", "OSIR_STATS_FILE", "LOG_FILE"}
@@ -84,15 +80,9 @@ class Interrupted(Exception):
     pass
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
-    def syntax(self):
-        return "[--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--shard I/N]"
-
-    def short_desc(self):
-        return "Run every spider for one snapshot (resumable), then scoring and the crawl report"
+class Command(ProjectCommand):
+    usage = "[--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--shard I/N]"
+    summary = "Run every spider for one snapshot (resumable), then scoring and the crawl report"
 
     def add_options(self, parser):
         super().add_options(parser)
@@ -237,12 +227,12 @@ class CrawlAll:
                 signal.signal(signum, handler)
         failed = [r.name for r in self.runs if r.state != "done" and r.state != "skipped"]
         scoring = self._scoring(failed)
-        md, js, rep = report.write_report(self.db, self.snapshot, self.reports,
-                                          [r.name for r in self.runs], {"scoring": scoring},
-                                          not_started=self.not_started)
+        md, _, crawl_report = report.write_report(
+            self.db, self.snapshot, self.reports, [r.name for r in self.runs],
+            {"scoring": scoring}, not_started=self.not_started)
         self.progress.tick(now=True)
         self.progress.event(f"scoring: {scoring['status']} — {scoring['detail']}")
-        self.progress.event(f"report: {md} (flagged: {', '.join(rep['flagged']) or 'none'})")
+        self.progress.event(f"report: {md} (flagged: {', '.join(crawl_report['flagged']) or 'none'})")
         if self.interrupts:
             self.progress.event("interrupted: run the same command again to resume")
             return 130
@@ -341,8 +331,7 @@ class CrawlAll:
             return
         if last and last["outcome"] == "shutdown" and jobdir.is_dir():
             how = f"resuming from {jobdir}"
-        elif (last and last["outcome"] == "running" and KILLED_MARKER
-              and (jobdir / KILLED_MARKER).exists()):
+        elif last and last["outcome"] == "running" and (jobdir / KILLED_MARKER).exists():
             how = f"recovering a killed crawl from {jobdir}"
         else:
             if jobdir.exists():  # stale or unusable queue state (see the module docstring)
@@ -423,11 +412,6 @@ class CrawlAll:
                     "detail": f"shard {shard} holds part of the snapshot: merge the shard stores "
                               "(scrapy merge --into TARGET.db SHARD.db …), then scoring build"}
         env = {**os.environ, "OSIR_DB": str(self.db), "OSIR_SNAPSHOT": self.snapshot}
-        probe = subprocess.run([sys.executable, "-m", "scoring", "build", "--help"], env=env,
-                               capture_output=True, text=True)
-        if probe.returncode != 0:
-            return {"status": "unavailable",
-                    "detail": "`python -m scoring build` does not exist yet; rankings not built"}
         builds = [[]]
         if self.spargs.get("universe") == "all":  # and the ecosystem, with its discovery report
             builds.append(["--universe", "all", "--reports-dir", str(self.reports.parent)]

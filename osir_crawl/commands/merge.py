@@ -8,22 +8,16 @@ from __future__ import annotations
 import sys
 import time
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from osir_crawl import store
 from osir_crawl.merge import MergeRefused, merge
+from osir_crawl.project_command import ProjectCommand
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
-    def syntax(self):
-        return "--into TARGET.db SHARD.db [SHARD.db ...] [--snapshot YYYY-MM-DD]"
-
-    def short_desc(self):
-        return "Merge the shard stores of one snapshot into one store"
+class Command(ProjectCommand):
+    usage = "--into TARGET.db SHARD.db [SHARD.db ...] [--snapshot YYYY-MM-DD]"
+    summary = "Merge the shard stores of one snapshot into one store"
 
     def add_options(self, parser):
         super().add_options(parser)

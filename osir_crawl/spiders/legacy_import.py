@@ -20,8 +20,9 @@ from collections import Counter
 from pathlib import Path
 
 from osir_crawl import published
+from osir_crawl import settings as project_settings
+from osir_crawl.crawl_run import REPLAY_SNAPSHOT
 from osir_crawl.items import DatasetItem, ModelItem
-from osir_crawl.pipelines import DedupPipeline, StorePipeline
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.spiders._base import OsirSpider
 
@@ -33,16 +34,21 @@ PLATFORMS = {
     "BAAIData": ("baai_data", "total_downloads", "downloads_total"),
 }
 KINDS = {"models": (ModelItem, "model_name"), "datasets": (DatasetItem, "dataset_name")}
-REPLAY_SNAPSHOT = "replay_snapshot"  # attribute carrying a record's month through the pipelines
 
 
 class LegacyImportSpider(OsirSpider):
     name = "legacy_import"
     custom_settings = {
+        # Each record keeps the month it was published in (REPLAY_SNAPSHOT).
         "ITEM_PIPELINES": {
-            "osir_crawl.spiders.legacy_import.ReplayDedupPipeline": 300,
-            "osir_crawl.pipelines.ValidatePipeline": 400,
-            "osir_crawl.spiders.legacy_import.ReplayStorePipeline": 900,
+            **project_settings.ITEM_PIPELINES,
+            "osir_crawl.pipelines.DedupPipeline": None,
+            "osir_crawl.pipelines.ReplayDedupPipeline": 300,
+        },
+        "EXTENSIONS": {
+            **project_settings.EXTENSIONS,
+            "osir_crawl.crawl_run.CrawlRun": None,
+            "osir_crawl.crawl_run.ReplayCrawlRun": 100,
         },
     }
 
@@ -128,39 +134,6 @@ class LegacyImportSpider(OsirSpider):
         if self.unmapped:
             listed = ", ".join(f"{p}:{o} ({n})" for (p, o), n in self.unmapped.most_common())
             self.logger.info("records of accounts outside the registry, not stored: %s", listed)
-
-
-class ReplayDedupPipeline(DedupPipeline):
-    """Dedup within one month: the same repo in two months is two snapshots, not a duplicate."""
-
-    month = None
-
-    def process_item(self, item):
-        month = getattr(item, REPLAY_SNAPSHOT, None)
-        if month != self.month:
-            self.month = month
-            self.seen.clear()
-        return super().process_item(item)
-
-
-class ReplayStorePipeline(StorePipeline):
-    """The store pipeline, stamping each record (and reject) with the month it was published in.
-    The ``crawls`` row carries the latest month replayed."""
-
-    def crawl_snapshot(self) -> str:
-        return self.crawler.spider.months[-1]
-
-    def process_item(self, item):
-        self.snapshot = getattr(item, REPLAY_SNAPSHOT, self.snapshot)
-        return super().process_item(item)
-
-    def item_dropped(self, item, response, exception, spider):
-        self.snapshot = getattr(item, REPLAY_SNAPSHOT, self.snapshot)
-        return super().item_dropped(item, response, exception, spider)
-
-    def spider_closed(self, spider, reason):
-        self.snapshot = spider.months[-1]
-        return super().spider_closed(spider, reason)
 
 
 def _count(value):

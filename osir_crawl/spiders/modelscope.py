@@ -28,13 +28,13 @@ no such tab is retried, then recorded in ``failures`` (``discussions`` NULL).
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import quote, urlencode
 
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from osir_crawl.items import DatasetItem, ModelItem
+from osir_crawl.middlewares import error_of
 from osir_crawl.registry import Account
 from osir_crawl.spiders._base import UnusableResponse
 from osir_crawl.spiders._browser import BrowserSpider
@@ -42,7 +42,6 @@ from osir_crawl.spiders._hub import HubSpider
 from osir_crawl.spiders._listing import ListingCut
 
 MAX_ROWS = 3000  # the OpenAPI refuses page_number * page_size > 3000
-RATE_LIMIT_CODES = ("RateLimitExceed",)
 COMMUNITY_TAB = "交流反馈"
 # "交流反馈12" as the OSIR-LMTS crawler read it (regex 交流反馈([\d,]+)); "交流反馈 (12)" too.
 COMMUNITY_COUNT = re.compile(COMMUNITY_TAB + r"\s*[(（]?\s*([\d,]+)")
@@ -61,37 +60,6 @@ def community_count(texts) -> int | None:
 def tasks_of(row: dict) -> list:
     """A row's task names (``tasks``: objects with a name, or names)."""
     return [t.get("name") if isinstance(t, dict) else t for t in row.get("tasks") or []]
-
-
-def error_of(body: bytes) -> tuple[str, str] | None:
-    """(code, message) of a ``success: false`` envelope, else None."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(data, dict) and data.get("success") is False:
-        return str(data.get("code") or "UnknownError"), str(data.get("message") or "")[:200]
-    return None
-
-
-class ModelScopeErrorMiddleware:
-    """A throttling answer in the body becomes a 429 for RateLimitMiddleware (runs before it)."""
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.stats)
-
-    def process_response(self, request, response):
-        if response.status == 429 or b"success" not in response.body[:4096]:
-            return response
-        error = error_of(response.body)
-        if error and error[0] in RATE_LIMIT_CODES:
-            self.stats.inc_value("osir/modelscope/rate_limit_bodies")
-            return response.replace(status=429)
-        return response
 
 
 class ModelScopeSpider(HubSpider, BrowserSpider):
@@ -116,7 +84,8 @@ class ModelScopeSpider(HubSpider, BrowserSpider):
         super().update_settings(settings)
         # At spider priority: `scrapy crawl` re-applies project-priority dicts over this one.
         middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
-        middlewares[f"{__name__}.ModelScopeErrorMiddleware"] = 570  # before RateLimit (560)
+        # Before RateLimitMiddleware (560).
+        middlewares["osir_crawl.middlewares.ModelScopeErrorMiddleware"] = 570
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
 
     def configure(self, settings):

@@ -49,7 +49,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    inputs = BuildInputs.open(args.db, keep_records=args.diff, universe=args.universe)
+    inputs = BuildInputs.open(args.db, cache_records=args.diff, universe=args.universe)
     result = build(args.snapshot, inputs.db_path, args.profile, args.out, args.method,
                    inputs=inputs)
     out = result.written[0].parent

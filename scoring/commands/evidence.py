@@ -45,13 +45,13 @@ def run(args):
                   ensure_ascii=False, indent=1)
         print()
         return 0
-    ev = collect(args.snapshot, db, args.curated)
-    written = write(ev, args.out or ROOT / "data" / "rankings" / args.snapshot)
+    evidence = collect(args.snapshot, db, args.curated)
+    written = write(evidence, args.out or ROOT / "data" / "rankings" / args.snapshot)
     flags = catalogue_flags_markdown(db, args.snapshot)
     with open(written[0], "a", encoding="utf-8") as fh:  # evidence.md
         fh.write(flags)
     if not args.quiet:
-        print(markdown(ev) + flags)
+        print(markdown(evidence) + flags)
         print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return 0
 

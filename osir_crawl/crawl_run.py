@@ -1,0 +1,230 @@
+"""The crawl run: one crawl's bookkeeping in the store, as a Scrapy extension.
+
+:class:`CrawlRun` opens the store and takes the crawl lock of its spider, snapshot and shard
+(store.CrawlLock) when Scrapy builds it, before any request and before the scheduler reads
+the JOBDIR: a store that cannot be opened, or a scope another crawl is running, ends the
+process with one line. It then names the crawl (a new id, or the id of the run it resumes,
+gracefully stopped or killed: see osir_crawl/resume.py), keeps the lock's heartbeat, and at
+close writes the crawl's outcome and removes the rows a complete crawl did not see again, in
+one transaction. A store that fails at any point stops the crawl at once (``osir/fatal`` in
+the stats, which makes ``scrapy crawl`` exit 1: see osir_crawl/commands/crawl.py).
+
+The rows of the crawl are written by the store pipeline and the rejects recorder
+(osir_crawl/pipelines.py, BatchWriter), which the run flushes before it closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import sqlite3
+import uuid
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
+
+from osir_crawl import resume, shards, store
+from osir_crawl.items import RECORD_ITEMS
+from osir_crawl.snapshots import check_snapshot
+
+logger = logging.getLogger(__name__)
+REPLAY_SNAPSHOT = "replay_snapshot"  # item attribute: the month a replayed record was published
+
+
+class CrawlRun:
+    def __init__(self, crawler):
+        settings = crawler.settings
+        self.crawler, self.stats = crawler, crawler.stats
+        self.path = settings.get("OSIR_DB")
+        if not self.path:
+            raise NotConfigured("OSIR_DB is empty")
+        if crawler.spider is None:  # `scrapy shell` builds components before its spider
+            raise NotConfigured("no spider: nothing to store")
+        self.snapshot = self.crawl_snapshot()
+        self.shard = shards.label(getattr(crawler.spider, "shard", None))  # "" unsharded
+        self.universe = getattr(crawler.spider, "universe", None) or ""
+        self.jobdir = settings.get("JOBDIR")
+        self.crawl_id: str | None = None
+        self.stored_before_kill: set[tuple] = set()  # record keys a killed run of it stored
+        self.started_at = store.utc_now()
+        self.failed: str | None = None  # why the store cannot be written, once it cannot
+        self.writers: list = []  # pipelines.BatchWriter: flushed at close, emptied on failure
+        self.db, self.lock = self._open_and_lock()
+        self.heartbeat = LoopingCall(self._beat)
+        crawler.signals.connect(self.spider_opened, signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def crawl_snapshot(self) -> str:
+        """The snapshot of the crawl's lock and ``crawls`` row."""
+        return self.crawler.settings.get("OSIR_SNAPSHOT")
+
+    def snapshot_of(self, item) -> str:
+        """The snapshot a row written for ``item`` belongs to."""
+        return self.snapshot
+
+    def _open_and_lock(self):
+        spider, settings = self.crawler.spider, self.crawler.settings
+        db = None
+        try:
+            check_snapshot(self.snapshot, "OSIR_SNAPSHOT")
+            db = store.open_store(self.path)
+            lock = store.CrawlLock(db, spider.name, self.snapshot, stale_after=settings.getfloat(
+                "OSIR_LOCK_STALE_AFTER", store.LOCK_STALE_AFTER), shard=self.shard)
+            if note := lock.acquire():
+                logger.warning(note)
+        except (ValueError, store.StoreError, sqlite3.Error) as exc:
+            if db is not None:
+                db.close()
+            if isinstance(exc, sqlite3.Error):  # the lock could not be written
+                exc = f"cannot write to the store {self.path}: {exc}"
+            raise SystemExit(f"osir-crawl: {exc}") from None
+        # Only now is the JOBDIR this crawl's to recover (see osir_crawl/resume.py).
+        if hasattr(spider, "killed_crawl_id"):
+            spider.killed_crawl_id = resume.recover_killed_job(self.jobdir)
+        return db, lock
+
+    # --- opening -------------------------------------------------------------------------------
+    def spider_opened(self, spider):
+        with self.writing():
+            self._start_crawl(spider)
+        if not self.failed:
+            self.heartbeat.start(self.crawler.settings.getfloat(
+                "OSIR_LOCK_HEARTBEAT", store.LOCK_HEARTBEAT), now=False)
+
+    def _start_crawl(self, spider):
+        # After SpiderState has loaded spider.state, so a JOBDIR resume keeps its crawl id.
+        state = getattr(spider, "state", None)
+        if killed := getattr(spider, "killed_crawl_id", None):  # see osir_crawl/resume.py
+            self.crawl_id = killed
+            self._resume_counts(spider, killed=True)
+        elif state is not None and state.get("osir_crawl_id"):
+            self.crawl_id = state["osir_crawl_id"]
+            self._resume_counts(spider, killed=False)
+        else:
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            self.crawl_id = f"{spider.name}-{stamp}-{uuid.uuid4().hex[:6]}"
+            if state is not None:
+                state["osir_crawl_id"] = self.crawl_id
+        self.lock.claim(self.crawl_id)
+        store.record_crawl(self.db, {
+            "crawl_id": self.crawl_id, "spider": spider.name, "snapshot": self.snapshot,
+            "orgs": json.dumps(getattr(spider, "selected_orgs", None)),
+            "shard": self.shard or None, "universe": self.universe or None,
+            "started_at": self.started_at, "outcome": "running",
+        })
+        resume.mark_running(self.jobdir, self.crawl_id)
+
+    def _resume_counts(self, spider, killed: bool):
+        """A resumed crawl counts what it stored before; after a kill it also skips it."""
+        self.stats.inc_value("osir/resumed")
+        stored = resume.stored_keys(self.db, self.crawl_id, RECORD_ITEMS)
+        if killed:
+            resume.prune_logs(self.db, self.crawl_id, stored)
+            self.stored_before_kill = spider.kept_rows = stored
+            self.stats.set_value("osir/resume/kept_rows", len(stored))
+        where = ("crawl_id = ?", [self.crawl_id])
+        self.stats.set_value("osir/stored", len(stored))
+        self.stats.set_value("osir/rejected", store.count_rows(self.db, "rejects", *where))
+        self.stats.set_value("osir/failed_requests", store.count_rows(self.db, "failures", *where))
+
+    # --- during the crawl ----------------------------------------------------------------------
+    def _beat(self):
+        with self.writing():
+            self.lock.beat()
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Store work; a failure of the store itself (not of a row) stops the crawl at once,
+        with one line, and ``scrapy crawl`` exits 1 (osir_crawl/commands/crawl.py)."""
+        try:
+            yield
+        except Exception as exc:
+            if not store.store_failure(exc):
+                raise
+            if self.db.conn.in_transaction:
+                self.db.conn.rollback()
+            if self.failed:
+                return
+            self.failed = str(exc) if isinstance(exc, store.StoreError) else (
+                f"cannot write to the store {self.path}: {exc}")
+            for writer in self.writers:  # rows are lost now: the crawl ends as store_error
+                writer.buffers.clear()
+            self.stats.set_value("osir/fatal", self.failed)
+            logger.error(self.failed)
+            engine = self.crawler.engine
+            if engine is not None and engine.spider is not None:
+                deferred_from_coro(engine.close_spider_async(reason="store_error"))
+
+    # --- closing -------------------------------------------------------------------------------
+    def spider_closed(self, spider, reason):
+        if self.heartbeat.running:
+            self.heartbeat.stop()
+        with self.writing():
+            if self.crawl_id is not None:
+                self._close_crawl(spider, reason)
+            else:  # stopped before it began
+                self.lock.release()
+        self.db.close()
+
+    def _close_crawl(self, spider, reason):
+        for writer in self.writers:  # rows signalled after the pipelines closed (drops)
+            writer.flush_all()
+        stats = self.stats.get_stats()
+        failed = stats.get("osir/failed_requests", 0)
+        outcome = reason if reason != "finished" else ("finished" if not failed else "incomplete")
+        if self.failed:  # rows were lost on the way: never a complete crawl
+            outcome = "store_error"
+        # One transaction: readers see the old snapshot and crawl rows, or the new ones.
+        self.db.execute("BEGIN IMMEDIATE")  # see store.write_transaction
+        stale = self._remove_stale(spider) if outcome == "finished" else 0
+        finished_at = store.utc_now()
+        store.record_crawl(self.db, {
+            "crawl_id": self.crawl_id, "finished_at": finished_at, "finish_reason": reason,
+            "outcome": outcome, "items": stats.get("osir/stored", 0),
+            "rejected": stats.get("osir/rejected", 0),
+            "duplicates": stats.get("osir/duplicates", 0), "failed_requests": failed,
+            "retries": stats.get("retry/count", 0),
+            "rate_limited": stats.get("osir/rate_limit/responses", 0),
+            "requests": stats.get("downloader/request_count", 0), "stale_removed": stale,
+            "stats": json.dumps({**stats, "finish_reason": reason, "finish_time": finished_at},
+                                default=str, sort_keys=True),
+        })
+        self.lock.release()
+        self.db.commit()
+        resume.mark_closed(self.jobdir)
+        log = logger.info if outcome == "finished" else logger.warning
+        log("crawl %s %s: %d stored, %d rejected, %d duplicates, %d failed requests -> %s",
+            self.crawl_id, outcome, stats.get("osir/stored", 0), stats.get("osir/rejected", 0),
+            stats.get("osir/duplicates", 0), failed, self.path)
+
+    def _remove_stale(self, spider) -> int:
+        """A complete crawl replaces its snapshot within its scope; a partial one only adds."""
+        stale = 0
+        for table, scopes in spider.store_scope().items():
+            for scope in scopes if isinstance(scopes, list) else [scopes]:
+                stale += store.remove_stale_rows(self.db, table, self.snapshot, self.crawl_id,
+                                                 scope)
+        store.supersede_logs(self.db, spider.name, self.snapshot, self.crawl_id, self.shard,
+                             self.universe)
+        if stale:
+            self.stats.set_value("osir/store/stale_removed", stale)
+        return stale
+
+
+class ReplayCrawlRun(CrawlRun):
+    """The run of ``legacy_import``: each row is stamped with the month it was published in
+    (the item's ``replay_snapshot``); the lock and ``crawls`` row carry the latest month."""
+
+    def crawl_snapshot(self) -> str:
+        return self.crawler.spider.months[-1]
+
+    def snapshot_of(self, item) -> str:
+        return getattr(item, REPLAY_SNAPSHOT, None) or self.snapshot
