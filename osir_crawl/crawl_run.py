@@ -128,7 +128,7 @@ class CrawlRun:
         stored = resume.stored_keys(self.db, self.crawl_id, RECORD_ITEMS)
         if killed:
             resume.prune_logs(self.db, self.crawl_id, stored)
-            self.stored_before_kill = spider.kept_rows = stored
+            self.stored_before_kill = spider.stored_before_kill = stored
             self.stats.set_value("osir/resume/kept_rows", len(stored))
         where = ("crawl_id = ?", [self.crawl_id])
         self.stats.set_value("osir/stored", len(stored))

@@ -59,7 +59,7 @@ class OsirSpider(scrapy.Spider):
         self.endpoint = ""
         self.followed_pages: set[bytes] = set()  # fingerprints of pages parsed or followed
         self.killed_crawl_id: str | None = None  # set when resuming a killed JOBDIR crawl
-        self.kept_rows: set[tuple] = set()  # (table, *key) it stored; filled by the store
+        self.stored_before_kill: set[tuple] = set()  # (table, *key); filled by CrawlRun
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -68,7 +68,7 @@ class OsirSpider(scrapy.Spider):
         return spider
 
     def configure(self, settings):
-        # A killed run's JOBDIR is recovered by the store pipeline once it holds the crawl lock
+        # A killed run's JOBDIR is recovered by the CrawlRun extension once it holds the crawl lock
         # (before the scheduler opens the JOBDIR): see osir_crawl/resume.py.
         try:
             self.registry = load_registry(settings.get("OSIR_ORGS"))
@@ -240,9 +240,9 @@ class OsirSpider(scrapy.Spider):
     def already_stored(self, item) -> bool:
         """Stored, complete, before this crawl was killed (a resumed crawl): nothing to fetch
         again."""
-        if not self.kept_rows:
+        if not self.stored_before_kill:
             return False
-        if (item.TABLE, *(getattr(item, f) for f in item.KEY)) in self.kept_rows:
+        if (item.TABLE, *(getattr(item, f) for f in item.KEY)) in self.stored_before_kill:
             self.crawler.stats.inc_value("osir/resume/skipped")
             return True
         return False

@@ -94,7 +94,7 @@ class ForgeSpider(CatalogueChecks, ListingSpider):
             watchers=row.get("watchers_count"),
             open_issues=row.get("open_issues_count"),
             language=(row.get(self.language_field) or None) if self.language_field else None,
-            license=licence(row.get("license")),
+            license=license_name(row.get("license")),
             archived=row.get("archived"),
             fork=row.get("fork"),
             pushed_at=row.get(self.pushed_field) or None,
@@ -120,7 +120,7 @@ def link_page(response, rel: str) -> int | None:
     return int(pages[0]) if pages and pages[0].isdigit() else None
 
 
-def licence(value) -> str | None:
+def license_name(value) -> str | None:
     """GitHub gives ``{"spdx_id": …}``, Gitee and GitCode a string, Gitea nothing."""
     if isinstance(value, dict):
         value = value.get("spdx_id") or value.get("key") or value.get("name")
