@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from osir_crawl.spiders._forge import licence
+from osir_crawl.spiders._forge import license_name
 from tests.conftest import rows, run_crawl
 from tests.fakes.base import FixedWindow
 from tests.fakes.forges import FakeForge, ForgeData, repo_row
@@ -68,7 +68,7 @@ def test_github_pages_contributors_rate_limits_and_token(tmp_path):
         assert (row["stars"], row["forks"], row["watchers"], row["open_issues"]) == (
             repo["stargazers_count"], repo["forks_count"], repo["watchers_count"],
             repo["open_issues_count"])
-        assert row["license"] == licence(repo["license"])
+        assert row["license"] == license_name(repo["license"])
         assert (row["archived"], row["fork"]) == (int(repo["archived"]), int(repo["fork"]))
         assert row["pushed_at"] == repo["pushed_at"] and row["url"] == repo["html_url"]
         if repo["stargazers_count"] < 10 or repo["full_name"].endswith("repo-0005"):
@@ -209,7 +209,7 @@ def test_recrawl_replaces_the_snapshot(tmp_path):
 
 
 def test_licence_and_repo_row_shapes():
-    assert licence({"spdx_id": "MIT"}) == "MIT" and licence("Apache-2.0") == "Apache-2.0"
-    assert licence(None) is None and licence("") is None
+    assert license_name({"spdx_id": "MIT"}) == "MIT" and license_name("Apache-2.0") == "Apache-2.0"
+    assert license_name(None) is None and license_name("") is None
     import random
     assert repo_row("gitee", "a/b", random.Random(1))["html_url"].endswith(".git")
