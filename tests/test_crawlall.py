@@ -240,6 +240,31 @@ def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, re
     assert crawls[-1]["outcome"] == "finished"
 
 
+def test_a_spider_whose_crawlall_is_gone_stops_once_and_cleanly(fake, tmp_path):
+    """The end-of-file of crawlall's pipe stops a spider as one SIGTERM does: a ``shutdown``
+    crawl that saved its JOBDIR, not a forced stop (osir_crawl/lifeline.py). Here crawlall is
+    gone before the spider even opens."""
+    watch, lifeline = os.pipe()
+    os.close(lifeline)
+    jobdir, db, log = tmp_path / "job", tmp_path / "osir.db", tmp_path / "crawl.log"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "huggingface_models", "-a", f"orgs={ORGS}",
+           "-s", f"OSIR_DB={db}", "-s", f"JOBDIR={jobdir}", "-s", f"OSIR_PARENT_FD={watch}",
+           "-s", f"OSIR_SNAPSHOT={SNAPSHOT}", "-s", f"LOG_FILE={log}"]
+    for key, value in FAST.items():
+        cmd += ["-s", f"{key}={value}"]
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url), pass_fds=(watch,),
+                              capture_output=True, text=True, timeout=240)
+    finally:
+        os.close(watch)
+    assert proc.returncode == 0, proc.stderr
+    [crawl] = rows(db, "SELECT outcome FROM crawls")
+    assert crawl["outcome"] == "shutdown"
+    text = log.read_text()
+    assert text.count("Received SIGTERM") == 1 and "forcing unclean shutdown" not in text
+    assert (jobdir / "spider.state").is_file() and not (jobdir / "osir-running.json").exists()
+
+
 def test_report_flags_no_items_and_missing_spiders(tmp_path):
     db = store.open_store(tmp_path / "osir.db")
     for snapshot, items in (("2031-01-07", 10), ("2031-02-07", 0)):
