@@ -80,11 +80,7 @@ def main_bench():
         month = Path(tmp) / "month"
         month.mkdir()
         for key, table in ranking.inputs.items():  # summaries as CSV files
-            import csv
-            with open(month / f"{key}-summary.csv", "w", newline="") as fh:
-                w = csv.writer(fh, lineterminator="\n")
-                w.writerow(["org", *table.columns])
-                w.writerows([o, *v] for o, v in zip(table.orgs, table.values))
+            table.to_csv(month / f"{key}-summary.csv", lineterminator="\n")
         cli = ["rank", str(month), "--previous", str(Path(tmp) / "prev"),
                "--out", str(Path(tmp) / "cli"), "-q"]
         t_cli, code = best(lambda: main(cli), args.repeat)
@@ -114,7 +110,7 @@ def main_bench():
     print(f"peak Python memory      {peak_rank / 2**20:8.1f} MiB   (tracemalloc, rank_month)")
     print(f"max RSS, scoring rank   {child_rss / 1024:8.1f} MiB   (the subprocess, VmHWM)")
     print(f"max RSS, this benchmark {maxrss / 1024:8.1f} MiB   (holds 2 months of inputs+outputs)")
-    print(f"distinct overall ranks  {len(set(ov.ranks)):,}")
+    print(f"distinct overall ranks  {ov['rank'].nunique():,}")
 
 
 if __name__ == "__main__":

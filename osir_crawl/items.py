@@ -87,6 +87,7 @@ class LeaderboardEntryItem:
     TABLE: ClassVar[str] = "leaderboard_entries"
     KEY: ClassVar[tuple[str, ...]] = ("board", "model")
     COUNTS: ClassVar[tuple[str, ...]] = ("rank",)
+    REQUIRED: ClassVar[tuple[str, ...]] = ("board", "model", "url")
 
     board: str
     model: str
@@ -96,6 +97,77 @@ class LeaderboardEntryItem:
     score: float | None = None
     params: float | None = None  # billions, as leaderboards give it
     scores: dict[str, float] = field(default_factory=dict)  # per-benchmark results
+    # The seed's evaluation rules (spiders/_board.py): when the board dates the evaluation,
+    # whether the model is public (None: the board does not say), and whether it counts.
+    evaluated_at: str | None = None
+    public: bool | None = None
+    counted: bool | None = None
+    excluded: str | None = None  # why it does not count
+
+
+@dataclass
+class BoardItem:
+    """One leaderboard as a crawl found it: when it was last updated, whether that is within
+    the maintenance window, and how many of its models count under the seed's rules."""
+
+    TABLE: ClassVar[str] = "boards"
+    KEY: ClassVar[tuple[str, ...]] = ("board",)
+    COUNTS: ClassVar[tuple[str, ...]] = ("models_total", "models_counted", "max_age_days")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("board", "url")
+
+    board: str
+    url: str
+    host: str | None = None  # the registry org running it (catalogue entry's org)
+    entry: str | None = None  # the catalogue entry (data/catalogue/eval.yaml) it belongs to
+    last_update: str | None = None  # YYYY-MM-DD, from the board's own data
+    maintained: bool | None = None
+    dataset_release: bool = False
+    models_total: int | None = None
+    models_counted: int | None = None
+    excluded: dict[str, int] = field(default_factory=dict)  # reason -> models
+    max_age_days: int | None = None
+
+
+@dataclass
+class CatalogueRepoItem:
+    """A catalogued repository as its forge answered: exists, archived, last push."""
+
+    TABLE: ClassVar[str] = "catalogue_repos"
+    KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
+    COUNTS: ClassVar[tuple[str, ...]] = ("status", "contributors", "stars")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("platform", "repo_id", "entry", "org", "url")
+
+    platform: str
+    repo_id: str
+    entry: str  # catalogue id
+    org: str
+    url: str
+    exists: bool | None = None
+    status: int | None = None  # the forge's HTTP status for the repository
+    archived: bool | None = None
+    pushed_at: str | None = None
+    default_branch: str | None = None
+    stars: int | None = None
+    contributors: int | None = None
+
+
+@dataclass
+class CatalogueCountItem:
+    """A catalogue counting rule evaluated on the repository's current files."""
+
+    TABLE: ClassVar[str] = "catalogue_counts"
+    KEY: ClassVar[tuple[str, ...]] = ("rule",)
+    COUNTS: ClassVar[tuple[str, ...]] = ("value",)
+    REQUIRED: ClassVar[tuple[str, ...]] = ("rule", "entry", "org", "field", "url")
+
+    rule: str  # <catalogue id>.<field>
+    entry: str
+    org: str
+    field: str  # operators | chips
+    url: str  # what was read (a contents or trees API URL)
+    value: int | None = None
+    names: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)  # the branches read
 
 
 @dataclass
@@ -113,4 +185,5 @@ class RequestFailure:
     repo_id: str | None = None
 
 
-RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem)
+RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem, BoardItem,
+                CatalogueRepoItem, CatalogueCountItem)

@@ -178,8 +178,19 @@ def build_report(db_path: str | Path, snapshot: str, spiders: list[str] | None =
         "totals": totals,
         "failures_by_cause": causes,
         "flagged": [e["spider"] for e in entries if e["flags"]],
+        "catalogue_flags": catalogue_section(db_path, snapshot),
         **(extra or {}),
     }
+
+
+def catalogue_section(db_path, snapshot: str) -> list[dict]:
+    """data/catalogue entries to look at (osir_crawl/catalogue_flags.py); never fails the report."""
+    try:
+        from osir_crawl.catalogue_flags import catalogue_flags
+        return catalogue_flags(db_path, snapshot, os.environ.get("OSIR_CATALOGUE") or None)
+    except Exception as exc:  # noqa: BLE001 -- the spider table matters more than this section
+        return [{"flag": "catalogue flags unavailable", "entry": None, "org": None,
+                 "detail": f"{type(exc).__name__}: {exc}", "source": None}]
 
 
 def _duration(seconds: float | None) -> str:
@@ -220,7 +231,19 @@ def to_markdown(report: dict) -> str:
               f"items, or its items fell by more than {DROP:.0%} since the previous snapshot; "
               f"one with nothing to crawl (no registry accounts) only gets a note. Rejects and "
               f"failures are in the store tables `rejects` and `failures` (by crawl_id).", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + catalogue_markdown(report.get("catalogue_flags") or []))
+
+
+def catalogue_markdown(flags: list[dict]) -> list[str]:
+    lines = ["## Catalogue", ""]
+    if not flags:
+        return lines + ["No catalogue entry flagged.", ""]
+    lines += [f"{len(flags)} flags (stale: verified more than six months before the snapshot; "
+              "vanished/archived repositories; boards that stopped updating; counting rules "
+              "not evaluated).", "", "| flag | entry | org | detail |", "|---|---|---|---|"]
+    lines += [f"| {f['flag']} | {f['entry'] or ''} | {f['org'] or ''} | {f['detail']} |"
+              for f in flags]
+    return lines + [""]
 
 
 def write_report(db_path: str | Path, snapshot: str, out_dir: str | Path,

@@ -47,6 +47,14 @@ OPENCOMPASS_VLM_URL = _env(
     "OPENCOMPASS_VLM_URL", "http://opencompass.openxlab.space/assets/OpenVLM.json"
 )
 HF_DATASETS_SERVER_URL = _env("HF_DATASETS_SERVER_URL", "https://datasets-server.huggingface.co")
+HELM_URL = _env("HELM_URL", "https://crfm.stanford.edu/helm")  # project_metadata.json
+HELM_STORAGE_URL = _env("HELM_STORAGE_URL", "https://storage.googleapis.com/crfm-helm-public")
+
+# --- the catalogue and the seed's evaluation rules (docs/catalogue.md) ---------------------
+OSIR_CATALOGUE = _env("OSIR_CATALOGUE", "data/catalogue")
+OSIR_EVAL_SINCE = _env("OSIR_EVAL_SINCE", "2023-01-01")  # models evaluated before: not counted
+# A board whose data is older than this on the snapshot date counts as not maintained.
+OSIR_BOARD_MAX_AGE_DAYS = int(_env("OSIR_BOARD_MAX_AGE_DAYS", "183"))
 
 # --- tokens: sent only to their own platform's host, never logged, stored or put in stats --
 HF_TOKEN = _env("HF_TOKEN", _env("HUGGING_FACE_HUB_TOKEN"))

@@ -1,7 +1,8 @@
 """The SQLite store: explicit schema, batched upserts, crawl bookkeeping, the crawl lock.
 
 Plain sqlite-utils, no Scrapy, so operations and tests can open a store directly. Only the
-store pipeline writes to it during a crawl.
+store pipeline writes to it during a crawl. The crawlers' tables are defined here; scoring's
+own (summaries, rankings, classification) are created and written by ``scoring/store.py``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,33 @@ SCHEMAS: dict[str, dict] = {
         "columns": {
             "board": str, "model": str, "snapshot": str, "org": str, "rank": int,
             "score": float, "params": float, "scores": str, "url": str, "crawl_id": str,
+            "fetched_at": str, "evaluated_at": str, "public": int, "counted": int,
+            "excluded": str,
+        },
+    },
+    "boards": {  # one row per leaderboard a crawl read (spiders/_board.py)
+        "pk": ("board", "snapshot"),
+        "columns": {
+            "board": str, "snapshot": str, "url": str, "host": str, "entry": str,
+            "last_update": str, "maintained": int, "dataset_release": int, "models_total": int,
+            "models_counted": int, "excluded": str, "max_age_days": int, "crawl_id": str,
             "fetched_at": str,
+        },
+    },
+    "catalogue_repos": {  # data/catalogue repositories as the forge spiders found them
+        "pk": ("platform", "repo_id", "snapshot"),
+        "columns": {
+            "platform": str, "repo_id": str, "snapshot": str, "entry": str, "org": str,
+            "url": str, "exists": int, "status": int, "archived": int, "pushed_at": str,
+            "default_branch": str, "stars": int, "contributors": int, "crawl_id": str,
+            "fetched_at": str,
+        },
+    },
+    "catalogue_counts": {  # catalogue counting rules the forge spiders evaluated
+        "pk": ("rule", "snapshot"),
+        "columns": {
+            "rule": str, "snapshot": str, "entry": str, "org": str, "field": str, "url": str,
+            "value": int, "names": str, "refs": str, "crawl_id": str, "fetched_at": str,
         },
     },
     "crawls": {
@@ -89,41 +116,19 @@ SCHEMAS: dict[str, dict] = {
             "process": str, "started_at": str, "heartbeat_at": str,
         },
     },
-    # Written by `python -m scoring build` (scoring/store_io.py), one build per snapshot.
-    "summaries": {
-        "pk": ("snapshot", "dimension", "org", "indicator"),
-        "columns": {
-            "snapshot": str, "dimension": str, "org": str, "indicator": str, "value": float,
-            "source": str, "profile": str, "built_at": str,
-        },
-    },
-    "rankings": {
-        "pk": ("snapshot", "dimension", "org"),
-        "columns": {
-            "snapshot": str, "dimension": str, "org": str, "score": float, "rank": int,
-            "delta_rank": int, "profile": str, "built_at": str,
-        },
-    },
-    "classification": {  # how each repo of a snapshot was classified: label | rule | review
-        "pk": ("snapshot", "kind", "platform", "repo_id"),
-        "columns": {
-            "snapshot": str, "kind": str, "platform": str, "repo_id": str, "org": str,
-            "path": str, "reason": str, "modality": str, "large_model": int, "lifecycle": str,
-            "valid": int,
-        },
-    },
 }
-RECORD_TABLES = ("models", "datasets", "repos", "leaderboard_entries")
+RECORD_TABLES = ("models", "datasets", "repos", "leaderboard_entries", "boards",
+                 "catalogue_repos", "catalogue_counts")
 LOG_TABLES = ("rejects", "failures")  # owned by the latest crawl of a spider and snapshot
 INDEXES = {
     "models": [("org", "snapshot"), ("snapshot", "platform")],
     "datasets": [("org", "snapshot"), ("snapshot", "platform")],
     "repos": [("org", "snapshot")],
     "leaderboard_entries": [("org", "snapshot")],
+    "catalogue_repos": [("entry", "snapshot")],
     "crawls": [("spider", "snapshot")],
     "rejects": [("crawl_id",)],
     "failures": [("crawl_id",)],
-    "classification": [("snapshot", "path")],
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from osir_crawl.items import LeaderboardEntryItem
 from osir_crawl.registry import OWNER_PLATFORMS
 
 MAX_TEXT = 2_000  # longer names, tags or urls are hostile or broken data
@@ -16,7 +15,7 @@ def problems(item, registry=None) -> list[str]:
     """What is wrong with ``item``; with the crawl's ``registry``, also whether the record's
     owner is an account of the org it is credited to (see ``owner_problem``)."""
     found: list[str] = []
-    required = ("board", "model", "url") if isinstance(item, LeaderboardEntryItem) else (
+    required = getattr(item, "REQUIRED", None) or (
         "platform", "repo_id", "org", "owner", "name", "url")
     for name in required:
         value = getattr(item, name)
@@ -24,7 +23,7 @@ def problems(item, registry=None) -> list[str]:
             continue  # derived from repo_id: one complaint is enough
         if not isinstance(value, str) or not value.strip():
             found.append(f"{name} is missing (got {value!r})")
-    if not isinstance(item, LeaderboardEntryItem) and not found:
+    if hasattr(item, "owner") and not found:
         if item.repo_id != f"{item.owner}/{item.name}":
             found.append(f"repo_id {item.repo_id!r} is not owner/name ({item.owner}/{item.name})")
         elif not (_segment(item.owner) and _segment(item.name)):
@@ -46,7 +45,8 @@ def problems(item, registry=None) -> list[str]:
                 found.append(f"{f.name} is {len(value)} characters long (limit {MAX_TEXT})")
             elif "\x00" in value:
                 found.append(f"{f.name} contains a NUL character")
-        if f.name.endswith(("_at", "_modified")) and value is not None and not _is_iso(value):
+        if f.name.endswith(("_at", "_modified", "_update")) and value is not None \
+                and not _is_iso(value):
             found.append(f"{f.name} is {_short(value)}: expected an ISO-8601 date")
     tags = getattr(item, "tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -57,7 +57,7 @@ def problems(item, registry=None) -> list[str]:
         value = getattr(item, name, None)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             found.append(f"{name} is {_short(value)}: expected a number")
-    for name in ("archived", "fork"):
+    for name in ("archived", "fork", "public", "counted", "maintained", "exists"):
         value = getattr(item, name, None)
         if value is not None and not isinstance(value, bool):
             found.append(f"{name} is {_short(value)}: expected true or false")

@@ -1,258 +1,287 @@
 """``build``: one snapshot of the store + the curated files -> summaries -> rankings.
 
     result = build("2025-09-07", db_path="data/osir.db", profile="default")
-    result.tables["model"]["BAAI"]["likes"]; result.ranking.rankings["overall-rank"]
+    result.tables["model"].loc["BAAI", "likes"]; result.ranking.rankings["overall-rank"]
+    result.provenance    # one row per summary cell: dimension, org, indicator, value, source
     audit = profile_diff("2025-09-07", db_path)     # every cell where the profiles differ, and why
 
-Outputs: ``data/rankings/<snapshot>/`` (the four ``*-summary.csv``, the accumulated ones and the
-rank files of :func:`scoring.io.write_outputs`), and the store tables ``summaries``,
-``rankings`` and ``classification``. Delta ranks come from the previous month's rows of the
-``rankings`` table (method §2.9), so build the months in order.
+The steps, each a function of what the one before gives:
+
+    load       scoring.store.read_records / read_totals      one read per table and snapshot
+    classify   scoring.classify                              (inside summaries.month)
+    summarise  summaries.month (downloads, filters, merge) -> summaries.crawled_summaries
+               (data, model, accumulated); curated.infra_eval_summaries (infra, eval);
+               with_derived (opt-in store indicators); a provenance row for every cell
+    rank       scoring.rank.rank_month                       deltas against the store's last month
+    write      scoring.io.write_frames (CSV, all or nothing); scoring.store.write_build
+
+Outputs: ``data/rankings/<snapshot>/`` (the six ``*-summary.csv`` and the rank files of
+:func:`scoring.io.write_outputs`) and the store tables ``summaries``, ``rankings`` and
+``classification``. Delta ranks come from the previous month's rows of ``rankings`` (method
+§2.9), so build the months in order.
 """
 
 from __future__ import annotations
 
-import csv
+import datetime as dt
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .classify import load_labels
-from .curated import load_curated
+from .curated import infra_eval_summaries, load_curated
 from .errors import ScoringError
-from .io import write_outputs
-from .method import METHOD_FILE, load_method
+from .io import write_frames
+from .method import load_method
+from .profile import FIXES, PROFILES, profile_named, with_fix
 from .rank import ACC, Previous, rank_month
-from .store_io import open_store, previous_ranks, snapshots, write_build
-from .summaries import (DATA_COLUMNS, FIXES, MODEL_COLUMNS, PROFILES, accumulate, build_month,
-                        data_summary, model_summary, with_fix)
-from .table import Table
+from .provenance import provenance
+from .store import (default_store, open_store, previous_snapshot, read_previous_build,
+                    read_records, read_totals, snapshots, write_build)
+from .summaries import KINDS, crawled_summaries, month
+from . import catalogue_summaries as catalogue
+from .summary_frames import checked
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_TABLES = ("data", "model", "infra", "eval", "data" + ACC, "model" + ACC)
 
 
 @dataclass
+class Summaries:
+    tables: dict  # summary name -> frame indexed by org (infra, eval, model, data, accumulated)
+    provenance: pd.DataFrame  # dimension, org, indicator, value, source: one row per cell
+    month: object  # summaries.Month of the snapshot
+    notes: list
+
+
+@dataclass
 class BuildResult:
     snapshot: str
     profile: str
-    tables: dict  # summary name -> {org: {indicator: value}}
-    sources: dict  # summary name -> {org: {indicator: source}}
+    tables: dict
+    provenance: pd.DataFrame
+    classification: pd.DataFrame  # the snapshot's classification rows
     ranking: object = None  # MonthRanking
-    classification: Counter = field(default_factory=Counter)  # (kind, path) -> repos
-    verdicts: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     written: list = field(default_factory=list)
 
+    def classification_counts(self):
+        """{(kind, path): repos}."""
+        return self.classification.groupby(["kind", "path"]).size().to_dict()
+
 
 class BuildInputs:
-    """What every build of one store shares: labels, curated files, registry, month cache."""
+    """What every build of one store shares: the store, labels, curated files, registry
+    accounts, and the months already summarised. ``keep_records``: hold each snapshot's records
+    once read (several profiles of one snapshot: the audit)."""
 
-    def __init__(self, db, registry_path=None):
+    def __init__(self, conn, db_path, registry_path=None, keep_records=False):
         from osir_crawl.registry import load_registry  # yaml only, no Scrapy
 
-        self.db = db
+        self.conn, self.db_path = conn, Path(db_path)
         self.labels = load_labels()
         self.curated = load_curated()
-        registry = load_registry(registry_path or os.environ.get("OSIR_ORGS") or ROOT / "data" / "orgs.yaml")
+        registry = load_registry(registry_path or os.environ.get("OSIR_ORGS")
+                                 or ROOT / "data" / "orgs.yaml")
+        self.orgs = list(registry.orgs)  # the default profile ranks the registry's orgs
+        self._catalogue = None
         self.accounts = {}
         for account in registry.accounts:
             if account.platform != "opendatalab":  # creator ids, not record owners
                 self.accounts.setdefault(account.platform, set()).add(account.name)
-        self.snapshots = snapshots(db)
-        self._months = {}
+        self.snapshots = snapshots(conn)
+        self.keep_records = keep_records
+        self._records, self._totals, self._months = {}, {}, {}
+
+    def catalogue_build(self, snapshot):
+        """The snapshot's infra and eval summaries from its crawl plus data/catalogue."""
+        from osir_crawl.catalogue import CatalogueError, load_catalogue
+
+        if self._catalogue is None:
+            try:
+                self._catalogue = load_catalogue(os.environ.get("OSIR_CATALOGUE") or None,
+                                                 orgs=self.orgs)
+            except CatalogueError as exc:
+                raise ScoringError(f"data/catalogue: {exc}") from None
+        max_age = int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or 183)
+        return catalogue.catalogue_summaries(self._catalogue, snapshot, self.orgs,
+                                             catalogue.read_inputs(self.db_path, snapshot),
+                                             max_age)
+
+    @classmethod
+    def open(cls, db_path=None, write=True, **kw):
+        db_path = Path(db_path or default_store())
+        return cls(open_store(db_path, write=write), db_path, **kw)
+
+    def records(self, snapshot):
+        if snapshot in self._records:
+            return self._records[snapshot]
+        records = {kind: read_records(self.conn, kind, snapshot) for kind in KINDS}
+        if self.keep_records:
+            self._records[snapshot] = records
+        return records
+
+    def totals(self, snapshot):
+        if snapshot not in self._totals:
+            self._totals[snapshot] = {kind: read_totals(self.conn, kind, snapshot)
+                                      for kind in KINDS}
+        return self._totals[snapshot]
 
     def month(self, snapshot, profile):
         key = (snapshot, profile)
         if key not in self._months:
-            self._months[key] = build_month(self.db, snapshot, profile, self.labels,
-                                            self.snapshots, self.accounts)
+            prev = previous_snapshot(self.snapshots, snapshot)
+            self._months[key] = month(snapshot, self.records(snapshot), prev,
+                                      self.totals(prev) if prev else None, self.labels, profile,
+                                      self.accounts)
         return self._months[key]
 
 
-def summaries(inputs, snapshot, profile):
-    """{name: {org: {indicator: value}}}, {name: {org: {indicator: source}}}, notes."""
-    cur, notes = inputs.curated, []
+# -- summarise ---------------------------------------------------------------------------------
+
+def ranked_orgs(tables) -> pd.Index:
+    """The organisations ranked this month: those of the curated infra file (method §2.1)."""
+    return tables["infra"].index
+
+
+def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
+    """The six summaries of a snapshot and where each cell comes from."""
     if snapshot not in inputs.snapshots:
         raise ScoringError(f"snapshot {snapshot} has no models or datasets in the store "
                            f"(it holds: {', '.join(inputs.snapshots) or 'nothing'})")
-    tables, sources = {}, {}
-    for dim in ("infra", "eval"):
-        month = cur.month_for(dim, snapshot)
-        if month is None:
-            raise ScoringError(f"data/curated/{dim}.csv: no month on or before {snapshot}")
-        if month != snapshot:
-            notes.append(f"{dim}: curated values of {month} used for {snapshot}")
-        rows = cur.rows(dim, month)
-        tables[dim] = {org: vals for org, vals, _ in rows}
-        sources[dim] = {org: dict.fromkeys(vals, src) for org, vals, src in rows}
-    orgs = list(tables["infra"])  # the organisations ranked that month (method §2.1)
-
-    month = inputs.month(snapshot, profile)
-    if month.previous is None:
+    notes = []
+    built, published_months = None, {}
+    if profile.use_catalogue:  # this snapshot's crawl plus data/catalogue
+        built = inputs.catalogue_build(snapshot)
+        tables = {dim: built.tables[dim].copy() for dim in ("infra", "eval")}
+        sources = {dim: catalogue.sources_of(built, dim) for dim in tables}
+        notes += [f"catalogue: {flag}" for flag in built.flags]
+    else:
+        tables, sources = infra_eval_summaries(inputs.curated, snapshot, notes)
+        published_months = {dim: inputs.curated.month_for(dim, snapshot) for dim in tables}
+    this = inputs.month(snapshot, profile)
+    if this.previous is None:
         notes.append(f"{snapshot}: no previous snapshot within 30±15 days: cumulative-only "
                      f"platforms (ModelScope, OpenDataLab, BAAI Data) give no monthly downloads")
-    store_note = (f"store: {snapshot} (monthly downloads vs {month.previous or 'no earlier snapshot'})"
-                  f", profile {profile.name}")
-    chips, operators = cur.constants["model"], cur.constants["data"]
-    tables["model"] = model_summary(month.models, orgs, chips, profile)
-    tables["data"] = data_summary(month.datasets, orgs, operators, cur.other_datasets)
-
-    upto = [s for s in inputs.snapshots if s <= snapshot] if profile.accumulate_to_month \
-        else inputs.snapshots[1:]  # published: every month but the first, up to the run date
-    acc = [inputs.month(s, profile) for s in upto]
-    tables["model" + ACC] = model_summary(accumulate(m.models for m in acc), orgs, chips, profile)
-    tables["data" + ACC] = data_summary(accumulate(m.datasets for m in acc), orgs, operators,
-                                        cur.other_datasets)
-    acc_note = f"store: snapshots {upto[0]}..{upto[-1]} accumulated" if upto else "no snapshots"
-    other = Counter(d["org"] for d in cur.other_datasets)
-    for name, note in (("model", store_note), ("data", store_note),
-                       ("model" + ACC, acc_note), ("data" + ACC, acc_note)):
-        sources[name] = {}
-        for org in orgs:
-            src = dict.fromkeys(tables[name][org], note)
-            if name.startswith("model"):
-                src["num_adapted_chips"] = chips.of(org)[1]
-            else:
-                src["operators"] = operators.of(org)[1]
-                if other[org]:
-                    for ind in src:
-                        if ind.startswith("num_"):
-                            src[ind] = (f"{note} + data/curated/other-source-datasets.csv "
-                                        f"({other[org]} datasets of {org})")
-            sources[name][org] = src
-    return tables, sources, month, notes
+    upto = ([s for s in inputs.snapshots if s <= snapshot] if profile.accumulate_to_month
+            else inputs.snapshots[1:])  # published: every month but the first, up to the run date
+    crawled, crawled_sources = crawled_summaries(
+        this, [inputs.month(s, profile) for s in upto], ranked_orgs(tables), inputs.curated,
+        profile, catalogue.constants(built) if built else None)
+    tables, sources = {**tables, **crawled}, {**sources, **crawled_sources}
+    for name, table in tables.items():
+        table.attrs["source"] = f"{name}-summary of {snapshot}"
+    cells = catalogue.with_kinds(provenance(tables, sources), snapshot, built, published_months)
+    return Summaries(tables, cells, this, notes)
 
 
-def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=None,
-          write=True, inputs=None) -> BuildResult:
-    db_path = db_path or os.environ.get("OSIR_DB") or ROOT / "data" / "osir.db"
-    if profile not in PROFILES:
-        raise ScoringError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
-    db = inputs.db if inputs else open_store(db_path)
-    inputs = inputs or BuildInputs(db)
-    tables, sources, month, notes = summaries(inputs, snapshot, PROFILES[profile])
-    result = BuildResult(snapshot, profile, tables, sources, notes=notes, verdicts=month.verdicts)
-    result.classification = Counter((v["kind"], v["path"]) for v in month.verdicts)
-
-    method = load_method(method_path)
-    _add_derived(result, db_path, method_path)
-    prev_snapshot, prev_ranks, prev_sums = previous_ranks(db, snapshot)
-    previous = None
-    prev_profile = prev_ranks.pop("profile", None)
-    if prev_snapshot and prev_profile != profile:
-        notes.append(f"delta ranks compare with {prev_snapshot} built with the {prev_profile} "
-                     f"profile; rebuild it with --profile {profile} to compare like with like")
-    if prev_snapshot:
-        previous = Previous(prev_ranks, {d: Table.from_mapping(f"{d} of {prev_snapshot}", _ints(v))
-                                         for d, v in prev_sums.items()}, f"store {prev_snapshot}")
-    else:
-        notes.append(f"no rankings of the month before {snapshot} in the store: no delta rank")
-    columns = {"model": MODEL_COLUMNS, "data": DATA_COLUMNS}
-    ranked = {name: Table.from_mapping(f"{name}-summary of {snapshot}", table,
-                                       columns.get(name.removesuffix(ACC)))
-              for name, table in tables.items()}
-    result.ranking = rank_month(ranked, method, previous)
-    notes.extend(result.ranking.warnings)
-    if write:
-        out = Path(out_dir or ROOT / "data" / "rankings" / snapshot)
-        result.written = _write_summaries(ranked, out) + write_outputs(result.ranking, out)
-        write_build(db, snapshot, _summary_rows(result), _ranking_rows(result), month.verdicts)
-    return result
-
-
-def _ints(mapping):
-    return {org: {k: int(v) if isinstance(v, float) and v.is_integer() else v
-                  for k, v in vals.items()} for org, vals in mapping.items()}
-
-
-def _add_derived(result, db_path, method_path):
-    """Indicators issue 5's ``scoring/derived.py`` computes, when the method file opts in."""
-    import yaml
-
-    path = Path(method_path or METHOD_FILE)
-    wanted = {}
-    if path.exists():
-        with open(path, encoding="utf-8") as fh:
-            wanted = (yaml.safe_load(fh) or {}).get("derived") or {}
-    if not wanted:
+def with_derived(summary: Summaries, method, db_path, snapshot):
+    """Indicators :mod:`scoring.derived` computes from the store, where the method opts in
+    (its ``derived:`` section); each is a new summary column (0 where the store has none)."""
+    if not method.derived:
         return
     try:
         from .derived import derived_indicators
     except ImportError:
-        result.notes.append("method asks for derived indicators but scoring/derived.py is absent")
+        summary.notes.append("method asks for derived indicators but scoring/derived.py is "
+                             "absent")
         return
-    values = derived_indicators(str(db_path), result.snapshot)
-    for dim, indicators in wanted.items():
-        if dim not in result.tables:
-            raise ScoringError(f"{path}: derived.{dim}: not a summary ({', '.join(result.tables)})")
-        for org, row in result.tables[dim].items():
-            for ind in indicators:
-                row[ind] = values.get(dim, {}).get(org, {}).get(ind, 0)
-                result.sources[dim][org][ind] = f"derived from the store {result.snapshot} (scoring/derived.py)"
-
-
-def _write_summaries(ranked, out):
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in ranked.items():
-        path = out / f"{name}-summary.csv"
-        tmp = out / f".{name}-summary.csv.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["org", *table.columns])
-            for org, row in zip(table.orgs, table.values):
-                w.writerow([org, *(repr(v) if isinstance(v, float) else str(v) for v in row)])
-        os.replace(tmp, path)
-        written.append(path)
-    return written
-
-
-def _summary_rows(result):
-    from osir_crawl.store import utc_now
-
-    now = utc_now()
-    return [{"snapshot": result.snapshot, "dimension": name, "org": org, "indicator": ind,
-             "value": value, "source": result.sources[name][org][ind],
-             "profile": result.profile, "built_at": now}
-            for name, table in result.tables.items() for org, row in table.items()
-            for ind, value in row.items()]
-
-
-def _ranking_rows(result):
-    from osir_crawl.store import utc_now
-
-    now = utc_now()
+    values = derived_indicators(str(db_path), snapshot)
+    source = f"derived from the store {snapshot} (scoring/derived.py)"
     rows = []
-    for stem, table in result.ranking.rankings.items():
-        for i, org in enumerate(table.orgs):
-            rows.append({"snapshot": result.snapshot, "dimension": stem.removesuffix("-rank"),
-                         "org": org, "score": table.scores[i], "rank": table.ranks[i],
-                         "delta_rank": table.delta_of(org), "profile": result.profile,
-                         "built_at": now})
-    return rows
+    for dim, indicators in method.derived:
+        if dim not in summary.tables:
+            raise ScoringError(f"method: derived.{dim}: not a summary "
+                               f"({', '.join(summary.tables)})")
+        table = summary.tables[dim]
+        for ind in indicators:
+            table[ind] = [values.get(dim, {}).get(org, {}).get(ind, 0) for org in table.index]
+            rows.append(pd.DataFrame({"dimension": dim, "org": table.index, "indicator": ind,
+                                      "value": table[ind].to_numpy(dtype=object),
+                                      "source": source, "kind": "crawl", "as_of": snapshot,
+                                      "flags": "[]"}))
+        summary.tables[dim] = checked(table, table.attrs["source"])
+    summary.provenance = pd.concat([summary.provenance, *rows], ignore_index=True)
 
 
-# -- the audit: published versus default --------------------------------------------------------
+# -- rank --------------------------------------------------------------------------------------
+
+def previous_month(conn, snapshot, profile_name, notes):
+    """Last month's ranks and summaries from the store, for the delta columns (or None)."""
+    prev, prev_profile, ranks, sums = read_previous_build(conn, snapshot)
+    if prev is None:
+        notes.append(f"no rankings of the month before {snapshot} in the store: no delta rank")
+        return None
+    if prev_profile != profile_name:
+        notes.append(f"delta ranks compare with {prev} built with the {prev_profile} profile; "
+                     f"rebuild it with --profile {profile_name} to compare like with like")
+    for dim, table in sums.items():
+        table.attrs["source"] = f"{dim} of {prev}"
+    return Previous(ranks, sums, f"store {prev}")
+
+
+# -- the build ---------------------------------------------------------------------------------
+
+def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=None,
+          write=True, inputs=None) -> BuildResult:
+    profile = profile_named(profile)
+    method = load_method(method_path)
+    inputs = inputs or BuildInputs.open(db_path, write=write)
+    summary = summarise(inputs, snapshot, profile)
+    with_derived(summary, method, inputs.db_path, snapshot)
+    notes = summary.notes
+    previous = previous_month(inputs.conn, snapshot, profile.name, notes)
+    ranking = rank_month(summary.tables, method, previous)
+    notes.extend(ranking.warnings)
+    result = BuildResult(snapshot, profile.name, summary.tables, summary.provenance,
+                         summary.month.classification, ranking, notes)
+    if write:
+        out = Path(out_dir or ROOT / "data" / "rankings" / snapshot)
+        frames = {f"{name}-summary": table for name, table in summary.tables.items()}
+        result.written = write_frames({**frames, **ranking.outputs()}, out)
+        built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        stamp = {"snapshot": snapshot, "profile": profile.name, "built_at": built_at}
+        write_build(inputs.conn, snapshot, summary.provenance.assign(**stamp),
+                    ranking_rows(ranking).assign(**stamp),
+                    summary.month.classification.assign(snapshot=snapshot))
+    return result
+
+
+def ranking_rows(ranking) -> pd.DataFrame:
+    """The store's ``rankings`` rows: dimension, org, score, rank, delta_rank."""
+    parts = []
+    for stem, frame in ranking.rankings.items():
+        parts.append(pd.DataFrame({
+            "dimension": stem.removesuffix("-rank"), "org": frame.index,
+            "score": frame["score"].to_numpy(), "rank": frame["rank"].to_numpy(),
+            "delta_rank": (frame["delta rank"].to_numpy() if "delta rank" in frame
+                           else np.full(len(frame), np.nan))}))
+    return pd.concat(parts, ignore_index=True)
+
+
+# -- the audit: published versus default -------------------------------------------------------
 
 def profile_diff(snapshot, db_path=None, inputs=None):
     """Every summary cell where the default profile differs from the published one, each with
     the corrections that change it alone (``FIXES``): [(table, org, indicator, published,
     default, [reasons])]."""
-    db_path = db_path or os.environ.get("OSIR_DB") or ROOT / "data" / "osir.db"
-    inputs = inputs or BuildInputs(open_store(db_path))
-    published, _, _, _ = summaries(inputs, snapshot, PROFILES["published"])
-    default, _, _, _ = summaries(inputs, snapshot, PROFILES["default"])
-    single = {fix: summaries(inputs, snapshot, with_fix(PROFILES["published"], fix))[0]
+    inputs = inputs or BuildInputs.open(db_path, write=False, keep_records=True)
+    inputs.keep_records = True
+    published = summarise(inputs, snapshot, PROFILES["published"]).tables
+    default = summarise(inputs, snapshot, PROFILES["default"]).tables
+    single = {fix: summarise(inputs, snapshot, with_fix(PROFILES["published"], fix)).tables
               for fix in FIXES}
     cells = []
     for name in SUMMARY_TABLES:
-        for org, row in published[name].items():
-            for ind, value in row.items():
-                other = default[name][org][ind]
-                if other == value:
-                    continue
-                why = [fix for fix, tables in single.items() if tables[name][org][ind] != value]
-                cells.append((name, org, ind, value, other, why or ["several corrections together"]))
+        pub, other = published[name], default[name].reindex_like(published[name])
+        for i, j in np.argwhere((pub != other).to_numpy()):
+            org, ind = pub.index[i], pub.columns[j]
+            value = pub.iat[i, j].item()
+            why = [fix for fix, tables in single.items()
+                   if tables[name].loc[org, ind] != value]
+            cells.append((name, org, ind, value, other.iat[i, j].item(),
+                          why or ["several corrections together"]))
     return cells

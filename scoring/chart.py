@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .errors import ScoringError  # noqa: E402
+from .store import open_store  # noqa: E402
 
 DIMENSION_ORDER = ("data", "model", "infra", "eval", "data-accumulated", "model-accumulated")
 DPI = 120
@@ -25,9 +26,7 @@ DPI = 120
 
 def read_rankings(db_path: str | Path) -> list[dict]:
     path = Path(db_path)
-    if not path.is_file():
-        raise ScoringError(f"{path}: no such store")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = open_store(path)
     conn.row_factory = sqlite3.Row
     try:
         return [dict(r) for r in conn.execute(

@@ -28,21 +28,16 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .classify import DATASET_MODALITIES, LIFECYCLES
+import pandas as pd
+
 from .errors import ScoringError
+from .provenance import sources_like
+from .summary_frames import from_records
+from .vocabulary import CURATED_DIMENSIONS, DATASET_MODALITIES, INDICATORS as ALL_INDICATORS
+from .vocabulary import LIFECYCLES
 
 CURATED_DIR = Path(__file__).resolve().parents[1] / "data" / "curated"
-INDICATORS = {
-    "infra": ("num_operators", "num_adapted_chips_operator_lib",
-              "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
-              "num_adapted_chips_frameworks", "support_lifecycle",
-              "num_adapted_frameworks_ai_compiler", "num_adapted_chips_ai_compiler",
-              "deep_learning_framework", "num_adapted_chips_communication_lib",
-              "support_cross_chip_communication",
-              "support_heterogeneous_training_communication_lib"),
-    "eval": ("num_leaderboards", "num_evaluated_models", "num_evaluation_datasets",
-             "num_evaluation_methods", "num_evaluation_tools"),
-}
+INDICATORS = {dim: ALL_INDICATORS[dim] for dim in CURATED_DIMENSIONS}
 CONSTANTS = {"model": ("num_adapted_chips", "model-adapted-chips.csv"),
              "data": ("operators", "data-operators.csv")}
 PUBLISHED_REPO = "https://github.com/brucecui0120/OSIR-LMTS/blob/main/oslm-crawler"
@@ -84,6 +79,27 @@ class Curated:
         rows = self.monthly[dim][month]
         used = [i for i in INDICATORS[dim] if any(v.get(i) is not None for _, v, _ in rows)]
         return [(org, {i: vals[i] for i in used}, src) for org, vals, src in rows]
+
+    def summary(self, dim, month, name):
+        """(summary frame indexed by org, the source of each org's row) of one month."""
+        rows = self.rows(dim, month)
+        frame = from_records(name, [{"org": org, **vals} for org, vals, _ in rows])
+        return frame, pd.Series([src for *_, src in rows], index=frame.index)
+
+
+def infra_eval_summaries(curated: Curated, snapshot: str, notes: list):
+    """The summarise step of the curated dimensions: each one's curated month on or before
+    the snapshot -> ({dim: summary frame}, {dim: sources frame})."""
+    tables, sources = {}, {}
+    for dim in CURATED_DIMENSIONS:
+        month = curated.month_for(dim, snapshot)
+        if month is None:
+            raise ScoringError(f"data/curated/{dim}.csv: no month on or before {snapshot}")
+        if month != snapshot:
+            notes.append(f"{dim}: curated values of {month} used for {snapshot}")
+        tables[dim], by_org = curated.summary(dim, month, f"{dim}-summary of {snapshot}")
+        sources[dim] = sources_like(tables[dim], by_org)
+    return tables, sources
 
 
 def load_curated(folder=None) -> Curated:

@@ -27,6 +27,10 @@ from collections import defaultdict
 from contextlib import closing
 from pathlib import Path
 
+import pandas as pd
+
+from .store import open_store, read_sql
+
 ACTIVE_DAYS = 90
 INDICATORS = {
     "eval": ("num_models_on_leaderboards", "num_leaderboards_present", "num_hosted_leaderboards",
@@ -45,9 +49,7 @@ def derived_indicators(db_path, snapshot: str) -> dict[str, dict[str, dict[str, 
 
 
 def _connect(db_path) -> sqlite3.Connection:
-    if not Path(db_path).exists():
-        raise FileNotFoundError(2, "store not found", str(db_path))
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    conn = open_store(db_path)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -84,31 +86,21 @@ def _eval(conn, snapshot: str) -> dict:
 def _infra(conn, snapshot: str) -> dict:
     if not _has(conn, "repos"):
         return {}
-    cutoff = dt.datetime.combine(dt.date.fromisoformat(snapshot), dt.time(),
-                                 dt.timezone.utc) - dt.timedelta(days=ACTIVE_DAYS)
-    end = cutoff + dt.timedelta(days=ACTIVE_DAYS + 1)
-    totals: dict = defaultdict(lambda: dict.fromkeys(INDICATORS["infra"], 0))
-    for r in conn.execute(
+    repos = read_sql(
         "SELECT org, stars, forks, contributors, archived, pushed_at FROM repos "
-        "WHERE snapshot = ? AND org IS NOT NULL AND coalesce(fork, 0) = 0", [snapshot]
-    ):
-        t = totals[r["org"]]
-        t["num_repos"] += 1
-        t["repo_stars"] += r["stars"] or 0
-        t["repo_forks"] += r["forks"] or 0
-        t["repo_contributors"] += r["contributors"] or 0
-        pushed = _when(r["pushed_at"])
-        if pushed and cutoff <= pushed < end and not r["archived"]:
-            t["num_active_repos"] += 1
-    return dict(totals)
-
-
-def _when(value) -> dt.datetime | None:
-    try:
-        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+        "WHERE snapshot = ? AND org IS NOT NULL AND coalesce(fork, 0) = 0", conn,
+        params=[snapshot])
+    if repos.empty:
+        return {}
+    end = pd.Timestamp(dt.date.fromisoformat(snapshot), tz="UTC") + pd.Timedelta(days=1)
+    pushed = pd.to_datetime(repos.pushed_at.astype(object).where(repos.pushed_at.notna()),
+                            utc=True, errors="coerce", format="ISO8601")
+    active = (pushed >= end - pd.Timedelta(days=ACTIVE_DAYS + 1)) & (pushed < end) \
+        & ~repos.archived.fillna(0).astype(bool)
+    totals = repos.assign(active=active).groupby("org").agg(
+        num_repos=("org", "size"), repo_stars=("stars", "sum"), repo_forks=("forks", "sum"),
+        repo_contributors=("contributors", "sum"), num_active_repos=("active", "sum"))
+    return totals.astype("int64")[list(INDICATORS["infra"])].to_dict("index")
 
 
 def covered_orgs(db_path, snapshot: str) -> dict[str, set | None]:

@@ -14,13 +14,13 @@ overall score. ``accumulated=True`` explains ``overall-accumulated-rank``.
 import difflib
 
 from .errors import ScoringError
-from .rank import ACC
+from .rank import ACC, DELTA
 
 
 def _find_org(ranking, org):
     known = []
     for t in ranking.rankings.values():
-        known += [o for o in t.orgs if o not in known]
+        known += [o for o in t.index if o not in known]
     if org in known:
         return org
     folded = [o for o in known if o.casefold() == org.casefold()]
@@ -29,6 +29,13 @@ def _find_org(ranking, org):
     close = difflib.get_close_matches(org, known, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(known)}"
     raise ScoringError(f"organisation {org!r} not found in this month's tables{hint}")
+
+
+def _value(x):
+    """A numpy scalar as a plain int or float; NaN as None."""
+    if x is None or x != x:
+        return None
+    return x.item() if hasattr(x, "item") else x
 
 
 def explain_org(ranking, org, accumulated=False, labels=None):
@@ -40,46 +47,46 @@ def explain_org(ranking, org, accumulated=False, labels=None):
     if overall_name not in ranking.rankings:
         raise ScoringError(f"no {overall_name}: the month has no accumulated summaries")
     overall = ranking.rankings[overall_name]
-    in_overall = org in overall
-    o_score = overall.score_of(org) if in_overall else None
+    in_overall = org in overall.index
+    o_score = _value(overall.at[org, "score"]) if in_overall else None
 
     dims = []
     for d, w in method.overall_weights:
-        stem = f"{d}{ACC}-rank" if accumulated and f"{d}{ACC}-rank" in ranking.rankings else f"{d}-rank"
-        t = ranking.rankings[stem]
+        acc = accumulated and f"{d}{ACC}-rank" in ranking.rankings
+        stem, key = (f"{d}{ACC}-rank", d + ACC) if acc else (f"{d}-rank", d)
+        t, raw = ranking.rankings[stem], ranking.inputs[key]
         dim = method.dimension(d)
-        entry = {"dimension": d, "table": stem, "source": t.raw.source, "present": org in t}
-        if org not in t:
+        columns = [c for c in dim.indicators if c in t.columns]
+        entry = {"dimension": d, "table": stem, "source": raw.attrs.get("source", key),
+                 "present": org in t.index}
+        if org not in t.index:
             dims.append(entry)
             continue
-        i = t.orgs.index(org)
-        row = t.values[i]
-        valid = [(j, v) for j, v in enumerate(row) if v == v]
-        wsum = len(valid) if t.weights is None else sum(t.weights[j] for j, _ in valid)
+        weights = [dim.weight(c) for c in columns]
+        row = [_value(t.at[org, c]) for c in columns]
+        wsum = sum(wj for wj, n in zip(weights, row) if n is not None)
         inds = []
-        for j, c in enumerate(t.columns):
-            n = row[j]
-            wj = 1.0 if t.weights is None else t.weights[j]
+        for c, n, wj in zip(columns, row, weights):
             item = {"indicator": c,
                     "group": labels.get(d, {}).get(c, {}).get("group"),
                     "label": labels.get(d, {}).get(c, {}).get("label"),
-                    "raw": t.raw.value(org, c), "max": t.col_max[j]}
+                    "raw": _value(raw.at[org, c]), "max": _value(raw[c].max())}
             if method.normalisation == "minmax":
-                item["min"] = t.col_min[j]
-            item["normalised"] = n if n == n else None
-            item["weight"] = None if t.weights is None else wj
-            item["contribution"] = (wj * n / wsum) if n == n and wsum else None
+                item["min"] = _value(raw[c].min())
+            item["normalised"] = n
+            item["weight"] = None if dim.weights is None else wj
+            item["contribution"] = (wj * n / wsum) if n is not None and wsum else None
             inds.append(item)
-        rank = t.rank_of(org)
+        rank = _value(t.at[org, "rank"])
         g = method.g(rank) if rank is not None else None
         term = w * g if g is not None else None
         entry.update({
             "indicators": inds,
-            "skipped": [c for c in dim.indicators if c not in t.columns],
-            "k": len(valid),
-            "score": t.score_of(org), "rank": rank, "of": len(t.orgs),
-            "distinct_ranks": len({r for r in t.ranks if r is not None}),
-            "delta_rank": t.delta_of(org),
+            "skipped": [c for c in dim.indicators if c not in columns],
+            "k": sum(n is not None for n in row),
+            "score": _value(t.at[org, "score"]), "rank": rank, "of": len(t),
+            "distinct_ranks": int(t["rank"].nunique()),
+            "delta_rank": _value(t.at[org, DELTA]) if DELTA in t else None,
             "discount": g, "overall_weight": w, "overall_term": term,
             "share": (term / o_score) if in_overall and term is not None and o_score else None,
         })
@@ -88,11 +95,14 @@ def explain_org(ranking, org, accumulated=False, labels=None):
         "org": org,
         "method": {"normalisation": method.normalisation, "ties": method.ties,
                    "discount": method.discount, "combine":
-                       {d.name: ("weighted mean" if d.weights else "mean") for d in method.dimensions}},
+                       {d.name: ("weighted mean" if d.weights else "mean")
+                        for d in method.dimensions}},
         "dimensions": dims,
         "overall": {"table": overall_name, "present": in_overall, "score": o_score,
-                    "rank": overall.rank_of(org) if in_overall else None, "of": len(overall.orgs),
-                    "delta_rank": overall.delta_of(org) if in_overall else None},
+                    "rank": _value(overall.at[org, "rank"]) if in_overall else None,
+                    "of": len(overall),
+                    "delta_rank": (_value(overall.at[org, DELTA])
+                                   if in_overall and DELTA in overall else None)},
     }
 
 

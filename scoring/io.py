@@ -1,17 +1,18 @@
-"""Files in and out: summary CSVs, last month's folder, atomic writing of rank files.
+"""Files in and out: summary CSVs, last month's folder, atomic writing of output files.
 
-    read_table(path) -> Table                  one summary CSV (UTF-8, BOM tolerated, CRLF ok)
-    read_month(month_dir, method) -> dict      {"data": Table, ..., "data-accumulated": Table}
+    read_table(path) -> frame                  one summary CSV (UTF-8, BOM tolerated, CRLF ok)
+    read_month(month_dir, method) -> dict      {"data": frame, ..., "data-accumulated": frame}
     read_previous(prev_dir, method) -> Previous
         ranks from prev_dir/<stem>.csv where present, otherwise computed from
         prev_dir's summaries; summaries for the *-summary-delta files
     write_outputs(ranking, out_dir) -> [paths]  all files to temporary names, then renamed
-    format_table(table) -> list of CSV rows     the published cell formats
+    write_frames({stem: frame}, out_dir)       the same for any frames indexed by org
+    format_table(frame) -> str                 the CSV text, in the published cell formats
 
-Cell formats (as the published pandas output): floats as ``repr`` (full
-precision), ints as ints, blank for NaN; a column that holds any float or blank
-is written as floats throughout ("1.0"), so ``delta rank`` is an int column
-unless an organisation is new this month.
+Cell formats (as the published pandas output, ``DataFrame.to_csv``): floats as ``repr``
+(full precision), ints as ints, blank for NaN; a column that holds any float or blank is
+written as floats throughout ("1.0"), so ``delta rank`` is an int column unless an
+organisation is new this month.
 """
 
 import csv
@@ -19,12 +20,14 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from .errors import ScoringError, where
 from .method import load_method
 from .rank import ACC, Previous, rank_month
-from .table import ORG, Table
+from .summary_frames import ORG, from_rows
 
-_INT = re.compile(r"[+-]?\d+(\.0*)?\Z")
+_INT = re.compile(r"[+-]?[0-9]+(\.0*)?\Z")
 
 
 def _open(path):
@@ -49,10 +52,10 @@ def _rows(path):
     return rows
 
 
-def read_table(path):
-    """Read one summary CSV into a :class:`Table` (errors name file, line and column)."""
+def read_table(path) -> pd.DataFrame:
+    """Read one summary CSV (errors name file, line and column)."""
     rows = _rows(path)
-    return Table.from_rows(str(path), rows[0], rows[1:])
+    return from_rows(str(path), rows[0], rows[1:])
 
 
 def read_month(month_dir, method=None):
@@ -69,8 +72,8 @@ def read_month(month_dir, method=None):
     return tables
 
 
-def read_ranks(path):
-    """``{org: rank}`` from a published or computed rank file (blank rank -> None)."""
+def read_ranks(path) -> pd.Series:
+    """Rank by org from a published or computed rank file (blank rank -> NaN)."""
     rows = _rows(path)
     header = [h.strip() for h in rows[0]]
     for col in (ORG, "rank"):
@@ -95,7 +98,7 @@ def read_ranks(path):
         ranks[org] = int(float(cell)) if cell else None
     if not ranks:
         raise ScoringError(f"{path}: empty table (no organisations)")
-    return ranks
+    return pd.Series(ranks, dtype="float64", name="rank")
 
 
 def read_previous(prev_dir, method=None):
@@ -116,44 +119,37 @@ def read_previous(prev_dir, method=None):
     if all(d in prev.summaries for d in method.names) and any(s not in prev.ranks for s in stems):
         computed = rank_month(prev.summaries, method)  # a folder holding only summaries
         for stem, table in computed.rankings.items():
-            prev.ranks.setdefault(stem, table.rank_map())
+            prev.ranks.setdefault(stem, table["rank"])
     return prev
 
 
-def _format_column(cells):
-    """One column's cells: ints as ints unless the column holds a float or blank; NaN blank."""
-    if any(c is None or type(c) is float for c in cells):
-        return ["" if c is None or c != c else repr(float(c)) for c in cells]
-    return [str(c) for c in cells]
-
-
-def format_table(table):
-    """CSV rows (header first) of a RankTable or DeltaTable, in the published formats."""
-    rows = list(table.rows())
-    if not rows:
-        return [table.header()]
-    columns = list(zip(*rows))
-    formatted = [list(columns[0])] + [_format_column(col) for col in columns[1:]]
-    return [table.header(), *map(list, zip(*formatted))]
+def format_table(frame: pd.DataFrame) -> str:
+    """The CSV text of a frame indexed by org, in the published formats."""
+    return frame.to_csv(index_label=ORG, lineterminator="\n")
 
 
 def write_outputs(ranking, out_dir):
-    """Write every output of a MonthRanking into ``out_dir``, all or nothing.
+    """Write every output of a MonthRanking into ``out_dir``, all or nothing."""
+    return write_frames(ranking.outputs(), out_dir)
 
-    Each file is written to a hidden temporary name first; only when every file
-    is complete are they renamed into place. On any error the temporaries are
-    removed and the error re-raised, so a failed run leaves no partial files.
+
+def write_frames(frames: dict, out_dir, suffix=".csv"):
+    """Write ``{stem: frame}`` as ``out_dir/<stem>.csv``, all or nothing.
+
+    Each file is written to a hidden temporary name first; only when every file is complete
+    are they renamed into place. On any error the temporaries are removed and the error
+    re-raised, so a failed run leaves no partial files.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     done = []  # (temporary, final)
     try:
-        for stem, table in ranking.outputs().items():
-            final = out_dir / f"{stem}.csv"
-            tmp = out_dir / f".{stem}.csv.tmp-{os.getpid()}"
+        for stem, frame in frames.items():
+            final = out_dir / f"{stem}{suffix}"
+            tmp = out_dir / f".{stem}{suffix}.tmp-{os.getpid()}"
             done.append((tmp, final))
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                csv.writer(fh, lineterminator="\n").writerows(format_table(table))
+                fh.write(format_table(frame))
         for tmp, final in done:
             os.replace(tmp, final)
     except BaseException:

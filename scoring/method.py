@@ -15,6 +15,12 @@ YAML keys (all optional except ``dimensions``)::
       data: [num_language, num_speech, ...]          # plain mean (published)
       model: [{downloads_language: 0.3}, likes, ...] # any weight given -> weighted mean,
                                                      # unlisted weights are 1
+    optional:                   # indicators a summary may lack (skipped, with a note);
+      infra: [num_adapted_chips_ai_compiler, ...]    # any other listed one missing: an error
+    derived:                    # indicators scoring/derived.py adds to a build's summaries
+      eval: [num_hosted_models]
+
+The published indicator lists are :data:`scoring.vocabulary.INDICATORS`.
 """
 
 import math
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ScoringError
+from .vocabulary import INDICATORS, LATER_INDICATORS
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 METHOD_FILE = DATA_DIR / "method.yaml"
@@ -37,6 +44,7 @@ class Dimension:
     name: str
     indicators: tuple
     weights: tuple = None  # None: plain mean (sum left to right / k)
+    optional: tuple = ()  # indicators a summary may lack
 
     def weight(self, indicator):
         return 1.0 if self.weights is None else self.weights[self.indicators.index(indicator)]
@@ -50,6 +58,7 @@ class Method:
     ties: str = "dense"
     discount: str = "inverse_log2"
     summary_delta: tuple = ("data", "model")
+    derived: tuple = ()  # of (dimension, indicators scoring/derived.py adds to its summary)
 
     def dimension(self, name):
         for dim in self.dimensions:
@@ -72,26 +81,8 @@ PUBLISHED = {
     "discount": "inverse_log2",
     "overall_weights": {"data": "1/6", "model": "1/2", "infra": "1/6", "eval": "1/6"},
     "summary_delta": ["data", "model"],
-    "dimensions": {
-        "data": ["num_language", "num_speech", "num_vision", "num_multimodal", "num_embodied",
-                 "downloads_language", "downloads_speech", "downloads_vision",
-                 "downloads_multimodal", "downloads_embodied", "dataset_usage",
-                 "num_pretraining", "num_finetuning", "num_preference", "downloads_pretraining",
-                 "downloads_finetuning", "downloads_preference", "operators"],
-        "model": ["downloads_vision", "downloads_language", "downloads_speech", "downloads_3d",
-                  "downloads_multimodal", "downloads_protein", "downloads_vector", "descendants",
-                  "num_vision", "num_language", "num_speech", "num_3d", "num_multimodal",
-                  "num_protein", "num_vector", "likes", "issue", "num_adapted_chips"],
-        "infra": ["num_operators", "num_adapted_chips_operator_lib",
-                  "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
-                  "num_adapted_chips_frameworks", "support_lifecycle",
-                  "num_adapted_frameworks_ai_compiler", "num_adapted_chips_ai_compiler",
-                  "deep_learning_framework", "num_adapted_chips_communication_lib",
-                  "support_cross_chip_communication",
-                  "support_heterogeneous_training_communication_lib"],
-        "eval": ["num_leaderboards", "num_evaluated_models", "num_evaluation_datasets",
-                 "num_evaluation_methods", "num_evaluation_tools"],
-    },
+    "dimensions": {dim: list(indicators) for dim, indicators in INDICATORS.items()},
+    "optional": {dim: list(indicators) for dim, indicators in LATER_INDICATORS.items()},
 }
 
 
@@ -136,7 +127,7 @@ def method_from_dict(spec, source="method"):
     """Build and validate a :class:`Method` from the YAML structure (see module docstring)."""
     if not isinstance(spec, dict):
         raise ScoringError(f"{source}: expected a mapping at top level")
-    unknown = set(spec) - set(PUBLISHED) - {"derived"}  # derived: read by scoring.build
+    unknown = set(spec) - set(PUBLISHED) - {"derived"}
     if unknown:
         raise ScoringError(f"{source}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
 
@@ -174,6 +165,7 @@ def method_from_dict(spec, source="method"):
         dims.append(Dimension(str(name), tuple(names),
                               tuple(1.0 if w is None else w for w in weights) if weighted else None))
     dim_names = [d.name for d in dims]
+    dims = _with_optional(dims, spec.get("optional"), source)
 
     ow = spec.get("overall_weights", PUBLISHED["overall_weights"])
     if not isinstance(ow, dict) or set(ow) != set(dim_names):
@@ -185,14 +177,36 @@ def method_from_dict(spec, source="method"):
     if not isinstance(sd, list) or any(d not in dim_names for d in sd):
         raise ScoringError(f"{source}: summary_delta: expected a list of dimensions "
                            f"({', '.join(dim_names)})")
+    derived = spec.get("derived") or {}
+    if not isinstance(derived, dict) or any(
+            d not in dim_names or not isinstance(v, list) for d, v in derived.items()):
+        raise ScoringError(f"{source}: derived: expected lists of indicators per dimension "
+                           f"({', '.join(dim_names)})")
     return Method(
         dimensions=tuple(dims),
+        derived=tuple((d, tuple(map(str, v))) for d, v in derived.items()),
         overall_weights=overall,
         normalisation=normalisation,
         ties=ties,
         discount=discount,
         summary_delta=tuple(sd),
     )
+
+
+def _with_optional(dims, optional, source):
+    if not optional:
+        return dims
+    if not isinstance(optional, dict):
+        raise ScoringError(f"{source}: optional: expected a mapping of dimension -> indicators")
+    known = {d.name: d for d in dims}
+    for name, items in optional.items():
+        dim = known.get(name)
+        if dim is None or not isinstance(items, list) or any(i not in dim.indicators
+                                                             for i in items):
+            raise ScoringError(f"{source}: optional.{name}: expected a list of the dimension's "
+                               f"indicators")
+        known[name] = Dimension(dim.name, dim.indicators, dim.weights, tuple(items))
+    return [known[d.name] for d in dims]
 
 
 def load_indicator_labels(path=None):

@@ -1,258 +1,276 @@
-"""Per-organisation data and model summaries from the store (research/osir-lmts-method.md §4).
+"""Per-organisation data and model summaries from the store's records (research/osir-lmts-method.md
+§4), as steps over DataFrames.
 
-One snapshot: classify every model and dataset (:mod:`scoring.classify`), work out its monthly
-downloads, keep what the method keeps (§4.1), merge an organisation's copies across platforms
-(§4.2), sum per organisation (§4.3). The accumulated tables merge the monthly records of the
-snapshots up to the month (§4.4). A :class:`Profile` says which published quirks to reproduce
-(``published``) or correct (``default``); :data:`FIXES` says why each correction is one.
+One snapshot (:func:`month`): keep the records of registry accounts, classify them
+(:mod:`scoring.classify`), work out each one's monthly downloads, keep what the method keeps
+(§4.1), merge an organisation's copies across platforms (§4.2). Then :func:`model_summary` and
+:func:`data_summary` count and sum per organisation (§4.3); :func:`accumulate` merges the monthly
+records of several snapshots (§4.4). The :class:`~scoring.profile.Profile` says which published
+quirks to reproduce; each is one named switch, read in exactly one place below.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from .classify import classify_dataset, classify_model
-from .store_io import previous_snapshot, records
+import numpy as np
+import pandas as pd
 
-MODEL_MODALITIES = ("vision", "language", "speech", "3d", "multimodal", "protein", "vector")
-DATA_MODALITIES = ("language", "speech", "vision", "multimodal", "embodied")
-LIFECYCLES = {"pretraining": "Pre-training", "finetuning": "Fine-tuning", "preference": "Preference"}
-MODEL_COLUMNS = (*(f"downloads_{m}" for m in MODEL_MODALITIES), "descendants",
-                 *(f"num_{m}" for m in MODEL_MODALITIES), "likes", "issue", "num_adapted_chips")
-DATA_COLUMNS = (*(f"num_{m}" for m in DATA_MODALITIES), *(f"downloads_{m}" for m in DATA_MODALITIES),
-                "dataset_usage", *(f"num_{c}" for c in LIFECYCLES),
-                *(f"downloads_{c}" for c in LIFECYCLES), "operators")
-MERGE_ORDER = ("modelscope", "huggingface", "opendatalab", "baai_data")  # first record wins
+from .classify import classify_datasets, classify_models
+from .provenance import sources_like
+from .vocabulary import (ACC, DATASET_COLUMN_LIFECYCLES, DATASET_COLUMN_MODALITIES,
+                         INDICATORS, MODEL_COLUMN_MODALITIES, column)
+
+KINDS = ("models", "datasets")
+OTHER_SOURCES = "data/curated/other-source-datasets.csv"
 DATASETS_NEED_BASELINE = ("opendatalab", "baai_data")  # no baseline or a fall: not counted
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    ms_key_collision: bool  # ModelScope model and dataset baselines share one dict
-    zero_baseline_is_missing: bool  # a ModelScope dataset whose last total was 0 gets 0
-    embodied_as_multimodal: bool  # Embodied models counted as multimodal
-    min_downloads_inclusive: bool  # a model with exactly 50 monthly downloads is kept
-    use_rules: bool  # unlabelled repos classified by rules (else left out)
-    accumulate_to_month: bool  # accumulated tables stop at the month (else: every snapshot)
-    owner_case_sensitive: bool  # a record counts only if its owner is spelt as in the registry
-    min_downloads: int = 50
-
-
-PROFILES = {
-    "published": Profile("published", True, True, False, True, False, False, True),
-    "default": Profile("default", False, False, True, False, True, True, False),
-}
-FIXES = {
-    "ms_key_collision": "published: last month's ModelScope totals of models and datasets share "
-                        "one dict keyed owner/name, so a same-named dataset's total is a model's "
-                        "baseline (method §5.2); default keeps models and datasets apart",
-    "zero_baseline_is_missing": "published: a ModelScope dataset whose previous total was 0 gets "
-                                "0 monthly downloads; default: this total minus 0",
-    "embodied_as_multimodal": "published: Embodied models fall in no modality column (the intended "
-                              "Embodied->Multimodal remap is a no-op, method §5.5); default remaps",
-    "min_downloads_inclusive": "published keeps models with exactly 50 monthly downloads; the "
-                               "method says 'over 50' (method §5.8); default drops them",
-    "use_rules": "published counts only repos with a cached LLM label; default classifies "
-                 "unlabelled repos by metadata rules (pipeline_tag, tags, library, parameters)",
-    "owner_case_sensitive": "published maps a record to its org only when its owner is spelt "
-                            "exactly as in org-links.json (ModelScope lists 27 OpenBMB models as "
-                            "'openbmb'); default matches accounts case-insensitively, as the hubs do",
-    "accumulate_to_month": "published accumulates every snapshot but the first up to the run "
-                           "date, future months included (method §4.4); default: every snapshot "
-                           "up to the month's own date",
-}
+MERGED = ("org", "name", "repo", "platform", "modality", "lifecycle", "downloads", "likes",
+          "community", "usage")
 
 
 @dataclass
 class Month:
-    """One snapshot's kept-and-merged records and its classification verdicts."""
+    """One snapshot's kept-and-merged records and the classification of its records."""
 
     snapshot: str
     previous: str | None
-    models: list  # merged records
-    datasets: list
-    verdicts: list  # rows of the classification table
+    models: pd.DataFrame  # merged records (columns MERGED)
+    datasets: pd.DataFrame
+    classification: pd.DataFrame  # one row per record of a registry account
 
 
-def profile_named(name):
-    return PROFILES[name]
+def month(snapshot, records, previous, previous_totals, labels, profile, accounts=None) -> Month:
+    """``records``: {"models": frame, "datasets": frame} of :func:`scoring.store.read_records`;
+    ``previous_totals``: the same of :func:`scoring.store.read_totals` for the ``previous``
+    snapshot (or None); ``accounts``: {platform: account names as the registry spells them}."""
+    kept, verdicts = {}, []
+    for kind in KINDS:
+        rows = of_registry_accounts(records[kind], accounts, profile)
+        if kind == "models":
+            verdict = classify_models(rows, labels, profile.use_rules)
+        else:
+            verdict = classify_datasets(rows, labels, profile.use_rules)
+        base = baseline(rows, kind, previous_totals, profile)
+        downloads = monthly_downloads(rows, kind, base, profile)
+        keep = kept_mask(rows, kind, verdict, downloads, profile).to_numpy()
+        kept[kind] = pd.DataFrame({
+            "org": rows["org"][keep], "name": rows["name"][keep], "repo": rows["owner"][keep],
+            "platform": rows.platform[keep], "modality": verdict.modality[keep],
+            "lifecycle": verdict["lifecycle"][keep] if "lifecycle" in verdict else None,
+            "downloads": downloads[keep], "likes": rows.likes[keep],
+            "community": rows.community[keep], "usage": rows.usage[keep]})
+        verdicts.append(classification_rows(rows, kind, verdict))
+    return Month(snapshot, previous, merge(kept["models"], profile),
+                 merge(kept["datasets"], profile), pd.concat(verdicts, ignore_index=True))
 
 
-def with_fix(profile, switch):
-    """``profile`` with one switch set as the default profile sets it."""
-    return replace(profile, **{switch: getattr(PROFILES["default"], switch)})
+def of_registry_accounts(records, accounts, profile):
+    """Records with an organisation; with ``owner_case_sensitive``, only those whose owner is
+    spelt exactly as the registry spells the account (platforms without accounts: all)."""
+    rows = records[records.org.notna() & (records.org != "")]
+    if profile.owner_case_sensitive and accounts:
+        listed = rows.platform.isin(list(accounts))
+        spelt = pd.Series(False, index=rows.index)
+        for platform, names in accounts.items():
+            on = rows.platform == platform
+            spelt |= on & rows.owner.isin(list(names))
+        rows = rows[~listed | spelt]
+    return rows
 
 
-# -- one snapshot --------------------------------------------------------------------------------
+def classification_rows(rows, kind, verdict) -> pd.DataFrame:
+    """The store's ``classification`` rows of one kind."""
+    out = pd.DataFrame({"kind": kind[:-1], "platform": rows.platform, "repo_id": rows.repo_id,
+                        "org": rows.org, "path": verdict.path, "reason": verdict.reason,
+                        "modality": verdict.modality, "large_model": _flag(verdict.get("large")),
+                        "lifecycle": verdict.get("lifecycle"),
+                        "valid": _flag(verdict.get("valid"))})
+    return out.reset_index(drop=True)
 
-def _baselines(db, prev, profile):
-    """Last month's cumulative totals, keyed as the profile keys them."""
-    base = {}
-    if prev is None:
-        return base
-    for kind in ("models", "datasets"):  # datasets last: they overwrite on a collision
-        for row in records(db, kind, prev):
-            if row["downloads_total"] is None:
-                continue
-            shared = profile.ms_key_collision and row["platform"] == "modelscope"
-            key = ("modelscope", row["repo_id"]) if shared else (kind, row["platform"], row["repo_id"])
-            base[key] = row["downloads_total"]
+
+def _flag(values):
+    return None if values is None else values.map({True: 1, False: 0}).astype("Int64")
+
+
+# -- monthly downloads (§4.1) ---------------------------------------------------------------------
+
+def baseline(rows, kind, previous_totals, profile) -> pd.Series:
+    """Last month's cumulative total of each record (NA where there is none), looked up as the
+    profile keys it: with ``ms_key_collision`` ModelScope models and datasets share one lookup
+    by repo_id, datasets written last (a same-named dataset's total is a model's baseline)."""
+    if previous_totals is None:
+        return pd.Series(pd.NA, index=rows.index, dtype="Int64")
+    own = previous_totals[kind]
+    base = _lookup(own.platform + "\x1f" + own.repo_id, own.downloads_total,
+                   rows.platform + "\x1f" + rows.repo_id)
+    if profile.ms_key_collision:
+        both = pd.concat([previous_totals[k] for k in KINDS], ignore_index=True)
+        shared = both[both.platform == "modelscope"].drop_duplicates("repo_id", keep="last")
+        on_ms = rows.platform == "modelscope"
+        base = base.where(~on_ms, _lookup(shared.repo_id, shared.downloads_total, rows.repo_id))
     return base
 
 
-def _lookup(base, kind, row, profile):
-    if profile.ms_key_collision and row["platform"] == "modelscope":
-        return base.get(("modelscope", row["repo_id"]))
-    return base.get((kind, row["platform"], row["repo_id"]))
+def _lookup(keys, values, wanted) -> pd.Series:
+    where = pd.Index(keys).get_indexer(wanted)
+    out = pd.Series(values.to_numpy(dtype="float64", na_value=np.nan)[np.maximum(where, 0)]
+                    if len(values) else np.full(len(wanted), np.nan), index=wanted.index)
+    return out.where(where >= 0).astype("Int64")
 
 
-def monthly_downloads(kind, row, base, profile):
-    """The repo's downloads this month, or None when they cannot be known (no baseline).
-
-    The 30-day figure where the platform gives one, else this total minus last month's."""
-    if row.get("downloads") is not None:
-        return row["downloads"]
-    total = row.get("downloads_total")
-    if total is None:
-        return None
-    prev = _lookup(base, kind, row, profile)
-    if kind == "datasets" and row["platform"] not in DATASETS_NEED_BASELINE:
-        if prev is None or (prev == 0 and profile.zero_baseline_is_missing):
-            return 0  # new this month: counted, its downloads unknown
-    if prev is None:
-        return None
-    return total - prev
+def monthly_downloads(rows, kind, base, profile) -> pd.Series:
+    """The 30-day figure where the platform gives one, else this total minus last month's; NA
+    when it cannot be known (no baseline). A new dataset of a platform that needs no baseline
+    counts with 0 (published: also one whose last total was 0)."""
+    total = rows.downloads_total
+    delta = total - base
+    if kind == "datasets":
+        new = base.isna()
+        if profile.zero_baseline_is_missing:
+            new |= base.eq(0).fillna(False)
+        counted = total.notna() & new & ~rows.platform.isin(DATASETS_NEED_BASELINE)
+        delta = delta.mask(counted, 0)
+    return rows.downloads.fillna(delta)
 
 
-def build_month(db, snapshot, profile, labels, candidates, accounts=None):
-    """``accounts``: {platform: set of account names as the registry spells them} (for
-    ``owner_case_sensitive``; platforms without accounts, e.g. BAAI Data, are not checked)."""
-    prev = previous_snapshot(candidates, snapshot)
-    base = _baselines(db, prev, profile)
-    kept = {"models": [], "datasets": []}
-    verdicts = []
-    for kind in ("models", "datasets"):
-        for row in records(db, kind, snapshot):
-            if not row.get("org"):
-                continue
-            if (profile.owner_case_sensitive and accounts and row["platform"] in accounts
-                    and row["owner"] not in accounts[row["platform"]]):
-                continue
-            if kind == "models":
-                v = classify_model(row["repo_id"], labels, profile.use_rules,
-                                   pipeline_tag=row.get("pipeline_tag"), library=row.get("library"),
-                                   tags=row.get("tags"), params=row.get("params"))
-            else:
-                v = classify_dataset(row["repo_id"], labels, profile.use_rules, tags=row.get("tags"))
-            verdicts.append({"snapshot": snapshot, "kind": kind[:-1], "platform": row["platform"],
-                             "repo_id": row["repo_id"], "org": row["org"], "path": v.path,
-                             "reason": v.reason, "modality": v.modality,
-                             "large_model": None if v.large is None else int(v.large),
-                             "lifecycle": v.lifecycle,
-                             "valid": None if v.valid is None else int(v.valid)})
-            downloads = monthly_downloads(kind, row, base, profile)
-            if not _keep(kind, row, v, downloads, profile):
-                continue
-            kept[kind].append({
-                "org": row["org"], "platform": row["platform"], "repo": row["owner"],
-                "name": row["name"], "modality": v.modality, "lifecycle": v.lifecycle,
-                "downloads": downloads, "likes": row.get("likes"),
-                "community": row.get("discussions"),
-                "usage": row.get("descendants" if kind == "models" else "dataset_usage"),
-            })
-    return Month(snapshot, prev, merge(kept["models"]), merge(kept["datasets"]), verdicts)
-
-
-def _keep(kind, row, verdict, downloads, profile):
+def kept_mask(rows, kind, verdict, downloads, profile) -> pd.Series:
+    """§4.1: large models with enough monthly downloads; valid datasets with known downloads
+    (OpenDataLab and BAAI Data: no fall either)."""
+    known = downloads.notna()
     if kind == "models":
-        if verdict.large is not True or downloads is None:
-            return False
-        if profile.min_downloads_inclusive:
-            return downloads >= profile.min_downloads
-        return downloads > profile.min_downloads
-    if verdict.valid is not True:
-        return False
-    if row["platform"] in DATASETS_NEED_BASELINE:
-        return downloads is not None and downloads >= 0
-    return downloads is not None
+        enough = (downloads >= profile.min_downloads if profile.min_downloads_inclusive
+                  else downloads > profile.min_downloads)
+        return (verdict.large == True) & known & enough.fillna(False)  # noqa: E712 (None, NA)
+    no_fall = ~rows.platform.isin(DATASETS_NEED_BASELINE) | (downloads >= 0).fillna(False)
+    return (verdict.valid == True) & known & no_fall  # noqa: E712
 
 
-def merge(kept):
-    """Method §4.2: one record per org/name across platforms (ModelScope first; the first record
-    gives repo, modality, lifecycle); positive downloads, likes, community, usage summed."""
-    order = {p: i for i, p in enumerate(MERGE_ORDER)}
-    merged: dict = {}
-    for rec in sorted(kept, key=lambda r: order.get(r["platform"], len(order))):
-        key = (rec["org"], rec["name"])
-        out = merged.get(key)
-        if out is None:
-            out = merged[key] = {**rec, "platforms": [rec["platform"]], "downloads": 0,
-                                 "likes": 0, "community": 0, "usage": 0}
+# -- merge and accumulate (§4.2, §4.4) ------------------------------------------------------------
+
+def merge(kept, profile) -> pd.DataFrame:
+    """One record per org/name across platforms, in ``profile.merge_order`` (ModelScope first):
+    the first record gives repo, platform, modality, lifecycle; positive downloads, likes,
+    community and usage are summed."""
+    rank = kept.platform.map({p: i for i, p in enumerate(profile.merge_order)})
+    ordered = kept.iloc[np.argsort(rank.fillna(len(profile.merge_order)).to_numpy(),
+                                   kind="stable")]
+    ordered = ordered.assign(downloads=ordered.downloads.where(ordered.downloads > 0, 0))
+    return _combine(ordered, ["org", "name"], first=["repo", "platform", "modality", "lifecycle"],
+                    summed=["downloads", "likes", "community", "usage"], largest=[])
+
+
+def accumulate(months) -> pd.DataFrame:
+    """§4.4: key repo/name over the months' merged records (in month order); the earliest
+    record gives org, repo, platform, modality, lifecycle; downloads summed; likes,
+    community and usage the maximum."""
+    frames = [m for m in months if len(m)]
+    every = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=MERGED)
+    return _combine(every, ["repo", "name"], first=["org", "platform", "modality", "lifecycle"],
+                    summed=["downloads"], largest=["likes", "community", "usage"])
+
+
+def _combine(rows, keys, first, summed, largest) -> pd.DataFrame:
+    """One row per distinct ``keys`` (in order of first appearance): the first row's ``first``
+    columns, the sum of ``summed`` and the maximum of ``largest`` (missing counts as 0)."""
+    group = rows.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    out = rows.iloc[np.flatnonzero(~pd.Series(group).duplicated().to_numpy())][keys + first]
+    out = out.reset_index(drop=True)
+    grouped = rows[summed + largest].fillna(0).astype("int64").groupby(group, sort=True)
+    for name in summed:
+        out[name] = grouped[name].sum().to_numpy()
+    for name in largest:
+        out[name] = grouped[name].max().to_numpy()
+    return out[list(MERGED)]
+
+
+# -- the crawled dimensions of a month ----------------------------------------------------------
+
+def crawled_summaries(this: Month, months: list, orgs, curated, profile, constants=None):
+    """The summarise step of the crawled dimensions: model and data summaries of ``this``
+    month and accumulated over ``months`` -> ({name: summary frame}, {name: sources frame}).
+    ``constants`` ({"model": …, "data": …}, default the published ones in ``curated``) give
+    num_adapted_chips and operators."""
+    constants = constants or curated.constants
+    chips, operators, other = (constants["model"], constants["data"], curated.other_datasets)
+    store = (f"store: {this.snapshot} (monthly downloads vs "
+             f"{this.previous or 'no earlier snapshot'}), profile {profile.name}")
+    span = (f"store: snapshots {months[0].snapshot}..{months[-1].snapshot} accumulated"
+            if months else "no snapshots")
+    tables = {
+        "model": model_summary(this.models, orgs, chips, profile),
+        "data": data_summary(this.datasets, orgs, operators, other),
+        "model" + ACC: model_summary(accumulate(m.models for m in months), orgs, chips, profile),
+        "data" + ACC: data_summary(accumulate(m.datasets for m in months), orgs, operators,
+                                   other)}
+    orgs = pd.Index(orgs)
+    others = pd.Series([d["org"] for d in other], dtype=object).value_counts().reindex(orgs)
+    others = others.fillna(0).astype(int)
+    sources = {}
+    for name, table in tables.items():
+        note = span if name.endswith(ACC) else store
+        src = sources_like(table, note)
+        if name.startswith("model"):
+            src["num_adapted_chips"] = [chips.of(org)[1] for org in orgs]
         else:
-            out["platforms"].append(rec["platform"])
-        if rec["downloads"] and rec["downloads"] > 0:
-            out["downloads"] += rec["downloads"]
-        for field in ("likes", "community", "usage"):
-            out[field] += rec[field] or 0
-    return list(merged.values())
+            src["operators"] = [operators.of(org)[1] for org in orgs]
+            counted = [c for c in src.columns if c.startswith("num_")]
+            with_other = (f"{note} + {OTHER_SOURCES} (" + others.astype(str) + " datasets of "
+                          + orgs.to_series() + ")")
+            src.loc[others > 0, counted] = np.repeat(
+                with_other[others > 0].to_numpy()[:, None], len(counted), axis=1)
+        sources[name] = src
+    return tables, sources
 
 
-def accumulate(months):
-    """Method §4.4: key owner/name over the months' merged records; the earliest record gives
-    org, repo, modality, lifecycle; downloads summed; likes, community, usage: the maximum."""
-    out: dict = {}
-    for month_records in months:
-        for rec in month_records:
-            key = (rec["repo"], rec["name"])
-            acc = out.get(key)
-            if acc is None:
-                out[key] = {**rec}
-                continue
-            acc["downloads"] += rec["downloads"]
-            for field in ("likes", "community", "usage"):
-                acc[field] = max(acc[field], rec[field])
-    return list(out.values())
+# -- per-organisation summaries (§4.3) ------------------------------------------------------------
+
+def _per_org(merged, orgs, by, labels, prefix_count, prefix_downloads):
+    """Counts and download sums per organisation and label (a modality or lifecycle), one
+    column each, for the labels given; others fall in no column."""
+    cols = merged[by].map({label: column(label) for label in labels})
+    counted = merged[cols.notna()].assign(_col=cols)
+    grouped = counted.groupby(["org", "_col"])
+    wanted = [column(label) for label in labels]
+    num = grouped.size().unstack().reindex(index=orgs, columns=wanted).fillna(0)
+    downloads = grouped.downloads.sum().unstack().reindex(index=orgs, columns=wanted).fillna(0)
+    return (num.add_prefix(prefix_count).astype("int64"),
+            downloads.add_prefix(prefix_downloads).astype("int64"))
 
 
-# -- per-organisation summaries ------------------------------------------------------------------
-
-def model_summary(merged, orgs, chips, profile):
-    table = {org: dict.fromkeys(MODEL_COLUMNS, 0) for org in orgs}
-    for rec in merged:
-        row = table.get(rec["org"])
-        if row is None:
-            continue
-        modality = rec["modality"]
-        if modality == "Embodied" and profile.embodied_as_multimodal:
-            modality = "Multimodal"
-        col = (modality or "").lower()
-        if col in MODEL_MODALITIES:
-            row[f"num_{col}"] += 1
-            row[f"downloads_{col}"] += rec["downloads"]
-        row["descendants"] += rec["usage"]
-        row["likes"] += rec["likes"]
-        row["issue"] += rec["community"]
-    for org, row in table.items():
-        row["num_adapted_chips"] = chips.of(org)[0]
-    return table
+def _org_sum(merged, orgs, field):
+    return merged.groupby("org")[field].sum().reindex(orgs).fillna(0).astype("int64")
 
 
-def data_summary(merged, orgs, operators, other_datasets):
-    table = {org: dict.fromkeys(DATA_COLUMNS, 0) for org in orgs}
-    for rec, crawled in [(r, True) for r in merged] + [(r, False) for r in other_datasets]:
-        row = table.get(rec["org"])
-        if row is None:
-            continue
-        col = (rec["modality"] or "").lower()
-        stage = next((k for k, v in LIFECYCLES.items() if v == rec["lifecycle"]), None)
-        for part in (col if col in DATA_MODALITIES else None, stage):
-            if part:
-                row[f"num_{part}"] += 1
-                if crawled:
-                    row[f"downloads_{part}"] += rec["downloads"]
-        if crawled:
-            row["dataset_usage"] += rec["usage"]
-    for org, row in table.items():
-        row["operators"] = operators.of(org)[0]
-    return table
+def model_summary(merged, orgs, chips, profile) -> pd.DataFrame:
+    """``model-summary.csv`` for ``orgs`` (in that order): per modality the count and
+    downloads; descendants, likes, issue (= community) over every kept model;
+    num_adapted_chips from the curated constant. With ``embodied_as_multimodal`` Embodied
+    models count as Multimodal (published: in no modality column)."""
+    orgs = pd.Index(orgs, name="org")
+    if profile.embodied_as_multimodal:
+        merged = merged.assign(modality=merged.modality.replace("Embodied", "Multimodal"))
+    num, downloads = _per_org(merged, orgs, "modality", MODEL_COLUMN_MODALITIES, "num_",
+                              "downloads_")
+    table = pd.concat([num, downloads], axis=1).assign(
+        descendants=_org_sum(merged, orgs, "usage"), likes=_org_sum(merged, orgs, "likes"),
+        issue=_org_sum(merged, orgs, "community"),
+        num_adapted_chips=[chips.of(org)[0] for org in orgs])
+    return table[list(INDICATORS["model"])]
+
+
+def data_summary(merged, orgs, operators, other_datasets) -> pd.DataFrame:
+    """``data-summary.csv`` for ``orgs``: per modality and per lifecycle the count and
+    downloads, dataset_usage, operators (curated). Other-source datasets (official sites, not
+    hubs) add to the counts only."""
+    orgs = pd.Index(orgs, name="org")
+    other = pd.DataFrame(other_datasets, columns=["org", "modality", "lifecycle"]).assign(
+        downloads=0, usage=0)
+    every = pd.concat([merged[["org", "modality", "lifecycle", "downloads", "usage"]], other],
+                      ignore_index=True)
+    parts = [*_per_org(every, orgs, "modality", DATASET_COLUMN_MODALITIES, "num_", "downloads_"),
+             *_per_org(every, orgs, "lifecycle", DATASET_COLUMN_LIFECYCLES, "num_",
+                       "downloads_")]
+    table = pd.concat(parts, axis=1).assign(
+        dataset_usage=_org_sum(merged, orgs, "usage"),
+        operators=[operators.of(org)[0] for org in orgs])
+    return table[list(INDICATORS["data"])]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import shutil
+import sqlite3
 import sys
 import types
 
+import pandas as pd
 import pytest
 
 from osir_crawl.store import open_store, write_rows
 from scoring.cli import main
 from scoring.curated import CuratedError, load_curated, CURATED_DIR
-from scoring.store_io import previous_snapshot
-from scoring.summaries import PROFILES, accumulate, merge, monthly_downloads
+from scoring.profile import PROFILES
+from scoring.store import previous_snapshot
+from scoring.summaries import accumulate, baseline, merge, monthly_downloads
 from tests.conftest import ROOT, rows
 
 AUG, SEP = "2025-08-07", "2025-09-07"
@@ -78,20 +81,39 @@ def test_previous_snapshot_is_closest_to_a_month_before_within_15_days():
     assert previous_snapshot([], "2025-09-07") is None
 
 
+def frame(*rows):
+    out = pd.DataFrame(list(rows))
+    return out.astype({c: "Int64" for c in ("downloads", "downloads_total", "likes", "community",
+                                            "usage") if c in out})
+
+
+def downloads(kind, row, last_month, profile):
+    """One record's monthly downloads given last month's totals {(kind, platform, repo): n}."""
+    totals = {k: pd.DataFrame([{"platform": p, "repo_id": r, "downloads_total": n}
+                               for (kd, p, r), n in last_month.items() if kd == k],
+                              columns=["platform", "repo_id", "downloads_total"])
+              for k in ("models", "datasets")}
+    rows = frame(row)
+    value = monthly_downloads(rows, kind, baseline(rows, kind, totals, profile), profile)[0]
+    return None if value is pd.NA else value
+
+
 def test_monthly_downloads_30_day_figure_else_delta_of_totals():
     row = {"platform": "modelscope", "repo_id": "A/x", "downloads": None, "downloads_total": 400}
-    assert monthly_downloads("models", {**row, "downloads": 77}, {}, DEFAULT) == 77
-    assert monthly_downloads("models", row, {("models", "modelscope", "A/x"): 100}, DEFAULT) == 300
-    assert monthly_downloads("models", row, {}, DEFAULT) is None  # no baseline: unknown
+    assert downloads("models", {**row, "downloads": 77}, {}, DEFAULT) == 77
+    assert downloads("models", row, {("models", "modelscope", "A/x"): 100}, DEFAULT) == 300
+    assert downloads("models", row, {}, DEFAULT) is None  # no baseline: unknown
     # Published: one baseline dict for ModelScope models and datasets (a dataset overwrote it).
-    assert monthly_downloads("models", row, {("modelscope", "A/x"): 50}, PUBLISHED) == 350
+    collided = {("models", "modelscope", "A/x"): 100, ("datasets", "modelscope", "A/x"): 50}
+    assert downloads("models", row, collided, PUBLISHED) == 350
+    assert downloads("models", row, collided, DEFAULT) == 300
     # ModelScope datasets without a baseline count with 0; a zero baseline is "none" if published.
     ds = {**row, "downloads_total": 30}
-    assert monthly_downloads("datasets", ds, {}, DEFAULT) == 0
-    assert monthly_downloads("datasets", ds, {("datasets", "modelscope", "A/x"): 0}, DEFAULT) == 30
-    assert monthly_downloads("datasets", ds, {("modelscope", "A/x"): 0}, PUBLISHED) == 0
+    assert downloads("datasets", ds, {}, DEFAULT) == 0
+    assert downloads("datasets", ds, {("datasets", "modelscope", "A/x"): 0}, DEFAULT) == 30
+    assert downloads("datasets", ds, {("datasets", "modelscope", "A/x"): 0}, PUBLISHED) == 0
     odl = {**ds, "platform": "opendatalab"}
-    assert monthly_downloads("datasets", odl, {}, DEFAULT) is None
+    assert downloads("datasets", odl, {}, DEFAULT) is None
 
 
 def test_merge_modelscope_first_sums_positive_downloads():
@@ -103,12 +125,13 @@ def test_merge_modelscope_first_sums_positive_downloads():
         {"org": "BAAI", "platform": "huggingface", "repo": "FlagRelease", "name": "m2",
          "modality": None, "lifecycle": None, "downloads": 60, "likes": 0, "community": 0, "usage": 0},
     ]
-    merged = {r["name"]: r for r in merge(kept)}
-    m = merged["m"]
-    assert (m["modality"], m["platforms"], m["downloads"], m["likes"], m["community"], m["usage"]) \
-        == ("Language", ["modelscope", "huggingface"], 1000, 11, 2, 5)
-    acc = accumulate([merge(kept), merge(kept[:1])])
-    assert {(r["repo"], r["name"]): r["downloads"] for r in acc} == {
+    kept = frame(*kept)
+    merged = merge(kept, DEFAULT).set_index("name")
+    m = merged.loc["m"]
+    assert (m["modality"], m["platform"], m["downloads"], m["likes"], m["community"],
+            m["usage"]) == ("Language", "modelscope", 1000, 11, 2, 5)
+    acc = accumulate([merge(kept, DEFAULT), merge(kept[:1], DEFAULT)])
+    assert {(r.repo, r.name): r.downloads for r in acc.itertuples()} == {
         ("BAAI", "m"): 2000, ("FlagRelease", "m2"): 60}
 
 
@@ -225,3 +248,18 @@ def test_unknown_snapshot_is_a_one_line_error(store, tmp_path, capsys):
                  str(tmp_path)]) == 2
     assert "snapshot 2025-10-07 has no models or datasets in the store" in capsys.readouterr().err
     assert main(["build", "--snapshot", SEP, "--db", str(tmp_path / "none.db")]) == 2
+
+
+@pytest.mark.parametrize("cell, shown", [("1e400", "inf"), ("-3", "-3"), ("2.5", "2.5")])
+def test_a_store_cell_that_is_not_a_count_is_a_one_line_error(store, tmp_path, capsys, cell,
+                                                              shown):
+    with sqlite3.connect(store) as conn:
+        conn.execute(f"UPDATE models SET likes = {cell} WHERE repo_id = 'BAAI/RoboBrain' "
+                     f"AND snapshot = ?", [SEP])
+    assert main(["build", "--snapshot", SEP, "--db", str(store), "--out",
+                 str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: store osir.db, table models, "
+                                                   f"snapshot {SEP}, repo 'BAAI/RoboBrain', "
+                                                   f"column 'likes': {shown} is not a count")
+    assert not (tmp_path / "out").exists()

@@ -65,4 +65,4 @@ def test_unknown_snapshot_is_a_clear_error(scored_store, tmp_path):
                            "--db", str(tmp_path / "missing.db")], cwd=ROOT, env=crawl_env(),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
-    assert "no such store" in proc.stderr
+    assert "store not found" in proc.stderr  # the one message of scoring.store.open_store

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from scoring.classify import (LabelError, Labels, DatasetLabel, ModelLabel, classify_dataset,
-                              classify_model, dataset_rule, load_labels, model_rule)
+                              classify_datasets, classify_model, classify_models, dataset_rule,
+                              load_labels, model_rule)
 
-LABELS = Labels(
+LABELS = Labels.of(
     models={"BAAI/bge-m3": ModelLabel("Vector", True),
             "google/bert-base-uncased": ModelLabel("Language", False),
             "x/half-labelled": ModelLabel(None, True)},
@@ -95,3 +98,43 @@ def test_malformed_labels_name_file_and_line(tmp_path):
     (tmp_path / "models.csv").write_text("repo_id,modality,large_model\na/b,Language,yes\n")
     with pytest.raises(LabelError, match="line 2: expected 1, 0 or blank"):
         load_labels(tmp_path)
+
+
+MODEL_CASES = [  # (repo_id, metadata): labelled, half-labelled and unlabelled repos
+    ("BAAI/bge-m3", {}), ("google/bert-base-uncased", {"pipeline_tag": "text-generation"}),
+    ("x/half-labelled", {"pipeline_tag": "text-to-speech"}), ("x/half-labelled", {}),
+    ("someone/mystery", {}), ("someone/llm", {"pipeline_tag": "text-generation"}),
+    ("facebook/maskformer-resnet101", {"pipeline_tag": "image-segmentation"}),
+    ("someone/resnet-50", {"pipeline_tag": "image-classification"}),
+    ("someone/lstm_tagger", {"tags": '["lstm", "region:us"]'}),
+    *((f"someone/model-{i}", meta) for i, (meta, _, _) in enumerate([
+        ({"pipeline_tag": "text-generation", "params": 7_000_000_000}, 0, 0),
+        ({"pipeline_tag": "text-generation", "params": 499_000_000}, 0, 0),
+        ({"library": "sentence-transformers", "params": 568_000_000}, 0, 0),
+        ({"tags": '["protein", "esm"]'}, 0, 0),
+        ({"pipeline_tag": "image-classification", "tags": '["resnet"]'}, 0, 0),
+        ({"tags": '["task:robotics", "vit-base"]'}, 0, 0)])),
+]
+DATASET_CASES = [
+    ("BAAI/CCI3-Data", None), ("x/placeholder", '["modality:text"]'),
+    ("x/sft-mix", '["modality:text"]'), ("someone/math-dpo-pairs", '["modality:text"]'),
+    ("someone/video-bench", '["modality:video", "modality:text"]'),
+    ("someone/embodied-corpus", None), ("x/y", '["task_categories:robotics"]'),
+    ("someone/unknown", None), ("someone/web-crawl", "not json"),
+]
+
+
+@pytest.mark.parametrize("use_rules", [True, False])
+def test_a_frame_of_records_gets_the_verdicts_of_one_repo_at_a_time(use_rules):
+    columns = ("pipeline_tag", "library", "tags", "params")
+    models = pd.DataFrame([{"repo_id": r, **{c: meta.get(c) for c in columns}}
+                           for r, meta in MODEL_CASES * 2]).astype({"params": "Int64"})
+    got = classify_models(models, LABELS, use_rules)
+    for i, (repo, meta) in enumerate(MODEL_CASES * 2):
+        want = classify_model(repo, LABELS, use_rules, **meta)
+        assert tuple(got.iloc[i].replace({np.nan: None})) == want[:4], repo
+    datasets = pd.DataFrame([{"repo_id": r, "tags": t} for r, t in DATASET_CASES])
+    got = classify_datasets(datasets, LABELS, use_rules)
+    for i, (repo, tags) in enumerate(DATASET_CASES):
+        want = classify_dataset(repo, LABELS, use_rules, tags=tags or ())
+        assert tuple(got.iloc[i].replace({np.nan: None})) == (*want[:3], *want[4:]), repo

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from scoring.cli import main
-from scoring.summaries import FIXES
+from scoring.profile import FIXES
 from tests.conftest import ANCHORS, rows, run_crawl
 
 MONTHS = ("2025-07-07", "2025-08-07", "2025-09-07")

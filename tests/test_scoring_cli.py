@@ -29,16 +29,43 @@ SUMMARIES = {
 }
 
 
+# The fixture months' own method: their summaries hold a few indicators each, and a summary
+# must hold every indicator its method lists (but the optional ones).
+METHOD = """normalisation: max
+dimensions:
+  data: [num_language, num_speech, operators]
+  model: [downloads_language, likes, num_adapted_chips]
+  infra: [num_operators, support_lifecycle, num_adapted_chips_ai_compiler]
+  eval: [num_leaderboards, num_evaluated_models]
+optional:
+  infra: [num_adapted_chips_ai_compiler]
+"""
+
+
 def write_month(folder, **replace):
     folder.mkdir(parents=True, exist_ok=True)
     for key, lines in {**SUMMARIES, **replace}.items():
         if lines is not None:
             (folder / f"{key}-summary.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "method.yaml").write_text(METHOD, encoding="utf-8")
     return folder
 
 
+def with_method(args):
+    """``args`` with ``--method MONTH_DIR/method.yaml`` for a fixture month (unless given)."""
+    args = [str(a) for a in args]
+    own = Path(args[1]) / "method.yaml"
+    if args[0] in ("rank", "explain") and "--method" not in args and own.exists():
+        args += ["--method", str(own)]
+    return args
+
+
+def cli(args):
+    return main(with_method(args))
+
+
 def run(*args):
-    proc = subprocess.run([sys.executable, "-m", "scoring", *map(str, args)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "scoring", *with_method(args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -67,12 +94,13 @@ def test_rank_command_writes_the_published_files(tmp_path):
 
 def test_previous_gives_delta_columns_and_summary_deltas(tmp_path):
     prev = write_month(tmp_path / "p")
-    assert main(["rank", str(prev), "--out", str(prev), "-q"]) == 0
+    assert cli(["rank", str(prev), "--out", str(prev), "-q"]) == 0
     month = write_month(tmp_path / "m", infra=["org,num_operators,support_lifecycle",
                                                "A,0,0", "B,9,4", "C,1,0", "D,1,1"],
                         eval=["org,num_leaderboards,num_evaluated_models",
                               "A,5,912", "B,2,350", "C,0,0", "D,1,1"])
-    assert main(["rank", str(month), "--previous", str(prev), "--out", str(tmp_path / "o"), "-q"]) == 0
+    assert cli(["rank", str(month), "--previous", str(prev), "--out", str(tmp_path / "o"),
+                "-q"]) == 0
     names = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert names == sorted(EXPECTED + ["data-summary-delta.csv", "model-summary-delta.csv"])
     infra = read(tmp_path / "o" / "infra-rank.csv")
@@ -88,7 +116,7 @@ def test_bom_and_crlf_inputs(tmp_path):
     month = write_month(tmp_path / "m")
     text = (month / "infra-summary.csv").read_text()
     (month / "infra-summary.csv").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
-    assert main(["rank", str(month), "--out", str(tmp_path / "o"), "-q"]) == 0
+    assert cli(["rank", str(month), "--out", str(tmp_path / "o"), "-q"]) == 0
     assert read(tmp_path / "o" / "infra-rank.csv")[1][0] == "A"
 
 
@@ -104,6 +132,13 @@ def test_bom_and_crlf_inputs(tmp_path):
     ({"eval": [""]}, "eval-summary.csv: empty file"),
     ({"infra": ["org,a,b", "A,1,2", "B,1"]}, "infra-summary.csv line 3: 2 cells, header has 3"),
     ({"infra": ["org,unknown", "A,1"]}, "infra-summary.csv: missing columns: none of the infra"),
+    ({"model": ["org,downloads_language,likes,num_adapted_chips", "A,100,7,4", "B,1e400,1,1",
+                "C,0,0,1"]},
+     "model-summary.csv line 3, column 'downloads_language': '1e400' overflows to infinity"),
+    ({"model": ["org,downloads_language,likes,num_adapted_chips", "A,100,7,4", "B,300,-1,1",
+                "C,0,0,1"]}, "model-summary.csv line 3, column 'likes': negative value '-1'"),
+    ({"infra": ["org,num_operators", "A,121", "B,0", "C,0"]},
+     "infra-summary.csv line 1, column 'support_lifecycle': missing indicator column"),
 ])
 def test_bad_input_one_line_error_exit_2_no_files(tmp_path, replace, message):
     month = write_month(tmp_path / "m", **replace)
@@ -131,7 +166,7 @@ def test_bad_previous_and_method(tmp_path):
 def test_failed_write_leaves_no_partial_files(tmp_path, monkeypatch):
     month = write_month(tmp_path / "m")
     out = tmp_path / "out"
-    assert main(["rank", str(month), "--out", str(out), "-q"]) == 0
+    assert cli(["rank", str(month), "--out", str(out), "-q"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     # second run of changed data fails while writing its third file
     write_month(month, model=["org,downloads_language,likes,num_adapted_chips",
@@ -139,19 +174,19 @@ def test_failed_write_leaves_no_partial_files(tmp_path, monkeypatch):
     real, calls = scoring.io.format_table, []
 
     def failing(table):
-        calls.append(table.name)
+        calls.append(table)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
         return real(table)
 
     monkeypatch.setattr(scoring.io, "format_table", failing)
-    assert main(["rank", str(month), "--out", str(out), "-q"]) == 1
+    assert cli(["rank", str(month), "--out", str(out), "-q"]) == 1
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # old files intact, no temps
     monkeypatch.setattr(scoring.io, "format_table", real)
     fresh = tmp_path / "fresh"
     monkeypatch.setattr(scoring.io, "format_table", failing)
     calls.clear()
-    assert main(["rank", str(month), "--out", str(fresh), "-q"]) == 1
+    assert cli(["rank", str(month), "--out", str(fresh), "-q"]) == 1
     assert list(fresh.iterdir()) == []
 
 
@@ -178,19 +213,18 @@ def test_explain_sums_to_the_scores(tmp_path):
 
 
 def read_rank_via_cli(tmp_path, month):
-    assert main(["rank", str(month), "--out", str(tmp_path / "r"), "-q"]) == 0
+    assert cli(["rank", str(month), "--out", str(tmp_path / "r"), "-q"]) == 0
     return {r[0]: int(r[-1]) for r in read(tmp_path / "r" / "overall-rank.csv")[1:]}
 
 
 def test_explain_text_and_minmax(tmp_path, capsys):
     month = write_month(tmp_path / "m")
-    (tmp_path / "mm.yaml").write_text(
-        (ROOT / "data" / "method.yaml").read_text().replace("normalisation: max", "normalisation: minmax"))
-    assert main(["explain", str(month), "--org", "A", "--method", str(tmp_path / "mm.yaml")]) == 0
+    (tmp_path / "mm.yaml").write_text(METHOD.replace("normalisation: max", "normalisation: minmax"))
+    assert cli(["explain", str(month), "--org", "A", "--method", str(tmp_path / "mm.yaml")]) == 0
     text = capsys.readouterr().out
     assert text.startswith("A: overall-rank ")
     assert " min " in text and "= score" in text and "g(rank)" in text
-    assert main(["explain", str(month), "--org", "A", "--accumulated", "--json"]) == 0
+    assert cli(["explain", str(month), "--org", "A", "--accumulated", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["overall"]["table"] == "overall-accumulated-rank"
     assert rep["dimensions"][0]["table"] == "data-accumulated-rank"

@@ -10,10 +10,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scoring import (ScoringError, Table, default_method, load_indicator_labels,  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from scoring import (ScoringError, default_method, load_indicator_labels,  # noqa: E402
                      load_method, rank_month)
 from scoring.method import method_from_dict  # noqa: E402
 from scoring.rank import Previous, dense_rank, normalise, summary_delta  # noqa: E402
+from scoring.summary_frames import from_records, from_rows  # noqa: E402
 
 SPEC = {
     "dimensions": {"data": ["a", "b"], "model": ["c"], "infra": ["d"], "eval": ["e"]},
@@ -40,37 +43,35 @@ def tables(**override):
 # -- normalisation -------------------------------------------------------------------
 
 def test_max_normalisation_is_x_over_max():
-    vals, hi, lo = normalise([1, 4, 2], "max")
-    assert vals == [0.25, 1.0, 0.5] and (hi, lo) == (4, 1)
+    assert normalise(pd.DataFrame({"a": [1, 4, 2]}), "max")["a"].tolist() == [0.25, 1.0, 0.5]
 
 
 def test_minmax_normalisation():
-    vals, hi, lo = normalise([1, 4, 2], "minmax")
-    assert vals == [0.0, 1.0, 1 / 3] and (hi, lo) == (4, 1)
+    assert normalise(pd.DataFrame({"a": [1, 4, 2]}), "minmax")["a"].tolist() == [0.0, 1.0, 1 / 3]
 
 
 def test_minmax_method_changes_scores():
     r = rank_month(tables(), method(normalisation="minmax")).rankings["data-rank"]
     # a: (1,4,2) -> 0, 1, 1/3 ; b: (4,1,0) -> 1, .25, 0
-    assert r.values == [[0.0, 1.0], [1.0, 0.25], [1 / 3, 0.0]]
-    assert r.scores == [0.5, 0.625, (1 / 3) / 2]
-    assert r.ranks == [2, 1, 3]
-    assert rank_month(tables(), method()).rankings["data-rank"].ranks == [1, 1, 2]
+    assert r[["a", "b"]].values.tolist() == [[0.0, 1.0], [1.0, 0.25], [1 / 3, 0.0]]
+    assert r["score"].tolist() == [0.5, 0.625, (1 / 3) / 2]
+    assert r["rank"].tolist() == [2, 1, 3]
+    assert rank_month(tables(), method()).rankings["data-rank"]["rank"].tolist() == [1, 1, 2]
 
 
 def test_zero_max_column_is_nan_and_skipped():
     t = tables(data={"X": {"a": 0, "b": 4}, "Y": {"a": 0, "b": 2}, "Z": {"a": 0, "b": 1}})
     r = rank_month(t, method()).rankings["data-rank"]
-    assert all(math.isnan(row[0]) for row in r.values)
-    assert r.scores == [1.0, 0.5, 0.25]  # mean over b alone
-    assert r.ranks == [1, 2, 3]
+    assert r["a"].isna().all()
+    assert r["score"].tolist() == [1.0, 0.5, 0.25]  # mean over b alone
+    assert r["rank"].tolist() == [1, 2, 3]
 
 
 def test_all_nan_row_has_no_rank():
     t = tables(infra={"X": {"d": 0}, "Y": {"d": 0}, "Z": {"d": 0}})
     r = rank_month(t, method())
-    assert r.rankings["infra-rank"].ranks == [None, None, None]
-    assert all(math.isnan(s) for s in r.rankings["overall-rank"].scores)
+    assert r.rankings["infra-rank"]["rank"].isna().all()
+    assert all(math.isnan(s) for s in r.rankings["overall-rank"]["score"])
 
 
 # -- scores, weights, ranks ----------------------------------------------------------
@@ -84,7 +85,7 @@ def test_mean_is_left_to_right_sum_over_k():
     s = 0
     for v in row:
         s += v
-    assert rank_month(t, m).rankings["data-rank"].score_of("X") == s / 5
+    assert rank_month(t, m).rankings["data-rank"].loc["X", "score"] == s / 5
 
 
 def test_weights():
@@ -92,41 +93,44 @@ def test_weights():
     assert m.dimension("data").weights == (3.0, 1.0)
     r = rank_month(tables(), m).rankings["data-rank"]
     # X: a .25, b 1 -> (3*.25 + 1)/4 ; Y: a 1, b .25 -> 3.25/4 ; Z: a .5, b 0 -> 1.5/4
-    assert r.scores == [(3 * 0.25 + 1.0) / 4, (3 * 1.0 + 0.25) / 4, (3 * 0.5 + 0.0) / 4]
-    assert r.ranks == [2, 1, 3] and r.weights == [3.0, 1.0]
+    assert r["score"].tolist() == [(3 * 0.25 + 1.0) / 4, (3 * 1.0 + 0.25) / 4,
+                                   (3 * 0.5 + 0.0) / 4]
+    assert r["rank"].tolist() == [2, 1, 3]
 
 
 def test_weight_zero_removes_indicator():
     m = method(dimensions={**SPEC["dimensions"], "data": [{"a": 1}, {"b": 0}]})
-    assert rank_month(tables(), m).rankings["data-rank"].scores == [0.25, 1.0, 0.5]
+    assert rank_month(tables(), m).rankings["data-rank"]["score"].tolist() == [0.25, 1.0, 0.5]
 
 
 def test_dense_ties():
-    assert dense_rank([0.5, 0.9, 0.5, 0.1, 0.9]) == [2, 1, 2, 3, 1]
-    assert dense_rank([0.5, 0.9, 0.5, 0.1, 0.9], "min") == [3, 1, 3, 5, 1]
-    assert dense_rank([0.0, 0.0, 0.0]) == [1, 1, 1]
+    scores = pd.Series([0.5, 0.9, 0.5, 0.1, 0.9])
+    assert dense_rank(scores).tolist() == [2, 1, 2, 3, 1]
+    assert dense_rank(scores, "min").tolist() == [3, 1, 3, 5, 1]
+    assert dense_rank(pd.Series([0.0, 0.0, 0.0])).tolist() == [1, 1, 1]
+    assert dense_rank(pd.Series([0.5, float("nan")])).tolist()[0] == 1.0
     r = rank_month(tables(), method()).rankings
-    assert r["data-rank"].scores[:2] == [0.625, 0.625]
-    assert r["data-rank"].ranks == [1, 1, 2]
-    assert r["infra-rank"].ranks == [1, 1, 2]
+    assert r["data-rank"]["score"].tolist()[:2] == [0.625, 0.625]
+    assert r["data-rank"]["rank"].tolist() == [1, 1, 2]
+    assert r["infra-rank"]["rank"].tolist() == [1, 1, 2]
 
 
 def test_overall_score_and_rank():
     m = method()
     r = rank_month(tables(), m)
     ov = r.rankings["overall-rank"]
-    assert ov.columns == ["data", "model", "infra", "eval"]
+    assert list(ov.columns) == ["data", "model", "infra", "eval", "score", "rank"]
     g = lambda k: 1 / math.log2(k + 1)  # noqa: E731
     # X: data 1, model 3, infra 1, eval 1
-    assert ov.values[0] == [g(1), g(3), g(1), g(1)]
-    assert ov.score_of("X") == (1 / 6) * g(1) + 0.5 * g(3) + (1 / 6) * g(1) + (1 / 6) * g(1)
-    assert ov.ranks == dense_rank(ov.scores)
+    assert ov.iloc[0, :4].tolist() == [g(1), g(3), g(1), g(1)]
+    assert ov.loc["X", "score"] == (1 / 6) * g(1) + 0.5 * g(3) + (1 / 6) * g(1) + (1 / 6) * g(1)
+    assert ov["rank"].tolist() == dense_rank(ov["score"]).tolist()
 
 
 def test_overall_uses_orgs_in_every_dimension_in_data_order():
     t = tables(eval={"Z": {"e": 3}, "X": {"e": 1}})
     r = rank_month(t, method())
-    assert r.rankings["overall-rank"].orgs == ["X", "Z"]
+    assert list(r.rankings["overall-rank"].index) == ["X", "Z"]
     assert any("left out of the overall" in w for w in r.warnings)
 
 
@@ -136,22 +140,29 @@ def test_accumulated_overall_mixes_accumulated_and_plain_ranks():
     assert list(r) == ["data-rank", "model-rank", "infra-rank", "eval-rank", "overall-rank",
                        "model-accumulated-rank", "overall-accumulated-rank"]
     oa = r["overall-accumulated-rank"]
-    assert oa.values[2][1] == 1.0  # Z first in accumulated model
-    assert oa.values[2][0] == r["overall-rank"].values[2][0]  # plain data rank
+    assert oa.iloc[2, 1] == 1.0  # Z first in accumulated model
+    assert oa.iloc[2, 0] == r["overall-rank"].iloc[2, 0]  # plain data rank
 
 
-def test_missing_indicator_skipped_with_note():
+def test_missing_optional_indicator_skipped_with_note():
     t = tables(data={"X": {"a": 1}, "Y": {"a": 2}, "Z": {"a": 4}})
-    r = rank_month(t, method())
-    assert r.rankings["data-rank"].columns == ["a"]
+    r = rank_month(t, method(optional={"data": ["b"]}))
+    assert list(r.rankings["data-rank"].columns) == ["a", "score", "rank"]
     assert any("skipped: b" in w for w in r.warnings)
+
+
+def test_missing_listed_indicator_is_an_error():
+    t = tables(data={"X": {"a": 1}, "Y": {"a": 2}, "Z": {"a": 4}})
+    with pytest.raises(ScoringError, match=r"data table line 1, column 'b': missing indicator"):
+        rank_month(t, method())
 
 
 def test_delta_rank_and_new_orgs():
     prev = Previous(ranks={"data-rank": {"X": 3, "Y": 1}})
     r = rank_month(tables(), method(), prev)
-    assert r.rankings["data-rank"].delta == [2, 0, None]
-    assert r.rankings["model-rank"].delta is None
+    assert r.rankings["data-rank"]["delta rank"].tolist()[:2] == [2, 0]
+    assert math.isnan(r.rankings["data-rank"]["delta rank"]["Z"])
+    assert "delta rank" not in r.rankings["model-rank"]
     assert r.summary_deltas == {}
 
 
@@ -159,28 +170,28 @@ def test_previous_month_ranking_object():
     first = rank_month(tables(), method())
     second = rank_month(tables(model={"X": {"c": 40}, "Y": {"c": 30}, "Z": {"c": 20}}),
                         method(), first)
-    assert second.rankings["model-rank"].delta == [2, -1, -1]  # ranks 3,1,2 -> 1,2,3
+    assert second.rankings["model-rank"]["delta rank"].tolist() == [2, -1, -1]  # 3,1,2 -> 1,2,3
     d = second.summary_deltas["model-summary-delta"]
-    assert d.columns == ["c"] and d.values == [[30], [0], [0]]
+    assert list(d.columns) == ["c"] and d.values.tolist() == [[30], [0], [0]]
 
 
 def test_summary_delta_aligns_like_pandas():
-    this = Table.from_mapping("this", {"b": {"x": 5, "y": 1}, "a": {"x": 2, "y": 2}})
-    same = summary_delta(this, Table.from_mapping("p", {"b": {"x": 1, "y": 1},
-                                                        "a": {"x": 1, "y": 1}}), "d")
-    assert same.orgs == ["b", "a"] and same.values == [[4, 0], [1, 1]]
-    prev = Table.from_mapping("p", {"b": {"x": 1, "y": 1}})
-    new = summary_delta(this, prev, "d")
-    assert new.orgs == ["a", "b"]  # union, sorted, when the org lists differ
-    assert new.values == [[None, None], [4.0, 0.0]]
+    this = from_records("this", {"b": {"x": 5, "y": 1}, "a": {"x": 2, "y": 2}})
+    same = summary_delta(this, from_records("p", {"b": {"x": 1, "y": 1}, "a": {"x": 1, "y": 1}}))
+    assert list(same.index) == ["b", "a"] and same.values.tolist() == [[4, 0], [1, 1]]
+    prev = from_records("p", {"b": {"x": 1, "y": 1}})
+    new = summary_delta(this, prev)
+    assert list(new.index) == ["a", "b"]  # union, sorted, when the org lists differ
+    assert new.isna().values.tolist() == [[True, True], [False, False]]
+    assert new.loc["b"].tolist() == [4.0, 0.0]
 
 
 def test_api_accepts_tables_records_and_mappings():
     t = tables()
-    t["data"] = Table.from_records("data", [{"org": o, **v} for o, v in t["data"].items()])
+    t["data"] = pd.DataFrame.from_dict(t["data"], orient="index").rename_axis("org")
     r = rank_month(t, method())
-    assert r.rankings["data-rank"].orgs == ["X", "Y", "Z"]
-    assert r.inputs["model"].records()[1] == {"org": "Y", "c": 30}
+    assert list(r.rankings["data-rank"].index) == ["X", "Y", "Z"]
+    assert r.inputs["model"].reset_index().to_dict("records")[1] == {"org": "Y", "c": 30}
 
 
 # -- validation ----------------------------------------------------------------------
@@ -209,11 +220,24 @@ def test_missing_dimension_table():
 
 def test_csv_rows_validation():
     with pytest.raises(ScoringError, match=r"f.csv line 3: 2 cells, header has 3"):
-        Table.from_rows("f.csv", ["org", "a", "b"], [["X", "1", "2"], ["Y", "1"]])
+        from_rows("f.csv", ["org", "a", "b"], [["X", "1", "2"], ["Y", "1"]])
     with pytest.raises(ScoringError, match=r"f.csv line 1, column 'org': missing column"):
-        Table.from_rows("f.csv", ["name", "a"], [["X", "1"]])
-    t = Table.from_rows("f.csv", ["org", "a", "b"], [["X", "1", "2.5"], ["Y", "-3", "1e3"]])
-    assert t.values == [[1, 2.5], [-3, 1000.0]] and t.is_int_column("a")
+        from_rows("f.csv", ["name", "a"], [["X", "1"]])
+    t = from_rows("f.csv", ["org", "a", "b"], [["X", "1", "2.5"], ["Y", "+3", "1e3"]])
+    assert t.values.tolist() == [[1, 2.5], [3, 1000.0]] and str(t["a"].dtype) == "int64"
+    with pytest.raises(ScoringError, match=r"f.csv line 3, column 'a': negative value '-3'"):
+        from_rows("f.csv", ["org", "a"], [["X", "1"], ["Y", "-3"]])
+    with pytest.raises(ScoringError, match=r"line 2, column 'b': '1e400' overflows to infinity"):
+        from_rows("f.csv", ["org", "a", "b"], [["X", "1", "1e400"]])
+
+
+def test_built_frames_are_checked_like_files():
+    frame = pd.DataFrame({"a": [1, -2]}, index=pd.Index(["X", "Y"], name="org"))
+    with pytest.raises(ScoringError, match=r"data table org 'Y', column 'a': negative value -2"):
+        rank_month(tables(data=frame), method())
+    frame = pd.DataFrame({"a": [1.0, float("inf")], "b": [1, 1]}, index=["X", "Y"])
+    with pytest.raises(ScoringError, match=r"org 'Y', column 'a': non-finite value inf"):
+        rank_month(tables(data=frame), method())
 
 
 @pytest.mark.parametrize("change, message", [

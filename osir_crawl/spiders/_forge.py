@@ -18,12 +18,13 @@ from osir_crawl.items import RepoItem
 from osir_crawl.parsing import link_rels
 from osir_crawl.registry import Account
 from osir_crawl.spiders._base import OsirSpider
+from osir_crawl.spiders._catalogue_checks import CatalogueChecks
 
 TOTAL_PAGES_HEADERS = ("total_page", "x-total-pages")
 TOTAL_COUNT_HEADERS = ("total_count", "x-total", "x-total-count")
 
 
-class ForgeSpider(OsirSpider):
+class ForgeSpider(CatalogueChecks, OsirSpider):
     item_class = RepoItem
     listing_path = "/orgs/{account}/repos"
     listing_query: tuple[tuple[str, str], ...] = (("type", "public"),)
@@ -39,6 +40,8 @@ class ForgeSpider(OsirSpider):
     async def start(self):
         for account in self.accounts():
             yield self.page_request(account, 1)
+        for request in self.catalogue_requests():  # data/catalogue: see _catalogue_checks.py
+            yield request
 
     def page_request(self, account: Account, page: int, url: str | None = None):
         if url is None:

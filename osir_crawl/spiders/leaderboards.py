@@ -22,6 +22,7 @@ import yaml
 
 from osir_crawl.items import LeaderboardEntryItem, RequestFailure
 from osir_crawl.spiders._base import OsirSpider
+from osir_crawl.spiders._board import BoardRules, parse_date
 from osir_crawl.spiders._browser import BrowserSpider
 
 HF_WEB = "https://huggingface.co"
@@ -116,10 +117,11 @@ class LeaderboardSpider(OsirSpider):
             yield entry
 
 
-class OpencompassVlmSpider(LeaderboardSpider):
+class OpencompassVlmSpider(BoardRules, LeaderboardSpider):
     """OpenVLM.json: ``{"time": …, "results": {name: {"META": {"Method": [name, url],
-    "Param (B)": …}, BENCHMARK: {"Overall": …} | number, …}}}``. A model's score is the mean of
-    its benchmarks on a 0–100 scale (OCRBench is out of 1000, MME out of 2800)."""
+    "Param (B)": …, "OpenSource": "Yes"|"No"}, BENCHMARK: {"Overall": …} | number, …}}}``. A
+    model's score is the mean of its benchmarks on a 0–100 scale (OCRBench is out of 1000, MME
+    out of 2800). ``time`` dates the board; ``META.OpenSource`` says whether a model is public."""
 
     name = "opencompass_vlm"
     board = "opencompass_vlm"
@@ -137,7 +139,8 @@ class OpencompassVlmSpider(LeaderboardSpider):
             yield from self.retry_or_fail(response, "OpenVLM.json has no results object")
             return
         self.crawler.stats.set_value("osir/leaderboard/board_time", str(data.get("time")))
-        yield from self.ranked([self.entry(key, value) for key, value in results.items()])
+        entries = [self.entry(key, value) for key, value in results.items()]
+        yield from self.publish(self.board, entries, data.get("time"), self.endpoint)
 
     def entry(self, key: str, value) -> LeaderboardEntryItem:
         value = value if isinstance(value, dict) else {}
@@ -158,6 +161,7 @@ class OpencompassVlmSpider(LeaderboardSpider):
             score=round(sum(normalised) / len(normalised), 4) if normalised else None,
             params=number(meta.get("Param (B)")),
             scores=scores,
+            public={"yes": True, "no": False}.get(str(meta.get("OpenSource")).strip().casefold()),
         )
 
     def benchmark_score(self, result) -> float | None:
@@ -169,12 +173,14 @@ class OpencompassVlmSpider(LeaderboardSpider):
         return next((v for v in map(number, result.values()) if v is not None), None)
 
 
-class OpenLlmLeaderboardSpider(LeaderboardSpider):
+class OpenLlmLeaderboardSpider(BoardRules, LeaderboardSpider):
     """The Open LLM Leaderboard (v2) ``contents`` dataset through the dataset viewer:
     ``/rows?dataset=open-llm-leaderboard/contents&config=default&split=train&offset&length=100``
     pages (``num_rows_total`` gives their number; all pages after the first go out at once).
     One entry per ``fullname`` (a model evaluated in several precisions keeps its best average);
-    org = the registry owner of the Hub account in ``fullname``."""
+    org = the registry owner of the Hub account in ``fullname``. ``Submission Date`` dates each
+    evaluation and the board (its latest; the board was retired in March 2025, so it counts as
+    not maintained once that is older than the window); ``Available on the hub`` = public."""
 
     name = "open_llm_leaderboard"
     board = "open_llm_leaderboard"
@@ -225,7 +231,9 @@ class OpenLlmLeaderboardSpider(LeaderboardSpider):
     def finish_if_done(self) -> Iterator:
         if not self.pending and self.entries is not None:
             entries, self.entries = list(self.entries.values()), None
-            yield from self.ranked(entries)
+            dated = [d for e in entries if (d := parse_date(e.evaluated_at))]
+            yield from self.publish(self.board, entries, max(dated, default=None),
+                                    f"{HF_WEB}/datasets/{self.dataset}")
 
     def add(self, row: dict):
         self.crawler.stats.inc_value("osir/leaderboard/rows")
@@ -241,6 +249,10 @@ class OpenLlmLeaderboardSpider(LeaderboardSpider):
             score=number(row.get("Average ⬆️")),
             params=number(row.get("#Params (B)")),
             scores={b: v for b in self.benchmarks if (v := number(row.get(b))) is not None},
+            evaluated_at=row.get("Submission Date") if isinstance(row.get("Submission Date"),
+                                                                  str) else None,
+            public=row.get("Available on the hub")
+            if isinstance(row.get("Available on the hub"), bool) else None,
         )
         key = model if isinstance(model, str) and model else f"#{len(self.entries)}"
         kept = self.entries.get(key)

@@ -10,6 +10,7 @@ class OpeniReposSpider(ForgeSpider):
     platform = "openi"
     endpoint_setting = "OPENI_ENDPOINT"
     listing_path = "/api/v1/orgs/{account}/repos"
+    repo_path = "/api/v1/repos/{repo}"
     listing_query = ()
     size_param = "limit"
     page_size = 50  # Gitea's default MAX_RESPONSE_ITEMS

@@ -2,12 +2,10 @@
 [--db PATH] [--out DIR]``: summaries and rankings of one store snapshot (see scoring.build)."""
 
 import csv
-import os
 import sys
 
-from ..build import ROOT, BuildInputs, build, profile_diff
-from ..store_io import open_store
-from ..summaries import FIXES, PROFILES
+from ..build import BuildInputs, build, profile_diff
+from ..profile import FIXES, PROFILES
 
 ORDER = 30
 
@@ -34,24 +32,26 @@ def add_parser(subparsers):
 
 
 def run(args):
-    db_path = args.db or os.environ.get("OSIR_DB") or str(ROOT / "data" / "osir.db")
-    inputs = BuildInputs(open_store(db_path))
-    result = build(args.snapshot, db_path, args.profile, args.out, args.method, inputs=inputs)
+    inputs = BuildInputs.open(args.db, keep_records=args.diff)
+    result = build(args.snapshot, inputs.db_path, args.profile, args.out, args.method,
+                   inputs=inputs)
     out = result.written[0].parent
     if not args.quiet:
         err = sys.stderr
         for note in result.notes:
             print(f"note: {note}", file=err)
-        counts = result.classification
+        counts = result.classification_counts()
         for kind in ("model", "dataset"):
             print(f"classification of {kind}s: " + ", ".join(
-                f"{path} {counts[(kind, path)]}" for path in ("label", "rule", "review")), file=err)
+                f"{path} {counts.get((kind, path), 0)}" for path in ("label", "rule", "review")),
+                file=err)
         overall = result.ranking.rankings["overall-rank"]
-        top = sorted(zip(overall.ranks, overall.orgs))[:5]
-        print(f"overall top 5 ({args.profile}): " + ", ".join(f"{r}. {o}" for r, o in top), file=err)
+        top = sorted(zip(overall["rank"], overall.index))[:5]
+        print(f"overall top 5 ({args.profile}): " + ", ".join(f"{r}. {o}" for r, o in top),
+              file=err)
         print(f"wrote {len(result.written)} files to {out}", file=err)
     if args.diff:
-        cells = profile_diff(args.snapshot, db_path, inputs)
+        cells = profile_diff(args.snapshot, inputs=inputs)
         with open(out / "profile-diff.csv", "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["table", "org", "indicator", "published", "default", "reasons"])

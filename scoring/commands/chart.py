@@ -1,7 +1,6 @@
 """``python -m scoring chart --snapshot YYYY-MM-DD [--db PATH] [--out DIR]``: PNG charts of the
 rankings in the store (see scoring.chart)."""
 
-import os
 import sys
 
 ORDER = 40
@@ -21,9 +20,10 @@ def add_parser(subparsers):
 
 def run(args):
     from ..chart import write_charts  # matplotlib loads only for this command
+    from ..store import default_store
 
-    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
-    written = write_charts(db, args.snapshot, args.out or f"data/charts/{args.snapshot}")
+    written = write_charts(args.db or default_store(), args.snapshot,
+                           args.out or f"data/charts/{args.snapshot}")
     for path in written:
         print(path)
     print(f"wrote {len(written)} charts", file=sys.stderr)

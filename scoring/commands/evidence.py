@@ -1,9 +1,10 @@
-"""``python -m scoring evidence --snapshot YYYY-MM-DD [--db PATH] [--out DIR]``."""
+"""``python -m scoring evidence --snapshot YYYY-MM-DD [--db PATH] [--out DIR] [--json]``."""
 
-import os
+import json
 import sys
 
 from ..evidence import ROOT, collect, markdown, write
+from ..store import default_store, open_store
 
 ORDER = 40
 
@@ -20,6 +21,10 @@ def add_parser(subparsers):
     p.add_argument("--out", metavar="DIR", help="output folder (default data/rankings/SNAPSHOT)")
     p.add_argument("--curated", metavar="DIR", help="curated folder (default data/curated)")
     p.add_argument("-q", "--quiet", action="store_true", help="write the files, print nothing")
+    p.add_argument("--json", action="store_true",
+                   help="print the built snapshot's provenance instead: a JSON array, one object "
+                        "per (dimension, org, indicator) with value, kind (crawl, catalogue or "
+                        "published), source (crawl id or evidence URL), as_of and any flags")
     p.set_defaults(func=run)
 
 
@@ -31,12 +36,32 @@ def run(args):
         dt.date.fromisoformat(args.snapshot)
     except ValueError:
         raise ScoringError(f"--snapshot {args.snapshot!r} is not a YYYY-MM-DD date") from None
-    db = args.db or os.environ.get("OSIR_DB") or str(ROOT / "data" / "osir.db")
-    if not os.path.exists(db):
-        raise ScoringError(f"{db}: store not found (set OSIR_DB or --db)")
+    db = args.db or default_store()
+    open_store(db).close()  # one-line error when it is missing
+    if args.json:
+        from ..catalogue_summaries import built_provenance, provenance_records
+
+        json.dump(provenance_records(built_provenance(db, args.snapshot)), sys.stdout,
+                  ensure_ascii=False, indent=1)
+        print()
+        return 0
     ev = collect(args.snapshot, db, args.curated)
     written = write(ev, args.out or ROOT / "data" / "rankings" / args.snapshot)
+    flags = catalogue_flags_markdown(db, args.snapshot)
+    with open(written[0], "a", encoding="utf-8") as fh:  # evidence.md
+        fh.write(flags)
     if not args.quiet:
-        print(markdown(ev))
+        print(markdown(ev) + flags)
         print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return 0
+
+
+def catalogue_flags_markdown(db, snapshot) -> str:
+    """Stale catalogue entries, vanished repositories, boards that stopped updating."""
+    from osir_crawl.catalogue_flags import catalogue_flags
+
+    flags = catalogue_flags(db, snapshot)
+    lines = ["", "## Catalogue flags", ""]
+    lines += [f"- {f['flag']}: {f['entry'] or ''} ({f['org'] or ''}) — {f['detail']}"
+              for f in flags] or ["None."]
+    return "\n".join(lines) + "\n"

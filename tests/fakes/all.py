@@ -6,7 +6,8 @@
 
 Hugging Face, ModelScope, OpenDataLab and BAAI Data serve the published 2025-09-07 records
 (real repo names, so the curated labels classify them) from ``data/published``;
-forges and leaderboards are synthetic.
+forges and leaderboards are synthetic; every repository of data/catalogue exists on its forge
+fake, with files that make the catalogue's counting rules find the catalogue's own values.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import argparse
 import time
 from pathlib import Path
 
+from osir_crawl.catalogue import load_catalogue
 from osir_crawl.published import PUBLISHED_DIR
 from osir_crawl.registry import load_registry
 from tests.fakes.baai import FakeBaai, load_datasets
-from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows
-from tests.fakes.forges import FakeForge, ForgeData
+from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows, lmarena_tables
+from tests.fakes.forge_content import catalogue_content, open_asr_content
+from tests.fakes.forges import WEB, FakeForge, ForgeData
+from tests.fakes.helm import FakeHelm
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.fakes.modelscope import FakeModelScope, ScopeData
 from tests.fakes.opencompass import FakeOpenCompass
@@ -40,6 +44,10 @@ def start_all(registry_path: Path = ROOT / "data" / "orgs.yaml",
     else:
         hub = HubData.synthetic({a: 20 for a in accounts["huggingface"]}, datasets_per_account=4)
     servers, env = [], {}
+    catalogue = load_catalogue(ROOT / "data" / "catalogue")  # every catalogued repository exists
+    catalogue_worlds = {style: catalogue_content(catalogue, style, WEB[style])
+                        for style in ("github", "gitee")}
+    catalogue_worlds["github"].update(open_asr_content())
 
     def serve(fake, *settings: str, suffix: str = ""):
         servers.append(fake.start())
@@ -53,12 +61,18 @@ def start_all(registry_path: Path = ROOT / "data" / "orgs.yaml",
                                    ("gitcode", "GITCODE_API_URL", "/api/v5"),
                                    ("openi", "OPENI_ENDPOINT", "")):
         orgs = {a: repos_per_org for a in accounts[style]}
-        serve(FakeForge(style, ForgeData.synthetic(style, orgs)), setting, suffix=suffix)
+        data = ForgeData.synthetic(style, orgs)
+        content = catalogue_worlds.get(style, {})
+        data.contributors.update({name: 25 for name in content})
+        serve(FakeForge(style, data, content=content), setting, suffix=suffix)
     serve(FakeOpenDataLab(OpenDataLabData.load()), "OPENDATALAB_URL")
     serve(FakeBaai(load_datasets()), "BAAI_DATA_URL")
     serve(FakeOpenCompass(), "OPENCOMPASS_URL")
     env["OPENCOMPASS_VLM_URL"] = env["OPENCOMPASS_URL"] + "/assets/OpenVLM.json"
-    serve(FakeDatasetsServer(leaderboard_rows(450)), "HF_DATASETS_SERVER_URL")
+    serve(FakeDatasetsServer(leaderboard_rows(450), tables=lmarena_tables()),
+          "HF_DATASETS_SERVER_URL")
+    serve(FakeHelm(), "HELM_URL", suffix="/helm")
+    env["HELM_STORAGE_URL"] = env["HELM_URL"].removesuffix("/helm") + "/crfm-helm-public"
     return servers, env
 
 

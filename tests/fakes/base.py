@@ -112,6 +112,7 @@ class FakeAPI:
         self.faults: list[dict] = []
         self.log: list[Seen] = []
         self.lock = threading.Lock()
+        self.current = threading.local()  # the request being handled, per server thread
         self.server: ThreadingHTTPServer | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -195,6 +196,7 @@ class FakeAPI:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         seen = Seen(method, target, dict(handler.headers.items()))
+        self.current.headers = seen.headers  # for a route that answers by header (Accept)
         with self.lock:
             self.log.append(seen)
         fault = self._active_fault(target)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from tests.fakes.base import FakeAPI, FixedWindow, Reply, route
+from tests.fakes.forge_content import RepoContent, RepoContentRoutes
 
 STYLES = ("github", "gitee", "gitcode", "openi")
 WEB = {"github": "https://github.com", "gitee": "https://gitee.com",
@@ -78,17 +79,19 @@ def repo_row(style: str, full_name: str, rng: random.Random) -> dict:
     return row
 
 
-class FakeForge(FakeAPI):
+class FakeForge(RepoContentRoutes, FakeAPI):
     routes = [
         (*route("GET", r"(?:/api/v[15])?/orgs/(?P<org>[^/]+)/repos"), "org_repos"),
         (*route("GET", r"/repos/(?P<repo>[^/]+/[^/]+)/contributors"), "contributors"),
+        *RepoContentRoutes.content_routes,  # single repositories: see forge_content.py
     ]
 
     def __init__(self, style: str, data: ForgeData, port: int = 0,
-                 rate_limit: FixedWindow | None = None):
+                 rate_limit: FixedWindow | None = None,
+                 content: dict[str, RepoContent] | None = None):
         super().__init__(port, rate_limit)
         assert style in STYLES
-        self.style, self.data = style, data
+        self.style, self.data, self.content = style, data, content or {}
 
     @property
     def api_url(self) -> str:

@@ -1,0 +1,134 @@
+"""Forge spiders confirm the catalogue's repositories and evaluate its counting rules.
+
+For every repository of ``data/catalogue`` on the spider's forge (of the selected orgs):
+``GET {endpoint}/repos/{owner}/{name}`` → a :class:`~osir_crawl.items.CatalogueRepoItem`
+(exists, archived, last push, default branch; GitHub also its contributors, through the
+forge's own detail steps). A 404 is an answer, not a failure: the repository vanished.
+
+For every counting rule of a repository (GitHub only): the rule's file through the contents
+API with the raw media type (``/repos/{o}/{r}/contents/{path}?ref=``), or the repository's
+paths through the git trees API (``/repos/{o}/{r}/git/trees/{ref}?recursive=1``), on each of
+the rule's refs in turn (a branch that is gone adds nothing), then a
+:class:`~osir_crawl.items.CatalogueCountItem` with the distinct names the rule matched. A
+truncated tree or a missing file is recorded as a failure: the count would be wrong.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from osir_crawl.catalogue import CatalogueError, Repo, load_catalogue
+from osir_crawl.items import CatalogueCountItem, CatalogueRepoItem
+
+
+class CatalogueChecks:
+    """Mixin for ``ForgeSpider``: ``start()`` also yields :meth:`catalogue_requests`."""
+
+    repo_path = "/repos/{repo}"
+
+    def configure(self, settings):
+        super().configure(settings)
+        try:
+            self.catalogue = load_catalogue(settings.get("OSIR_CATALOGUE") or None)
+        except CatalogueError as exc:
+            raise SystemExit(f"osir-crawl: {exc}") from None
+        self.rules_by_key = {r.key: r for r in self.catalogue.rules()}
+
+    def catalogued(self) -> list:
+        chosen = set(self.selected_orgs)
+        return [(repo, entry) for repo, entry in self.catalogue.repos(self.platform)
+                if entry.org in chosen]
+
+    def store_scope(self):
+        scope = super().store_scope()
+        scope[CatalogueRepoItem.TABLE] = {"platform": self.platform, "org": self.selected_orgs}
+        repos = {repo.repo_id for repo, _ in self.catalogued()}
+        scope[CatalogueCountItem.TABLE] = {
+            "rule": [r.key for r in self.rules_by_key.values()
+                     if r.repo.platform == self.platform and r.repo.repo_id in repos]}
+        return scope
+
+    def catalogue_requests(self):
+        for repo, entry in self.catalogued():
+            self.crawler.stats.inc_value("osir/catalogue/repos_requested")
+            path = self.repo_path.format(repo=quote(repo.repo_id, safe="/"))
+            yield self.api_request(f"{self.endpoint}{path}", callback=self.parse_catalogue_repo,
+                                   meta={"handle_httpstatus_list": [404]},
+                                   cb_kwargs={"repo_id": repo.repo_id, "entry": entry.id,
+                                              "org": entry.org})
+
+    def parse_catalogue_repo(self, response, repo_id: str, entry: str, org: str):
+        item = CatalogueRepoItem(platform=self.platform, repo_id=repo_id, entry=entry, org=org,
+                                 url=Repo(self.platform, repo_id).url, status=response.status)
+        if response.status == 404:
+            item.exists = False
+            self.crawler.stats.inc_value("osir/catalogue/repos_missing")
+            self.logger.warning("catalogued repository %s:%s (%s) is gone (404)",
+                                self.platform, repo_id, entry)
+            yield item
+            return
+        data = self.json_body(response)
+        if not isinstance(data, dict):
+            yield from self.retry_or_fail(response, "repository is not a JSON object")
+            return
+        item.exists = True
+        item.archived = data.get("archived") if isinstance(data.get("archived"), bool) else None
+        item.pushed_at = data.get(getattr(self, "pushed_field", "pushed_at")) or None
+        item.default_branch = data.get("default_branch") or None
+        stars = data.get(getattr(self, "stars_field", "stargazers_count"))
+        item.stars = stars if isinstance(stars, int) else None
+        yield from self.enrich(item, self.detail_steps(data, item))
+        for rule in self.rules_by_key.values():
+            if rule.repo == Repo(self.platform, repo_id):
+                refs = list(rule.refs) or [item.default_branch or "HEAD"]
+                yield self.rule_request(rule.key, refs, 0, [], [])
+
+    # --- counting rules ------------------------------------------------------------------------
+    def rule_request(self, key: str, refs: list, index: int, names: list, read: list):
+        rule = self.rules_by_key[key]
+        repo, ref = quote(rule.repo.repo_id, safe="/"), refs[index]
+        headers = {}
+        if rule.file:
+            url = (f"{self.endpoint}/repos/{repo}/contents/{quote(rule.file)}"
+                   f"?ref={quote(ref, safe='')}")
+            headers["Accept"] = "application/vnd.github.raw+json"
+        else:
+            url = f"{self.endpoint}/repos/{repo}/git/trees/{quote(ref, safe='')}?recursive=1"
+        return self.api_request(url, callback=self.parse_rule, headers=headers,
+                                meta={"handle_httpstatus_list": [404]},
+                                cb_kwargs={"key": key, "refs": refs, "index": index,
+                                           "names": names, "read": read})
+
+    def parse_rule(self, response, key: str, refs: list, index: int, names: list, read: list):
+        rule = self.rules_by_key[key]
+        stats = self.crawler.stats
+        if response.status == 404:
+            if rule.file:  # the layout the rule reads has changed: the count would be wrong
+                yield from self.record_failure(response.request, f"{rule.file}: HTTP 404", 404)
+                return
+            stats.inc_value("osir/catalogue/rule_refs_missing")
+        elif rule.file:
+            names = sorted(set(names) | rule.names([response.text]))
+            read = [*read, refs[index]]
+        else:
+            tree = self.json_body(response)
+            if not isinstance(tree, dict) or not isinstance(tree.get("tree"), list):
+                yield from self.retry_or_fail(response, "git tree has no tree list")
+                return
+            if tree.get("truncated"):
+                yield from self.record_failure(response.request, "git tree truncated")
+                return
+            paths = [e.get("path") for e in tree["tree"] if isinstance(e, dict)
+                     and isinstance(e.get("path"), str)]
+            names = sorted(set(names) | rule.names(paths))
+            read = [*read, refs[index]]
+        if index + 1 < len(refs):
+            yield self.rule_request(key, refs, index + 1, names, read)
+            return
+        if not read:
+            yield from self.record_failure(response.request, f"{key}: none of {refs} exists")
+            return
+        stats.inc_value("osir/catalogue/rules_evaluated")
+        project = next(p for p in self.catalogue.projects if p.id == rule.project)
+        yield CatalogueCountItem(rule=key, entry=rule.project, org=project.org, field=rule.field,
+                                 url=response.url, value=len(names), names=names, refs=read)

@@ -1,0 +1,85 @@
+"""LMArena (Chatbot Arena): ``lmarena``, one board per subset of the Hub dataset
+``lmarena-ai/leaderboard-dataset`` (CC-BY-4.0), read through the dataset viewer.
+
+``/splits?dataset=…`` lists the subsets (``text``, ``vision``, ``webdev``, ``text_to_image``,
+…); each subset's ``latest`` split holds one row per (model, category) of the current board:
+``model_name, organization, license, rating, rating_lower, rating_upper, variance,
+vote_count, rank, category, leaderboard_publish_date``. The board ``lmarena_<subset>`` keeps
+the ``overall`` rows; the ``*_style_control`` subsets re-rate the same votes and the same
+models, so they are not boards of their own. Public = a license other than "Proprietary";
+``leaderboard_publish_date`` dates the evaluation and (its latest) the board.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from osir_crawl.items import LeaderboardEntryItem
+from osir_crawl.spiders._board import BoardRules, DatasetViewerRows
+from osir_crawl.spiders.leaderboards import HF_WEB, LeaderboardSpider, number
+
+
+class LmarenaSpider(DatasetViewerRows, BoardRules, LeaderboardSpider):
+    name = "lmarena"
+    board = "lmarena"
+    dataset = "lmarena-ai/leaderboard-dataset"
+    split = "latest"
+    category = "overall"
+
+    async def start(self):
+        query = urlencode([("dataset", self.dataset)])
+        yield self.api_request(f"{self.endpoint}/splits?{query}", callback=self.parse_splits)
+
+    def parse_splits(self, response):
+        data = self.json_body(response)
+        splits = data.get("splits") if isinstance(data, dict) else None
+        if not isinstance(splits, list):
+            yield from self.retry_or_fail(response, "/splits has no splits list")
+            return
+        configs = [s.get("config") for s in splits
+                   if isinstance(s, dict) and s.get("split") == self.split]
+        for config in configs:
+            if not isinstance(config, str) or config.endswith("_style_control"):
+                self.crawler.stats.inc_value("osir/lmarena/subsets_skipped")
+                continue
+            yield self.rows_request(self.dataset, config, self.split, 0)
+
+    def table_done(self, table, rows):
+        config = table[1]
+        board = f"lmarena_{config}"
+        overall = [r for r in rows if str(r.get("category", "")).casefold() == self.category]
+        entries = {}
+        for row in overall:
+            entry = self.entry(row, config)
+            if entry.model not in entries:  # one row per model per category
+                entries[entry.model] = entry
+        dates = [r.get("leaderboard_publish_date") for r in overall]
+        last = max((d for d in dates if isinstance(d, str)), default=None)
+        yield from self.publish(board, list(entries.values()), last,
+                                f"{HF_WEB}/datasets/{self.dataset}")
+
+    def entry(self, row: dict, config: str) -> LeaderboardEntryItem:
+        name = row.get("model_name")
+        name = name.strip() if isinstance(name, str) else name
+        licence = row.get("license")
+        return LeaderboardEntryItem(
+            board=f"lmarena_{config}", model=name,
+            url=f"{HF_WEB}/datasets/{self.dataset}/viewer/{config}/{self.split}",
+            org=self.org_of(name, row.get("organization")) if isinstance(name, str) else None,
+            score=number(row.get("rating")),
+            public=None if not isinstance(licence, str) or not licence.strip()
+            else licence.strip().casefold() != "proprietary",
+            evaluated_at=row.get("leaderboard_publish_date"),
+            scores={k: v for k in ("rating_lower", "rating_upper", "vote_count")
+                    if (v := number(row.get(k))) is not None},
+        )
+
+    def org_of(self, name: str, organization) -> str | None:
+        """By model name prefix first, else the free-text ``organization`` when it is a
+        registry org's name ("Google", "Meta", "DeepSeek" …)."""
+        if org := self.model_orgs.of(name):
+            return org
+        if isinstance(organization, str):
+            folded = organization.strip().casefold()
+            return next((o for o in self.registry.orgs if o.casefold() == folded), None)
+        return None

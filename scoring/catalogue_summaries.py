@@ -1,0 +1,408 @@
+"""The infrastructure and evaluation summaries of one snapshot from that snapshot's crawl plus
+the catalogue (data/catalogue), with the provenance of every value: nothing carried forward
+from a published file. Also the model dimension's ``num_adapted_chips`` and the data
+dimension's ``operators``.
+
+Frames in, frames out::
+
+    inputs = read_inputs(db_path, "2025-10-07")          # the crawl's rows of the snapshot
+    out = catalogue_summaries(load_catalogue(), "2025-10-07", orgs, inputs)
+    out.tables["infra"]      # org x the 12 infra indicators     (index: orgs, in order)
+    out.tables["eval"]       # org x the 5 eval indicators
+    out.columns["model"]     # num_adapted_chips per org;  out.columns["data"]: operators
+    out.provenance           # dimension, org, indicator, value, kind, source, as_of, flags
+    with_kinds(build_provenance, snapshot, out)   # the build's cells, kinds and dates added
+
+A value's ``kind`` is ``crawl`` when every part of it came from this snapshot's crawl (a
+counting rule the forge spider evaluated, a board a leaderboard spider read; ``source`` the
+crawl id, ``as_of`` the crawl date), else ``catalogue`` (``source`` the evidence URL of the
+first catalogue entry behind it, ``as_of`` the oldest ``verified`` date among them; a value no
+entry supplies is 0 with the catalogue's ``seeded_from`` list and ``reviewed`` date).
+docs/catalogue.md describes how each indicator is derived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from osir_crawl.catalogue import Catalogue
+
+INFRA = ("num_operators", "num_adapted_chips_operator_lib",
+         "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
+         "num_adapted_chips_frameworks", "support_lifecycle",
+         "num_adapted_frameworks_ai_compiler", "num_adapted_chips_ai_compiler",
+         "deep_learning_framework", "num_adapted_chips_communication_lib",
+         "support_cross_chip_communication", "support_heterogeneous_training_communication_lib")
+EVAL = ("num_leaderboards", "num_evaluated_models", "num_evaluation_datasets",
+        "num_evaluation_methods", "num_evaluation_tools")
+# (indicator, project kind, how: sum | chips | frameworks | lifecycle | any:<flag> | exists)
+INFRA_RULES = (
+    ("num_operators", "operator_library", "sum"),
+    ("num_adapted_chips_operator_lib", "operator_library", "chips"),
+    ("num_adapted_frameworks_operator_lib", "operator_library", "frameworks"),
+    ("support_heterogeneous_training_frameworks", "parallel_framework",
+     "any:heterogeneous_training"),
+    ("num_adapted_chips_frameworks", "parallel_framework", "chips"),
+    ("support_lifecycle", "parallel_framework", "lifecycle"),
+    ("num_adapted_frameworks_ai_compiler", "ai_compiler", "frameworks"),
+    ("num_adapted_chips_ai_compiler", "ai_compiler", "chips"),
+    ("deep_learning_framework", "deep_learning_framework", "exists"),
+    ("num_adapted_chips_communication_lib", "communication_library", "chips"),
+    ("support_cross_chip_communication", "communication_library", "any:cross_chip"),
+    ("support_heterogeneous_training_communication_lib", "communication_library",
+     "any:heterogeneous_training"),
+)
+PROVENANCE = ("dimension", "org", "indicator", "value", "kind", "source", "as_of", "flags")
+
+
+@dataclass
+class Inputs:
+    """The crawl's rows of one snapshot that the catalogue indicators read."""
+
+    snapshot: str
+    counts: pd.DataFrame  # catalogue_counts: rule, value, names (list), crawl_id, fetched_at
+    repos: pd.DataFrame  # catalogue_repos: platform, repo_id, entry, exists, archived, …
+    boards: pd.DataFrame  # boards: board, maintained, dataset_release, crawl_id, …
+    entries: pd.DataFrame  # leaderboard_entries: board, model, counted, crawl_id, fetched_at
+
+
+@dataclass
+class CatalogueBuild:
+    tables: dict  # "infra", "eval": frames indexed by org
+    columns: dict  # "model": num_adapted_chips, "data": operators (Series by org)
+    provenance: pd.DataFrame
+    flags: list = field(default_factory=list)
+
+
+EMPTY = {"counts": ("rule", "value", "names", "crawl_id", "fetched_at"),
+         "repos": ("platform", "repo_id", "entry", "exists", "archived", "crawl_id"),
+         "boards": ("board", "maintained", "dataset_release", "last_update", "crawl_id",
+                    "fetched_at", "url"),
+         "entries": ("board", "model", "counted", "crawl_id", "fetched_at")}
+TABLES = {"counts": "catalogue_counts", "repos": "catalogue_repos", "boards": "boards",
+          "entries": "leaderboard_entries"}
+
+
+def read_inputs(db_path, snapshot: str) -> Inputs:
+    """The snapshot's rows of the four tables (empty frames for a table the store lacks)."""
+    frames = {k: pd.DataFrame(columns=list(cols)) for k, cols in EMPTY.items()}
+    if Path(db_path).exists():
+        conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+        try:
+            have = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+            for key, table in TABLES.items():
+                if table in have:
+                    frames[key] = pd.read_sql_query(
+                        f"SELECT * FROM [{table}] WHERE snapshot = ?", conn, params=[snapshot])
+        finally:
+            conn.close()
+    if len(frames["counts"]):
+        frames["counts"]["names"] = frames["counts"]["names"].map(
+            lambda v: json.loads(v) if isinstance(v, str) else list(v or []))
+    return Inputs(snapshot, **frames)
+
+
+class _Origin:
+    """Where one part of a value came from."""
+
+    def __init__(self, kind, source, as_of, flags=()):
+        self.kind, self.source, self.as_of, self.flags = kind, source, as_of, list(flags)
+
+
+def _crawl_origin(row) -> _Origin:
+    return _Origin("crawl", row["crawl_id"], str(row.get("fetched_at") or "")[:10] or None)
+
+
+def _entry_origin(entry, day, vanished=()) -> _Origin:
+    flags = []
+    if entry.stale_on(day):
+        flags.append(f"stale: {entry.id} last verified {entry.verified}")
+    flags += [f"vanished: {r}" for r in vanished]
+    return _Origin("catalogue", entry.evidence[0], entry.verified.isoformat(), flags)
+
+
+def _cell(parts: list[_Origin], value, default: _Origin) -> dict:
+    """One provenance cell from the origins of its parts."""
+    if not parts:
+        origin = default
+    elif all(p.kind == "crawl" for p in parts):
+        origin = parts[0]
+    else:
+        cats = [p for p in parts if p.kind == "catalogue"]
+        origin = min(cats, key=lambda p: p.as_of)
+        origin = _Origin("catalogue", cats[0].source, origin.as_of)
+    flags = sorted({f for p in parts for f in p.flags})
+    return {"value": value, "kind": origin.kind, "source": origin.source,
+            "as_of": origin.as_of, "flags": flags}
+
+
+def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
+                        max_age_days: int = 183) -> CatalogueBuild:
+    day = dt.date.fromisoformat(snapshot)
+    orgs = list(orgs)
+    cells = []  # (dimension, org, indicator, cell)
+    vanished = _vanished(inputs)
+    counts = {r["rule"]: r for _, r in inputs.counts.iterrows()}
+    infra_default = _Origin("catalogue", cat.infra.seeded_from[0], cat.infra.reviewed.isoformat())
+    eval_default = _Origin("catalogue", cat.eval.seeded_from[0], cat.eval.reviewed.isoformat())
+
+    projects = [p for p in cat.projects if p.exists_on(day)]
+    for org in orgs:
+        mine = [p for p in projects if p.org == org]
+        for indicator, kind, how in INFRA_RULES:
+            parts = [p for p in mine if kind in p.kinds]
+            value, origins = _infra_value(parts, how, counts, day, vanished)
+            cells.append(("infra", org, indicator, _cell(origins, value, infra_default)))
+        tools = [p for p in mine if "data_processing_tool" in p.kinds]
+        value, origins = _infra_value(tools, "sum", counts, day, vanished)
+        cells.append(("data", org, "operators", _cell(origins, value, infra_default)))
+        chips = [m for m in cat.model_chips if m.org == org and m.exists_on(day)]
+        names = {c.casefold() for m in chips for c in m.chips}
+        cells.append(("model", org, "num_adapted_chips",
+                      _cell([_entry_origin(m, day) for m in chips], len(names), infra_default)))
+        for indicator, value, origins in _eval_values(cat, org, day, inputs, max_age_days):
+            cells.append(("eval", org, indicator, _cell(origins, value, eval_default)))
+
+    prov = pd.DataFrame([{"dimension": d, "org": o, "indicator": i, **c} for d, o, i, c in cells],
+                        columns=list(PROVENANCE))
+    tables = {}
+    for dim, names in (("infra", INFRA), ("eval", EVAL)):
+        part = prov[prov["dimension"] == dim]
+        table = part.pivot(index="org", columns="indicator", values="value")
+        tables[dim] = table.reindex(index=orgs, columns=list(names)).astype("int64")
+    columns = {dim: prov[prov["dimension"] == dim].set_index("org")["value"].reindex(orgs)
+               .astype("int64").rename(ind)
+               for dim, ind in (("model", "num_adapted_chips"), ("data", "operators"))}
+    flags = sorted({f for fs in prov["flags"] for f in fs})
+    return CatalogueBuild(tables, columns, prov, flags)
+
+
+def _vanished(inputs: Inputs) -> dict[str, list[str]]:
+    """catalogue id -> repositories the forge answered 404 for."""
+    out: dict[str, list[str]] = {}
+    repos = inputs.repos
+    if len(repos):
+        for _, r in repos[repos["exists"] == 0].iterrows():
+            out.setdefault(r["entry"], []).append(f"{r['platform']}:{r['repo_id']}")
+    return out
+
+
+def _infra_value(projects, how, counts, day, vanished):
+    """An infra indicator over ``projects`` of one kind, with the origin of each part."""
+    origins, chips, frameworks, stages, total = [], set(), set(), set(), 0
+    for p in projects:
+        rule = p.rules.get("operators" if how == "sum" else "chips")
+        crawled = counts.get(rule.key) if rule is not None and how in ("sum", "chips") else None
+        if how == "sum":
+            if crawled is not None:
+                total += int(crawled["value"])
+            else:
+                total += p.operators or 0
+        elif how == "chips":
+            names = crawled["names"] if crawled is not None else p.chips
+            chips |= {str(n).casefold() for n in names}
+        elif how == "frameworks":
+            frameworks |= {f.casefold() for f in p.frameworks}
+        elif how == "lifecycle":
+            stages |= set(p.lifecycle)
+        elif how.startswith("any:") and not getattr(p, how[4:]):
+            continue  # a project without the capability adds nothing to a 0/1 flag
+        origin = _crawl_origin(crawled) if crawled is not None else \
+            _entry_origin(p, day, vanished.get(p.id, ()))
+        if crawled is None and rule is not None and how in ("sum", "chips"):
+            origin.flags.append(f"rule not evaluated: {rule.key}")
+        origins.append(origin)
+    value = {"sum": total, "chips": len(chips), "frameworks": len(frameworks),
+             "lifecycle": len(stages), "exists": int(bool(projects))}.get(
+        how, int(bool(origins)))
+    return value, origins
+
+
+def _eval_values(cat, org, day, inputs: Inputs, max_age_days):
+    boards = [b for b in cat.boards if b.org == org and b.exists_on(day)]
+    board_origins, model_origins, crawled_models, listed_models = [], [], set(), 0
+    rows, entries = inputs.boards, inputs.entries
+    for b in boards:
+        mine = rows[rows["board"].map(b.covers)] if len(rows) else rows
+        seen = entries[entries["board"].map(b.covers)] if len(entries) else entries
+        if b.spider and (len(mine) or len(seen)):
+            if len(mine):
+                live = mine[(mine["maintained"] == 1) & (mine["dataset_release"] != 1)]
+            else:  # a crawled board without a boards row (a spider not applying the rules)
+                live = pd.DataFrame({"board": sorted(set(seen["board"])),
+                                     "crawl_id": seen.groupby("board")["crawl_id"].first()
+                                     .reindex(sorted(set(seen["board"]))).to_numpy(),
+                                     "fetched_at": seen.groupby("board")["fetched_at"].first()
+                                     .reindex(sorted(set(seen["board"]))).to_numpy()})
+            for _, row in live.iterrows():
+                board_origins.append(_crawl_origin(row))
+                counted = seen[(seen["board"] == row["board"]) & (seen["counted"] != 0)]
+                crawled_models |= {str(m).casefold() for m in counted["model"]}
+                if len(counted):
+                    model_origins.append(_crawl_origin(row))
+            continue
+        if not _catalogue_board_counts(b, day, max_age_days):
+            continue
+        origin = _entry_origin(b, day)
+        if b.spider:
+            origin.flags.append(f"board not crawled: {b.id}")
+        board_origins.append(origin)
+        if b.models is not None:
+            listed_models += b.models
+            model_origin = _entry_origin(b, day)
+            if not b.public_only:
+                model_origin.flags.append(f"public-model rule not applicable: {b.id}")
+            model_origins.append(model_origin)
+    yield "num_leaderboards", len(board_origins), board_origins
+    yield "num_evaluated_models", len(crawled_models) + listed_models, model_origins
+    for indicator, items in (("num_evaluation_datasets", cat.datasets),
+                             ("num_evaluation_methods", cat.methods),
+                             ("num_evaluation_tools", cat.tools)):
+        mine = [e for e in items if e.org == org and e.exists_on(day)]
+        yield indicator, len(mine), [_entry_origin(e, day) for e in mine]
+
+
+def _catalogue_board_counts(board, day, max_age_days) -> bool:
+    """A board no crawl read this snapshot: maintained per the catalogue, not a release."""
+    if board.dataset_release:
+        return False
+    if board.maintained is not None:
+        return board.maintained
+    return board.last_update is not None and (day - board.last_update).days <= max_age_days
+
+
+# --- the build's side: constants, provenance kinds, JSON records ----------------------------
+
+CATALOGUE_CELLS = {("model", "num_adapted_chips"), ("data", "operators")}
+PUBLISHED_SOURCES = ("infra", "eval")  # and CATALOGUE_CELLS: what the published files supply
+
+
+def constants(out: CatalogueBuild) -> dict:
+    """``{"model": …, "data": …}`` objects with ``.of(org) -> (value, source)``, standing in
+    for the published pipeline's constants in the summarise step."""
+    from .curated import Constant
+
+    prov = out.provenance.set_index(["dimension", "org", "indicator"])
+    result = {}
+    for dim, indicator in CATALOGUE_CELLS:
+        rows = prov.xs((dim, indicator), level=("dimension", "indicator"))
+        values = {org: (int(r["value"]), r["source"]) for org, r in rows.iterrows()}
+        result[dim] = Constant(indicator, values, (0, "not in the catalogue"))
+    return result
+
+
+def sources_of(out: CatalogueBuild, dim: str) -> pd.DataFrame:
+    """The source of each cell of ``out.tables[dim]`` (a frame shaped like it)."""
+    part = out.provenance[out.provenance["dimension"] == dim]
+    return (part.pivot(index="org", columns="indicator", values="source")
+            .reindex(index=out.tables[dim].index, columns=out.tables[dim].columns))
+
+
+def with_kinds(provenance: pd.DataFrame, snapshot: str, out: CatalogueBuild | None = None,
+               published_as_of: dict | None = None) -> pd.DataFrame:
+    """The build's provenance with ``kind``, ``as_of`` and ``flags`` (JSON) per cell. With
+    ``out`` (default profile) the catalogue-built cells take their kind, source and date from
+    it and every other cell is ``crawl`` as of the snapshot; without (published profile) the
+    infra, eval, chips and operators cells are ``published`` (as of ``published_as_of[dim]``,
+    the published month used)."""
+    frame = provenance.copy()
+    base = frame["dimension"].str.removesuffix("-accumulated")
+    frame["kind"], frame["as_of"], frame["flags"] = "crawl", snapshot, "[]"
+    if out is None:
+        mask = base.isin(PUBLISHED_SOURCES) | pd.Series(
+            list(zip(base, frame["indicator"])), index=frame.index).isin(CATALOGUE_CELLS)
+        frame.loc[mask, "kind"] = "published"
+        frame.loc[mask, "as_of"] = base[mask].map(published_as_of or {}).fillna(snapshot)
+        return frame
+    cells = out.provenance.assign(flags=out.provenance["flags"].map(json.dumps))
+    cells = cells.set_index(["dimension", "org", "indicator"])
+    keys = pd.MultiIndex.from_arrays([base, frame["org"], frame["indicator"]])
+    found = keys.isin(cells.index)
+    picked = cells.reindex(keys[found])
+    for column in ("kind", "source", "as_of", "flags"):
+        frame.loc[found, column] = picked[column].to_numpy()
+    return frame
+
+
+def built_provenance(db_path, snapshot: str) -> pd.DataFrame:
+    """The store's ``summaries`` rows of the snapshot's latest build (its provenance)."""
+    from .errors import ScoringError
+    from .store import open_store
+
+    conn = open_store(db_path)
+    try:
+        have = {r[1] for r in conn.execute("PRAGMA table_info(summaries)")}
+        if "kind" not in have:
+            raise ScoringError(f"{db_path}: no build with provenance: run python -m scoring "
+                               f"build --snapshot {snapshot}")
+        frame = pd.read_sql_query(
+            "SELECT dimension, org, indicator, value, kind, source, as_of, flags FROM summaries "
+            "WHERE snapshot = ? ORDER BY rowid", conn, params=[snapshot])
+    finally:
+        conn.close()
+    if frame.empty:
+        raise ScoringError(f"{db_path}: snapshot {snapshot} is not built: run python -m scoring "
+                           f"build --snapshot {snapshot}")
+    return frame
+
+
+def provenance_records(frame: pd.DataFrame) -> list[dict]:
+    """The shape of ``python -m scoring evidence --json`` (DESIGN.md): dimension, org,
+    indicator, value, kind, source, as_of — plus ``flags`` where any."""
+    records = []
+    for row in frame.to_dict("records"):
+        flags = row.get("flags")
+        flags = json.loads(flags) if isinstance(flags, str) else list(flags or [])
+        value = row["value"]
+        value = int(value) if isinstance(value, float) and value.is_integer() else value
+        record = {k: row[k] for k in ("dimension", "org", "indicator")}
+        record.update(value=value, kind=row["kind"], source=row["source"], as_of=row["as_of"])
+        if flags:
+            record["flags"] = flags
+        records.append(record)
+    return records
+
+
+def main(argv=None) -> int:
+    import argparse
+    import os
+    import sys
+
+    from osir_crawl.catalogue import load_catalogue
+    from osir_crawl.registry import load_registry
+
+    parser = argparse.ArgumentParser(
+        prog="python -m scoring.catalogue_summaries",
+        description="The catalogue-built infra and eval values (and model num_adapted_chips, "
+                    "data operators) of one snapshot, with their provenance.")
+    parser.add_argument("--snapshot", required=True)
+    parser.add_argument("--db", default=None, help="the store (default: OSIR_DB, data/osir.db)")
+    parser.add_argument("--json", action="store_true", help="print the provenance as JSON")
+    args = parser.parse_args(argv)
+    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
+    registry = load_registry(os.environ.get("OSIR_ORGS") or "data/orgs.yaml")
+    cat = load_catalogue(os.environ.get("OSIR_CATALOGUE") or None, orgs=registry.orgs)
+    max_age = int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or 183)
+    out = catalogue_summaries(cat, args.snapshot, registry.orgs, read_inputs(db, args.snapshot),
+                              max_age)
+    if args.json:
+        records = provenance_records(out.provenance.assign(
+            flags=out.provenance["flags"].map(json.dumps)))
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        for dim in ("infra", "eval"):
+            print(f"## {dim} {args.snapshot}\n{out.tables[dim].to_string()}\n")
+        print("\n".join(f"flag: {f}" for f in out.flags))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

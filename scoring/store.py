@@ -1,0 +1,248 @@
+"""The SQLite store as scoring sees it: read with ``pandas.read_sql``, written with plain sqlite3.
+
+    open_store(path, write=False)          the one way scoring opens the store (read-only unless
+                                           it writes; writing creates scoring's own tables);
+                                           path: default_store(), $OSIR_DB or data/osir.db
+    snapshots(conn)                        the snapshots holding models or datasets
+    previous_snapshot(snapshots, date)     method §4.1: closest to date - 30 days, within 15 days
+    read_records(conn, kind, snapshot)     the load step: one read per table and snapshot
+    read_totals(conn, kind, snapshot)      cumulative downloads, the next month's baseline
+    read_previous_build(conn, snapshot)    last month's ranks and summaries (for the deltas)
+    write_build(conn, snapshot, ...)       a build's summaries, rankings and classification
+
+The crawlers own the record tables (``osir_crawl/store.py``); the tables below are scoring's:
+created here, written only by ``scoring build`` (one build per snapshot).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ScoringError
+
+SNAPSHOT_WINDOW = (30, 15)  # previous = closest to date - 30 days, at most 15 days off
+TABLES = {
+    "summaries": {
+        "pk": ("snapshot", "dimension", "org", "indicator"),
+        "columns": {"snapshot": "TEXT", "dimension": "TEXT", "org": "TEXT", "indicator": "TEXT",
+                    "value": "FLOAT", "source": "TEXT", "profile": "TEXT", "built_at": "TEXT",
+                    # provenance (scoring/catalogue_summaries.py): crawl | catalogue | published
+                    "kind": "TEXT", "as_of": "TEXT", "flags": "TEXT"},
+    },
+    "rankings": {
+        "pk": ("snapshot", "dimension", "org"),
+        "columns": {"snapshot": "TEXT", "dimension": "TEXT", "org": "TEXT", "score": "FLOAT",
+                    "rank": "INTEGER", "delta_rank": "INTEGER", "profile": "TEXT",
+                    "built_at": "TEXT"},
+    },
+    "classification": {  # how each repo of a snapshot was classified: label | rule | review
+        "pk": ("snapshot", "kind", "platform", "repo_id"),
+        "columns": {"snapshot": "TEXT", "kind": "TEXT", "platform": "TEXT", "repo_id": "TEXT",
+                    "org": "TEXT", "path": "TEXT", "reason": "TEXT", "modality": "TEXT",
+                    "large_model": "INTEGER", "lifecycle": "TEXT", "valid": "INTEGER"},
+        "indexes": [("snapshot", "path")],
+    },
+}
+# The store columns a build reads, under the names the summaries use.
+RECORD_COLUMNS = {
+    "models": {"platform": "platform", "repo_id": "repo_id", "org": "org", "owner": "owner",
+               "name": "name", "downloads": "downloads", "downloads_total": "downloads_total",
+               "likes": "likes", "discussions": "community", "descendants": "usage",
+               "params": "params", "pipeline_tag": "pipeline_tag", "library": "library",
+               "tags": "tags"},
+    "datasets": {"platform": "platform", "repo_id": "repo_id", "org": "org", "owner": "owner",
+                 "name": "name", "downloads": "downloads", "downloads_total": "downloads_total",
+                 "likes": "likes", "discussions": "community", "dataset_usage": "usage",
+                 "tags": "tags"},
+}
+INTEGER_COLUMNS = ("downloads", "downloads_total", "likes", "community", "usage", "params")
+CHUNK = 100_000  # rows per read_sql chunk and per insert batch: bounds the memory of a read
+TEXT = "string[pyarrow]"  # Arrow-backed: a million names in a few buffers, not Python objects
+
+
+def default_store() -> Path:
+    """``$OSIR_DB``, else the repository's ``data/osir.db`` (where the crawlers write)."""
+    return Path(os.environ.get("OSIR_DB") or Path(__file__).resolve().parents[1] / "data"
+                / "osir.db")
+
+
+def open_store(path=None, write: bool = False) -> sqlite3.Connection:
+    path = Path(path or default_store())
+    if not path.is_file():
+        raise ScoringError(f"{path}: store not found (set OSIR_DB or --db)")
+    if not write:
+        return sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=60)
+    conn = sqlite3.connect(path, timeout=60)
+    ensure_tables(conn)
+    return conn
+
+
+def ensure_tables(conn: sqlite3.Connection) -> None:
+    """Create scoring's tables (and columns added since a store was created); never drop any."""
+    with conn:
+        for name, spec in TABLES.items():
+            cols = ", ".join(f"[{c}] {t}" for c, t in spec["columns"].items())
+            keys = ", ".join(f"[{c}]" for c in spec["pk"])
+            conn.execute(f"CREATE TABLE IF NOT EXISTS [{name}] ({cols}, PRIMARY KEY ({keys}))")
+            have = {r[1] for r in conn.execute(f"PRAGMA table_info([{name}])")}
+            for column, kind in spec["columns"].items():
+                if column not in have:
+                    conn.execute(f"ALTER TABLE [{name}] ADD COLUMN [{column}] {kind}")
+            for columns in spec.get("indexes", ()):
+                conn.execute(f"CREATE INDEX IF NOT EXISTS [idx_{name}_{'_'.join(columns)}] "
+                             f"ON [{name}] ({', '.join(columns)})")
+
+
+def _has_table(conn, name) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        [name]).fetchone() is not None
+
+
+def snapshots(conn, tables=("models", "datasets")) -> list[str]:
+    found = set()
+    for table in tables:
+        if _has_table(conn, table):
+            found.update(r[0] for r in conn.execute(f"SELECT DISTINCT snapshot FROM [{table}]"))
+    return sorted(found)
+
+
+def previous_snapshot(candidates, date):
+    """The snapshot closest to ``date`` - 30 days, if within 15 days of it (else None)."""
+    target = dt.date.fromisoformat(date) - dt.timedelta(days=SNAPSHOT_WINDOW[0])
+    best = None
+    for snap in candidates:
+        if snap >= date:
+            continue
+        off = abs((dt.date.fromisoformat(snap) - target).days)
+        if off <= SNAPSHOT_WINDOW[1] and (best is None or off < best[0]):
+            best = (off, snap)
+    return best and best[1]
+
+
+def read_sql(sql, conn, **kw):
+    """``pandas.read_sql`` (all chunks read), with SQLite's own error when the store fails
+    (pandas wraps it in an error of its own that the command line's boundary does not know)."""
+    try:
+        result = pd.read_sql(sql, conn, **kw)
+        return list(result) if kw.get("chunksize") else result
+    except pd.errors.DatabaseError as err:
+        cause = err.__cause__
+        raise (cause if isinstance(cause, sqlite3.Error) else sqlite3.DatabaseError(str(err)))
+
+
+def _read(conn, sql, params, columns, what):
+    chunks = read_sql(sql, conn, params=params, chunksize=CHUNK)
+    frame = (pd.concat(chunks, ignore_index=True) if chunks
+             else pd.DataFrame(columns=columns))
+    for column in frame.columns:  # an empty or all-NULL read says nothing of the type
+        if column in INTEGER_COLUMNS:
+            frame[column] = _counts(frame, column, what)
+        elif not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].astype(TEXT)
+    return frame
+
+
+def _counts(frame, column, what) -> pd.Series:
+    """A column of counts as nullable integers; anything else (a fraction, infinity, text, a
+    negative count) is an error naming the row, never a silently changed number."""
+    cells = frame[column]
+    if cells.dtype == "int64" and not (cells < 0).any():
+        return cells.astype("Int64")
+    values = pd.to_numeric(cells, errors="coerce").astype("float64")
+    whole = np.isfinite(values) & (values == np.round(values)) & (values >= 0)
+    bad = np.flatnonzero((cells.notna() & ~whole).to_numpy())
+    if len(bad):
+        row = frame.iloc[bad[0]]
+        name = f", repo {row['repo_id']!r}" if "repo_id" in frame else ""
+        value = row[column].item() if hasattr(row[column], "item") else row[column]
+        raise ScoringError(f"{what}{name}, column {column!r}: {value!r} is not a count "
+                           f"(a whole number >= 0)")
+    return values.astype("Int64")
+
+
+def _where(conn, kind, snapshot):
+    """``store osir.db, table models, snapshot 2025-09-07``: where a read's rows come from."""
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    return f"store {Path(path).name or 'in memory'}, table {kind}, snapshot {snapshot}"
+
+
+def read_records(conn, kind: str, snapshot: str) -> pd.DataFrame:
+    """One snapshot's rows of ``models`` or ``datasets`` in store order, with the columns of
+    :data:`RECORD_COLUMNS` under their summary names (a column an older store lacks: NULL)."""
+    have = {r[1] for r in conn.execute(f"PRAGMA table_info([{kind}])")}
+    wanted = RECORD_COLUMNS[kind]
+    select = ", ".join(f"[{c}] AS [{name}]" if c in have else f"NULL AS [{name}]"
+                       for c, name in wanted.items())
+    return _read(conn, f"SELECT {select} FROM [{kind}] WHERE snapshot = ? ORDER BY rowid",
+                 [snapshot], list(wanted.values()), _where(conn, kind, snapshot))
+
+
+def read_totals(conn, kind: str, snapshot: str) -> pd.DataFrame:
+    """platform, repo_id, downloads_total of one snapshot's rows that have a total."""
+    return _read(conn, f"SELECT platform, repo_id, downloads_total FROM [{kind}] "
+                       "WHERE snapshot = ? AND downloads_total IS NOT NULL ORDER BY rowid",
+                 [snapshot], ["platform", "repo_id", "downloads_total"],
+                 _where(conn, kind, snapshot))
+
+
+def read_previous_build(conn, snapshot: str):
+    """(snapshot, profile, {output stem: ranks by org}, {dimension: summary frame}) of the month
+    before ``snapshot`` in the ``rankings`` table, or (None, None, {}, {})."""
+    if not _has_table(conn, "rankings"):
+        return None, None, {}, {}
+    built = [r[0] for r in conn.execute("SELECT DISTINCT snapshot FROM rankings")]
+    prev = previous_snapshot(built, snapshot)
+    if prev is None:
+        return None, None, {}, {}
+    ranks = read_sql("SELECT dimension, org, rank, profile FROM rankings WHERE snapshot = ? "
+                     "ORDER BY rowid", conn, params=[prev])
+    by_stem = {f"{dim}-rank": rows.set_index("org")["rank"]
+               for dim, rows in ranks.groupby("dimension", sort=False)}
+    values = read_sql("SELECT dimension, org, indicator, value FROM summaries "
+                      "WHERE snapshot = ? ORDER BY rowid", conn, params=[prev])
+    summaries = {}
+    for dim, rows in values.groupby("dimension", sort=False):
+        table = rows.pivot(index="org", columns="indicator", values="value")
+        table = table.reindex(index=rows.org.unique(), columns=rows.indicator.unique())
+        table.columns.name = None
+        summaries[dim] = table.apply(_int_if_whole)
+    return prev, ranks.profile.iloc[0], by_stem, summaries
+
+
+def _int_if_whole(column: pd.Series) -> pd.Series:
+    """A stored REAL column whose values are all whole numbers, as integers (as written)."""
+    if column.notna().all() and (column == column.round()).all():
+        return column.astype("int64")
+    return column
+
+
+def write_build(conn, snapshot, summaries: pd.DataFrame, rankings: pd.DataFrame,
+                classification: pd.DataFrame) -> None:
+    """Replace this snapshot's rows of scoring's three tables, in one transaction.
+    Classification rows go in in key order: SQLite's b-trees take sorted inserts (and later
+    the snapshot's deletion) several times faster than scattered ones."""
+    key = list(TABLES["classification"]["pk"][1:])
+    classification = classification.sort_values(key, kind="stable")
+    with conn:
+        for table, rows in (("summaries", summaries), ("rankings", rankings),
+                            ("classification", classification)):
+            conn.execute(f"DELETE FROM [{table}] WHERE snapshot = ?", [snapshot])
+            columns = list(TABLES[table]["columns"])
+            sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                   f"VALUES ({', '.join('?' for _ in columns)})")
+            for start in range(0, len(rows), CHUNK):
+                part = rows.iloc[start:start + CHUNK]
+                cells = [_cells(part[c]) if c in part else [snapshot] * len(part)
+                         for c in columns]
+                conn.executemany(sql, zip(*cells))
+
+
+def _cells(column: pd.Series) -> list:
+    """Python values for sqlite3 (None for missing)."""
+    return column.to_numpy(dtype=object, na_value=None).tolist()

@@ -1,0 +1,169 @@
+"""scoring/catalogue_summaries.py: the infra and eval summaries of a snapshot from its crawl
+plus the catalogue, with the provenance of every value."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from osir_crawl.catalogue import load_catalogue
+from osir_crawl.registry import load_registry
+from scoring.catalogue_summaries import (EVAL, INFRA, Inputs, catalogue_summaries,
+                                         read_inputs)
+from scoring.cli import main as cli
+from tests.conftest import ROOT
+from tests.test_build import SEP, build
+from tests.test_build import store as build_store  # noqa: F401 -- a pytest fixture
+
+ORGS = load_registry(ROOT / "data" / "orgs.yaml").orgs
+CRAWL = "github_repos-20251007T000000Z-abc123"
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue(ROOT / "data" / "catalogue")
+
+
+def _frame(rows, like):
+    return pd.DataFrame(list(rows), columns=like.columns) if rows else like
+
+
+def inputs(counts=(), repos=(), boards=(), entries=()):
+    base = read_inputs("/no/store", "2025-10-07")
+    frame = _frame
+    return Inputs("2025-10-07", frame(counts, base.counts), frame(repos, base.repos),
+                  frame(boards, base.boards), frame(entries, base.entries))
+
+
+def cell(out, dim, org, indicator):
+    p = out.provenance
+    return p[(p.dimension == dim) & (p.org == org) & (p.indicator == indicator)].iloc[0]
+
+
+def test_every_org_gets_every_indicator_with_evidence(catalogue):
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs())
+    assert list(out.tables["infra"].columns) == list(INFRA)
+    assert list(out.tables["eval"].columns) == list(EVAL)
+    assert list(out.tables["infra"].index) == list(ORGS)
+    assert len(out.provenance) == len(ORGS) * (len(INFRA) + len(EVAL) + 2)
+    assert set(out.provenance["kind"]) == {"catalogue"}
+    assert out.provenance["source"].str.startswith("https://").all()
+    assert out.provenance["as_of"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
+    zero = cell(out, "infra", "Xiaomi", "num_operators")
+    assert zero["value"] == 0 and "OSIR-LMTS" in zero["source"]  # no project: the seed list
+
+
+def test_crawled_rules_replace_static_values_and_say_so(catalogue):
+    counts = [{"rule": "flaggems.operators", "value": 250, "names": [], "crawl_id": CRAWL,
+               "fetched_at": "2025-10-07T03:00:00+00:00"},
+              {"rule": "flaggems.chips", "value": 3, "names": ["nvidia", "ascend", "mthreads"],
+               "crawl_id": CRAWL, "fetched_at": "2025-10-07T03:00:00+00:00"}]
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs(counts=counts))
+    assert out.tables["infra"].loc["BAAI", "num_operators"] == 250
+    assert out.tables["infra"].loc["BAAI", "num_adapted_chips_operator_lib"] == 3
+    ops = cell(out, "infra", "BAAI", "num_operators")
+    assert (ops["kind"], ops["source"], ops["as_of"]) == ("crawl", CRAWL, "2025-10-07")
+    static = cell(out, "infra", "BAAI", "num_adapted_chips_frameworks")  # FlagScale: no crawl
+    assert static["kind"] == "catalogue"
+    assert "rule not evaluated: flagscale.chips" in static["flags"]
+
+
+def test_vanished_repositories_and_stale_entries_are_flagged(catalogue):
+    repos = [{"platform": "github", "repo_id": "microsoft/TileFusion", "entry": "tilefusion",
+              "exists": 0, "archived": None, "crawl_id": CRAWL}]
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs(repos=repos))
+    assert "vanished: github:microsoft/TileFusion" in cell(out, "infra", "Microsoft",
+                                                             "num_operators")["flags"]
+    later = catalogue_summaries(catalogue, "2026-03-01", ORGS, inputs())
+    hccl = cell(later, "infra", "Huawei", "num_adapted_chips_communication_lib")
+    assert "stale: hccl last verified 2025-04-17" in hccl["flags"]
+
+
+def test_crawled_boards_count_under_the_rules(catalogue):
+    boards = [
+        {"board": "lmarena_text", "maintained": 1, "dataset_release": 0,
+         "last_update": "2025-09-30", "crawl_id": "lmarena-1", "fetched_at": "2025-10-07",
+         "url": "https://huggingface.co/datasets/lmarena-ai/leaderboard-dataset"},
+        {"board": "lmarena_vision", "maintained": 1, "dataset_release": 0,
+         "last_update": "2025-09-30", "crawl_id": "lmarena-1", "fetched_at": "2025-10-07",
+         "url": "https://huggingface.co/datasets/lmarena-ai/leaderboard-dataset"},
+        {"board": "open_llm_leaderboard", "maintained": 0, "dataset_release": 0,
+         "last_update": "2025-03-13", "crawl_id": "open-1", "fetched_at": "2025-10-07",
+         "url": "https://huggingface.co/datasets/open-llm-leaderboard/contents"}]
+    entries = [
+        {"board": "lmarena_text", "model": "glm-4.5", "counted": 1, "crawl_id": "lmarena-1",
+         "fetched_at": "2025-10-07"},
+        {"board": "lmarena_vision", "model": "GLM-4.5", "counted": 1, "crawl_id": "lmarena-1",
+         "fetched_at": "2025-10-07"},  # the same model on two boards: one model
+        {"board": "lmarena_text", "model": "gpt-4o", "counted": 0, "crawl_id": "lmarena-1",
+         "fetched_at": "2025-10-07"},
+        {"board": "open_llm_leaderboard", "model": "Qwen/Qwen2-7B", "counted": 0,
+         "crawl_id": "open-1", "fetched_at": "2025-10-07"}]
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs(boards=boards,
+                                                                    entries=entries))
+    assert out.tables["eval"].loc["LMSYS", "num_leaderboards"] == 2
+    assert out.tables["eval"].loc["LMSYS", "num_evaluated_models"] == 1
+    assert cell(out, "eval", "LMSYS", "num_leaderboards")["kind"] == "crawl"
+    assert out.tables["eval"].loc["HuggingFace", "num_leaderboards"] == 0  # retired board
+    # a crawled board the crawl did not read: the catalogue says nothing, it is not counted
+    assert out.tables["eval"].loc["StanfordNLP", "num_leaderboards"] == 0
+    flageval = cell(out, "eval", "BAAI", "num_evaluated_models")
+    assert flageval["value"] == 800 and flageval["kind"] == "catalogue"
+    assert "public-model rule not applicable: flageval-platform" in flageval["flags"]
+
+
+def test_entries_after_the_snapshot_are_not_counted(catalogue):
+    early = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs())
+    later = catalogue_summaries(catalogue, "2026-09-01", ORGS, inputs())
+    sh = ("ShanghaiAILab", "num_evaluation_datasets")
+    assert early.tables["eval"].loc[sh] < later.tables["eval"].loc[sh]  # CNFinBench, TextEdit
+
+
+def test_default_build_has_every_infra_and_eval_indicator_from_crawl_or_catalogue(
+        build_store, tmp_path, capsys):
+    """The default build of a snapshot: infra and eval from its crawl plus the catalogue, none
+    of kind published; `scoring evidence --json` prints it; Datasette's query reads it."""
+    import json
+    import sqlite3
+
+    import yaml
+
+    from scoring.method import load_method
+
+    build(build_store, SEP, tmp_path / "d")
+    capsys.readouterr()
+    assert cli(["evidence", "--snapshot", SEP, "--db", str(build_store), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    method = load_method()
+    for dim in ("infra", "eval"):
+        got = {(r["org"], r["indicator"]) for r in records if r["dimension"] == dim}
+        assert got == {(org, ind) for org in ORGS for ind in method.dimension(dim).indicators}
+    assert {r["kind"] for r in records if r["dimension"] in ("infra", "eval")} == {"catalogue"}
+    assert not [r for r in records if r["kind"] == "published"]
+    for r in records:
+        if r["kind"] == "catalogue":
+            assert r["source"].startswith(("http://", "https://")) and r["as_of"], r
+    chips = [r for r in records if r["indicator"] == "num_adapted_chips"]
+    assert {r["kind"] for r in chips} == {"catalogue"}
+    metadata = yaml.safe_load((ROOT / "data" / "metadata.yml").read_text())
+    sql = metadata["databases"]["osir"]["queries"]["value_provenance"]["sql"]
+    with sqlite3.connect(build_store) as conn:
+        shown = conn.execute(sql, {"org": "baai", "snapshot": ""}).fetchall()
+    assert {row[3] for row in shown} == {"crawl", "catalogue"}
+
+    build(build_store, SEP, tmp_path / "p", "--profile", "published")
+    capsys.readouterr()
+    assert cli(["evidence", "--snapshot", SEP, "--db", str(build_store), "--json"]) == 0
+    published = json.loads(capsys.readouterr().out)
+    assert {r["kind"] for r in published if r["dimension"] == "infra"} == {"published"}
+
+
+def test_the_catalogue_command_prints_its_provenance(catalogue, capsys):
+    import json
+
+    from scoring.catalogue_summaries import main
+
+    assert main(["--snapshot", "2025-10-07", "--db", "/no/store", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed) == len(ORGS) * (len(INFRA) + len(EVAL) + 2)
+    assert {r["kind"] for r in printed} == {"catalogue"}
