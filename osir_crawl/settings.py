@@ -116,10 +116,13 @@ ITEM_PIPELINES = {
     "osir_crawl.pipelines.StorePipeline": 900,
 }
 
-# Live stats for `scrapy crawlall` (osir_crawl/progress.py): off unless OSIR_STATS_FILE is set.
-EXTENSIONS = {"osir_crawl.progress.StatsFile": 500}
+# For `scrapy crawlall`'s children: live stats (osir_crawl/progress.py, off unless
+# OSIR_STATS_FILE is set) and a clean stop when crawlall dies (osir_crawl/lifeline.py, off
+# unless crawlall passes its pipe as OSIR_PARENT_FD).
+EXTENSIONS = {"osir_crawl.progress.StatsFile": 500, "osir_crawl.lifeline.ParentWatch": 510}
 OSIR_STATS_FILE = _env("OSIR_STATS_FILE")
 OSIR_STATS_INTERVAL = 2.0
+OSIR_PARENT_FD = None
 
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening port on a crawler machine
