@@ -31,7 +31,7 @@ from tests.fakes.huggingface import FakeHuggingFace, HubData  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--styles", default="ietf,github")
     args = parser.parse_args()
@@ -45,7 +45,7 @@ def main():
     for style in args.styles.split(","):
         window = FixedWindow(args.limit, args.seconds, style=style)
         with FakeHuggingFace(data, rate_limit=window) as fake:
-            window.start = __import__("time").monotonic()  # windows from the crawl's start
+            window.begin()  # windows from the crawl's start
             run([sys.executable, "-m", "scrapy", "crawl", "huggingface_models", *settings_args({
                 "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs, "OSIR_DB": tmp / f"{style}.db",
                 "HF_PAGE_SIZE": 100, "LOG_LEVEL": "WARNING",

@@ -128,11 +128,15 @@ EXTENSIONS = {
     # The crawl's id, lock and outcome in the store (osir_crawl/crawl_run.py); after Scrapy's
     # SpiderState (0), whose spider.state holds the id of a crawl resumed from its JOBDIR.
     "osir_crawl.crawl_run.CrawlRun": 100,
-    # Live stats for `scrapy crawlall` (osir_crawl/extensions.py): off unless OSIR_STATS_FILE.
+    # For `scrapy crawlall`'s children: live stats (osir_crawl/extensions.py, off unless
+    # OSIR_STATS_FILE is set) and a clean stop when crawlall dies (osir_crawl/lifeline.py, off
+    # unless crawlall passes its pipe as OSIR_PARENT_FD).
     "osir_crawl.extensions.StatsFile": 500,
+    "osir_crawl.lifeline.ParentWatch": 510,
 }
 OSIR_STATS_FILE = _env("OSIR_STATS_FILE")
 OSIR_STATS_INTERVAL = 2.0
+OSIR_PARENT_FD = None
 
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening port on a crawler machine

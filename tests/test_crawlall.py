@@ -170,7 +170,10 @@ def _kill_midway(fake, tmp: Path, how: str) -> str:
     ``sigkill`` crawlall alone, ``sigkill-all`` crawlall and its spiders) once some rows are
     stored, resume it; returns the resumed run's output."""
     fault = fake.add_fault(match="/api/", delay=0.1, window=3600)
-    proc = subprocess.Popen(crawlall_cmd(tmp, extra=["--skip-scoring"]), cwd=ROOT,
+    # Live stats every 0.2 s, not 2: with a file up to 2 s old, the crawl (about 4 s at this
+    # pace) had stored 58-80 of its 90 rows when it stopped, too near its end to be sure of it.
+    cmd = crawlall_cmd(tmp, extra=["--skip-scoring"], settings={"OSIR_STATS_INTERVAL": "0.2"})
+    proc = subprocess.Popen(cmd, cwd=ROOT,
                             env=crawl_env(HF_ENDPOINT=fake.url), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     stats_files = tmp / "jobs" / SNAPSHOT
@@ -183,13 +186,13 @@ def _kill_midway(fake, tmp: Path, how: str) -> str:
             output = proc.communicate(timeout=120)[0]
             assert proc.returncode == 130, output
             assert "running spider(s); they save their JOBDIR" in output and "interrupted" in output
-        proc.kill()  # SIGKILL crawlall itself
-        if how == "sigkill-all":  # and its spiders: no chance to save anything
+        if how == "sigkill-all":  # the spiders first: no chance to save anything
             for pid in children:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        proc.kill()  # SIGKILL crawlall itself (its spiders, if alive, then stop cleanly)
     finally:
         proc.kill()
         proc.wait()
@@ -238,6 +241,31 @@ def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, re
     crawls = rows(tmp_path / "osir.db", "SELECT outcome FROM crawls WHERE spider = "
                   "'huggingface_models' ORDER BY started_at")
     assert crawls[-1]["outcome"] == "finished"
+
+
+def test_a_spider_whose_crawlall_is_gone_stops_once_and_cleanly(fake, tmp_path):
+    """The end-of-file of crawlall's pipe stops a spider as one SIGTERM does: a ``shutdown``
+    crawl that saved its JOBDIR, not a forced stop (osir_crawl/lifeline.py). Here crawlall is
+    gone before the spider even opens."""
+    watch, lifeline = os.pipe()
+    os.close(lifeline)
+    jobdir, db, log = tmp_path / "job", tmp_path / "osir.db", tmp_path / "crawl.log"
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "huggingface_models", "-a", f"orgs={ORGS}",
+           "-s", f"OSIR_DB={db}", "-s", f"JOBDIR={jobdir}", "-s", f"OSIR_PARENT_FD={watch}",
+           "-s", f"OSIR_SNAPSHOT={SNAPSHOT}", "-s", f"LOG_FILE={log}"]
+    for key, value in FAST.items():
+        cmd += ["-s", f"{key}={value}"]
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url), pass_fds=(watch,),
+                              capture_output=True, text=True, timeout=240)
+    finally:
+        os.close(watch)
+    assert proc.returncode == 0, proc.stderr
+    [crawl] = rows(db, "SELECT outcome FROM crawls")
+    assert crawl["outcome"] == "shutdown"
+    text = log.read_text()
+    assert text.count("Received SIGTERM") == 1 and "forcing unclean shutdown" not in text
+    assert (jobdir / "spider.state").is_file() and not (jobdir / "osir-running.json").exists()
 
 
 def test_report_flags_no_items_and_missing_spiders(tmp_path):

@@ -473,7 +473,7 @@ def test_fixed_window_budget_is_used_without_429s(style, tmp_path):
     orgs.write_text("Busy:\n  huggingface: [busy-org]\n")
     window = FixedWindow(20, 2, style=style)
     with FakeHuggingFace(data, rate_limit=window) as fake:
-        window.start = time.monotonic()
+        window.begin()  # the fake's start-up is not a window's
         run_crawl("huggingface_models", tmp_path / "osir.db", {
             "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 50,
             "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CLOSESPIDER_TIMEOUT": 11})

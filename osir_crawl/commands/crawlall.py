@@ -28,14 +28,15 @@ Re-running with the same snapshot continues a stopped run, deciding per spider f
 * ``incomplete`` or any other end — crawled again from scratch (the upserts and the stale-row
   removal of a complete crawl make the snapshot the same as one uninterrupted crawl).
 
-Children live in their own session and get SIGTERM when crawlall dies (``PR_SET_PDEATHSIG``):
-even a ``kill -9`` of crawlall lets them save their JOBDIR. A lock file per spider, held by the
-child, keeps a resumed run from starting a spider whose previous process is still closing.
+Children live in their own session and get one SIGTERM when crawlall dies: each holds the read
+end of a pipe whose write end only crawlall has (``OSIR_PARENT_FD``, see
+:mod:`osir_crawl.lifeline`), so even a ``kill -9`` of crawlall lets them save their JOBDIR. A
+lock file per spider, held by the child, keeps a resumed run from starting a spider whose
+previous process is still closing.
 """
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
 import shutil
@@ -59,15 +60,8 @@ from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 
 EXCLUDED = {"legacy_import"}  # a replay of published data, not part of the monthly crawl
-OWN_SETTINGS = {"OSIR_DB", "OSIR_SNAPSHOT", "JOBDIR", "OSIR_STATS_FILE", "LOG_FILE"}
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: children outlive a SIGKILLed crawlall
-        pass
+OWN_SETTINGS = {"OSIR_DB", "OSIR_SNAPSHOT", "JOBDIR", "OSIR_STATS_FILE", "LOG_FILE",
+                "OSIR_PARENT_FD"}
 
 
 def _elsewhere(spider_class, shard: Shard | None) -> bool:
@@ -204,6 +198,7 @@ class CrawlAll:
         self.runs = [SpiderRun(n, jobs / f"{n}.stats.json") for n in names]
         self.progress = Progress(self.runs, interval=interval)
         self.procs: dict[str, subprocess.Popen] = {}
+        self.lifelines: dict[str, int] = {}  # spider -> write end of its pipe (lifeline.py)
         self.waiting: set[str] = set()  # spiders whose earlier process still holds the lock
         self.interrupts = 0
 
@@ -341,22 +336,33 @@ class CrawlAll:
         cmd = [sys.executable, "-m", "scrapy", "crawl", run.name]
         for setting in self.forwarded:
             cmd += ["-s", setting]
+        # The child reads end-of-file on this pipe once crawlall is gone (the write end is
+        # close-on-exec, so no other process holds it), and then stops as on SIGTERM.
+        watch, self.lifelines[run.name] = os.pipe()
         for key, value in {"OSIR_SNAPSHOT": self.snapshot, "OSIR_DB": self.db, "JOBDIR": jobdir,
-                           "OSIR_STATS_FILE": run.stats_file,
+                           "OSIR_STATS_FILE": run.stats_file, "OSIR_PARENT_FD": watch,
                            "LOG_FILE": self.logs / f"{run.name}.log"}.items():
             cmd += ["-s", f"{key}={value}"]
         for key, value in self.spargs.items():
             cmd += ["-a", f"{key}={value}"]
-        with open(self.logs / f"{run.name}.log", "ab") as log:
-            self.procs[run.name] = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(fd,),
-                start_new_session=True, preexec_fn=_die_with_parent)
-        os.close(fd)  # the child holds the lock until it exits
+        try:
+            with open(self.logs / f"{run.name}.log", "ab") as log:
+                self.procs[run.name] = subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(fd, watch),
+                    start_new_session=True)
+        except BaseException:
+            if run.name not in self.procs:  # not started: nobody will read the pipe
+                os.close(self.lifelines.pop(run.name))
+            raise
+        finally:
+            os.close(fd)  # the child holds the lock until it exits
+            os.close(watch)
         run.state, run.started = "running", time.monotonic()
         self.progress.event(f"{run.name}: {how} (pid {self.procs[run.name].pid})")
 
     def _ended(self, run: SpiderRun, returncode: int):
         del self.procs[run.name]
+        os.close(self.lifelines.pop(run.name))
         run.ended = time.monotonic()
         run.refresh()
         last = self._last_crawl(run.name)

@@ -131,16 +131,17 @@ class HuggingfaceDatasetsSpider(HuggingfaceSpider):
         ]
 
     def parse_usage(self, response, rows, item):
-        """Distinct model ids over all pages (a row can come again on the next page)."""
-        seen = self.usage_ids.setdefault(item.repo_id, set())
+        """Distinct model ids over all pages (a row can come again on the next page).
+
+        The ids seen so far travel on the item (an attribute, not a field: never stored), so
+        the next page's request carries them into the JOBDIR and a resumed crawl goes on
+        counting where it stopped."""
+        seen = getattr(item, "usage_seen", set())
         seen.update(r["id"] if isinstance(r, dict) and "id" in r else repr(r)
                     for r in (rows if isinstance(rows, list) else []))
         item.dataset_usage = len(seen)
         if more := self.next_link(response):
+            item.usage_seen = seen
             return more
-        del self.usage_ids[item.repo_id]
+        vars(item).pop("usage_seen", None)
         return None
-
-    def configure(self, settings):
-        super().configure(settings)
-        self.usage_ids: dict[str, set] = {}  # dataset -> models seen so far on its usage pages

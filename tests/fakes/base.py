@@ -47,12 +47,18 @@ class Seen:
 class FixedWindow:
     """``limit`` requests per ``seconds``; beyond it, 429 until the window ends."""
 
-    def __init__(self, limit: int, seconds: float, style: str = "ietf"):
+    def __init__(self, limit: int, seconds: int, style: str = "ietf"):
         self.limit, self.seconds, self.style = limit, seconds, style
         self.lock = threading.Lock()
-        self.start = time.monotonic()
         self.used = 0
         self.windows: list[dict] = []  # per window: allowed, rejected
+        self.begin()
+
+    def begin(self) -> None:
+        """Windows from now on, each starting on a whole second of the wall clock: GitHub's
+        ``x-ratelimit-reset`` is the epoch second the window ends, the same on every answer
+        of the window (the first window may be short)."""
+        self.start = time.monotonic() - time.time() % 1.0
 
     def take(self) -> tuple[bool, dict]:
         with self.lock:
@@ -69,14 +75,16 @@ class FixedWindow:
             self.windows[-1]["allowed" if allowed else "rejected"] += 1
             remaining = max(0, self.limit - self.used)
             reset = max(1, int(round(self.start + self.seconds - now + 0.49)))
-        return allowed, self.headers(remaining, reset)
+            # Not now + reset rounded: that moved within a window and came up to 1 s early.
+            reset_epoch = round(time.time() + self.start + self.seconds - now)
+        return allowed, self.headers(remaining, reset, reset_epoch)
 
-    def headers(self, remaining: int, reset: int) -> dict:
+    def headers(self, remaining: int, reset: int, reset_epoch: int) -> dict:
         if self.style == "github":
             return {
                 "x-ratelimit-limit": str(self.limit),
                 "x-ratelimit-remaining": str(remaining),
-                "x-ratelimit-reset": str(int(time.time()) + reset),
+                "x-ratelimit-reset": str(reset_epoch),
             }
         return {
             "RateLimit": f'"api";r={remaining};t={reset}',
