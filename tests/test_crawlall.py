@@ -16,6 +16,7 @@ import pytest
 
 from osir_crawl import report, store
 from osir_crawl.registry import load_registry
+from tests import prewarmed
 from tests.conftest import FAST, ROOT, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
@@ -52,8 +53,8 @@ def crawlall_cmd(tmp: Path, snapshot=SNAPSHOT, only=SPIDERS, extra=(), settings=
 
 
 def crawlall(fake, tmp: Path, timeout=240, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(crawlall_cmd(tmp, **kw), cwd=ROOT, capture_output=True, text=True,
-                          env=crawl_env(HF_ENDPOINT=fake.url), timeout=timeout)
+    return prewarmed.run(crawlall_cmd(tmp, **kw), cwd=ROOT, capture_output=True, text=True,
+                         env=crawl_env(HF_ENDPOINT=fake.url), timeout=timeout)
 
 
 def store_rows(db: Path) -> dict[str, list[dict]]:
@@ -158,8 +159,8 @@ def test_a_failing_spider_makes_the_run_fail(tmp_path):
 
 
 def test_an_unknown_org_stops_crawlall_with_the_registrys_message(tmp_path):
-    proc = subprocess.run(crawlall_cmd(tmp_path, extra=["-a", "orgs=NoSuchOrg,BAAI"]), cwd=ROOT,
-                          capture_output=True, text=True, env=crawl_env(), timeout=120)
+    proc = prewarmed.run(crawlall_cmd(tmp_path, extra=["-a", "orgs=NoSuchOrg,BAAI"]), cwd=ROOT,
+                         capture_output=True, text=True, env=crawl_env(), timeout=120)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "error: " in proc.stderr and "unknown org(s) NoSuchOrg; known: BAAI, " in proc.stderr
     assert "no crawl row" not in proc.stdout + proc.stderr and not (tmp_path / "logs").exists()
@@ -170,9 +171,9 @@ def _kill_midway(fake, tmp: Path, how: str) -> str:
     ``sigkill`` crawlall alone, ``sigkill-all`` crawlall and its spiders) once some rows are
     stored, resume it; returns the resumed run's output."""
     fault = fake.add_fault(match="/api/", delay=0.1, window=3600)
-    proc = subprocess.Popen(crawlall_cmd(tmp, extra=["--skip-scoring"]), cwd=ROOT,
-                            env=crawl_env(HF_ENDPOINT=fake.url), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = prewarmed.Popen(crawlall_cmd(tmp, extra=["--skip-scoring"]), cwd=ROOT,
+                           env=crawl_env(HF_ENDPOINT=fake.url), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
     stats_files = tmp / "jobs" / SNAPSHOT
     try:  # the store writes in batches, so watch the spider's live stats
         assert wait_for(lambda: live_stat(stats_files / "huggingface_models.stats.json",
