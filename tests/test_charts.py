@@ -14,7 +14,8 @@ from scoring.errors import ScoringError
 from tests import prewarmed
 from tests.conftest import ROOT, SCORED_SNAPSHOTS, crawl_env, rows
 
-pytestmark = pytest.mark.slow
+# One worker builds the session's scored store for these and tests/test_datasette.py.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scored_store")]
 OLD, NEW = SCORED_SNAPSHOTS
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -213,6 +213,7 @@ def reference(tmp_path_factory):
     return store_rows(tmp / "osir.db")
 
 
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
 def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill")
     # The spiders got SIGTERM when crawlall died, closed cleanly and saved their JOBDIR.
@@ -225,12 +226,14 @@ def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, refere
     assert firsts and len(firsts) == len(set(firsts))
 
 
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigint")
     assert "resuming from" in out, out
     assert store_rows(tmp_path / "osir.db") == reference
 
 
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
 def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill-all")
     # Scrapy saved no queue state: the JOBDIR is recovered (osir_crawl/resume.py) or dropped.

@@ -18,7 +18,8 @@ from tests import prewarmed
 from tests.conftest import ROOT, SCORED_SNAPSHOTS, crawl_env, rows
 from tests.test_scrapyd import free_port
 
-pytestmark = pytest.mark.slow
+# One worker builds the session's scored store for these and tests/test_charts.py.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scored_store")]
 OLD, NEW = SCORED_SNAPSHOTS
 
 
