@@ -56,6 +56,7 @@ class _Server:
         self.changed = threading.Condition()
         self.started: list[int] = []
         self.exited: dict[int, int] = {}
+        self.cpu = 0.0  # user + system seconds of the commands that ended (and their children)
         self.files = Path(tempfile.mkdtemp(prefix="osir-prewarmed-"))
         self.serial = itertools.count()
         threading.Thread(target=self._read, daemon=True).start()
@@ -68,6 +69,7 @@ class _Server:
                     self.started.append(message["started"])
                 else:
                     self.exited[message["pid"]] = message["returncode"]
+                    self.cpu += message["cpu"]
                 self.changed.notify_all()
         with self.changed:
             self.started.append(-1)  # the server is gone: nobody waits forever
@@ -285,13 +287,14 @@ def _serve() -> None:
                 os.write(1, json.dumps({"started": pid}).encode() + b"\n")
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
             code = os.waitstatus_to_exitcode(status)
-            os.write(1, json.dumps({"pid": pid, "returncode": code}).encode() + b"\n")
+            cpu = usage.ru_utime + usage.ru_stime
+            os.write(1, json.dumps({"pid": pid, "returncode": code, "cpu": cpu}).encode() + b"\n")
 
 
 if __name__ == "__main__":
