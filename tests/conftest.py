@@ -26,6 +26,13 @@ FAST = {
 }
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto`` (pytest.ini): two workers per core, at most 8. About half of a worker's time
+    is spent waiting (timeouts, rate-limit windows, pages that never settle, subprocesses),
+    and a second worker per core fills it."""
+    return min(8, 2 * len(os.sched_getaffinity(0)))
+
+
 @pytest.fixture(autouse=True)
 def netguard(tmp_path_factory, monkeypatch):
     """Fail the test if anything (here or in a subprocess) tried a non-loopback address."""
