@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,6 +96,7 @@ class _Server:
     def close(self):
         self.proc.stdin.close()
         self.proc.wait(30)
+        shutil.rmtree(self.files, ignore_errors=True)
 
 
 _server: _Server | None = None
@@ -162,6 +164,8 @@ class Popen:
         if self.returncode is None:
             code = self.server.wait(self.pid, timeout)
             if code is None:
+                if self.server.proc.poll() is not None:
+                    raise RuntimeError(f"the pre-warmed interpreter died running {self.args}")
                 if timeout == 0:
                     return None
                 raise subprocess.TimeoutExpired(self.args, timeout)
