@@ -145,6 +145,9 @@ LOG_LEVEL = _env("OSIR_LOG_LEVEL", "INFO")
 
 # Browser-rendered spiders enable these through custom_settings (see spiders/_browser.py).
 OSIR_CHROMIUM = _env("OSIR_CHROMIUM", "/usr/bin/chromium")
+# Longest wait (seconds) for a rendered page's network to go quiet and its awaited element to
+# appear; a page that has not by then is parsed as it stands.
+OSIR_BROWSER_SETTLE_TIMEOUT = 15.0
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": OSIR_CHROMIUM,

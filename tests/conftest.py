@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402,F401  -- the guard, in this process too
 
 from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
+from tests import prewarmed  # noqa: E402
 
 # Settings every test crawl uses: no waiting on a loopback fake.
 FAST = {
@@ -24,6 +24,13 @@ FAST = {
     "DOWNLOAD_TIMEOUT": "10",
     "LOG_LEVEL": "INFO",
 }
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto`` (pytest.ini): two workers per core, at most 8. About half of a worker's time
+    is spent waiting (timeouts, rate-limit windows, pages that never settle, subprocesses),
+    and a second worker per core fills it."""
+    return min(8, 2 * len(os.sched_getaffinity(0)))
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +59,8 @@ def run_crawl(spider: str, db: Path, settings: dict | None = None, args: dict | 
         cmd += ["-s", f"{key}={value}"]
     for key, value in (args or {}).items():
         cmd += ["-a", f"{key}={value}"]
-    proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(**(env or {})), capture_output=True,
-                          text=True, timeout=timeout)
+    proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(**(env or {})), capture_output=True,
+                         text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"crawl failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
     return proc
@@ -106,11 +113,11 @@ def scored_store(tmp_path_factory) -> Path:
             for key, value in FAST.items():
                 cmd += ["-s", f"{key}={value}"]
             env = crawl_env(HF_ENDPOINT=hf.url, GITHUB_API_URL=gh.url, OSIR_NETGUARD_LOG=guard)
-            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                                  timeout=300)
+            proc = prewarmed.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                 timeout=300)
         assert proc.returncode == (1 if i else 0), proc.stdout + proc.stderr
         if i:
-            build = subprocess.run(
+            build = prewarmed.run(
                 [sys.executable, "-m", "scoring", "build", "--snapshot", snapshot, "--db", str(db),
                  "--out", str(tmp / "rankings" / snapshot), "-q"],
                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

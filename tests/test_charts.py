@@ -4,7 +4,6 @@ stored: the overall ranking, each dimension, every organisation's rank over the 
 from __future__ import annotations
 
 import struct
-import subprocess
 import sys
 
 import matplotlib.image
@@ -12,9 +11,11 @@ import pytest
 
 from scoring.chart import rank_history, read_rankings, write_charts
 from scoring.errors import ScoringError
+from tests import prewarmed
 from tests.conftest import ROOT, SCORED_SNAPSHOTS, crawl_env, rows
 
-pytestmark = pytest.mark.slow
+# One worker builds the session's scored store for these and tests/test_datasette.py.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scored_store")]
 OLD, NEW = SCORED_SNAPSHOTS
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -27,9 +28,9 @@ def png_size(path) -> tuple[int, int]:
 
 def test_chart_command_writes_every_chart(scored_store, tmp_path):
     out = tmp_path / "charts"
-    proc = subprocess.run([sys.executable, "-m", "scoring", "chart", "--snapshot", NEW,
-                           "--db", str(scored_store), "--out", str(out)],
-                          cwd=ROOT, env=crawl_env(), capture_output=True, text=True, timeout=120)
+    proc = prewarmed.run([sys.executable, "-m", "scoring", "chart", "--snapshot", NEW,
+                          "--db", str(scored_store), "--out", str(out)],
+                         cwd=ROOT, env=crawl_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     dims = {r["dimension"] for r in rows(scored_store, "SELECT DISTINCT dimension FROM rankings "
                                          "WHERE snapshot = ?", [NEW])}
@@ -61,8 +62,8 @@ def test_history_covers_every_stored_snapshot(scored_store, tmp_path):
 def test_unknown_snapshot_is_a_clear_error(scored_store, tmp_path):
     with pytest.raises(ScoringError, match=f"no rankings for snapshot 2020-01-01 .*{OLD}, {NEW}"):
         write_charts(scored_store, "2020-01-01", tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "scoring", "chart", "--snapshot", "2020-01-01",
-                           "--db", str(tmp_path / "missing.db")], cwd=ROOT, env=crawl_env(),
-                          capture_output=True, text=True, timeout=120)
+    proc = prewarmed.run([sys.executable, "-m", "scoring", "chart", "--snapshot", "2020-01-01",
+                          "--db", str(tmp_path / "missing.db")], cwd=ROOT, env=crawl_env(),
+                         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
     assert "store not found" in proc.stderr  # the one message of scoring.store.open_store

@@ -16,6 +16,7 @@ import pytest
 
 from osir_crawl import report, store
 from osir_crawl.registry import load_registry
+from tests import prewarmed
 from tests.conftest import FAST, ROOT, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
@@ -52,8 +53,8 @@ def crawlall_cmd(tmp: Path, snapshot=SNAPSHOT, only=SPIDERS, extra=(), settings=
 
 
 def crawlall(fake, tmp: Path, timeout=240, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(crawlall_cmd(tmp, **kw), cwd=ROOT, capture_output=True, text=True,
-                          env=crawl_env(HF_ENDPOINT=fake.url), timeout=timeout)
+    return prewarmed.run(crawlall_cmd(tmp, **kw), cwd=ROOT, capture_output=True, text=True,
+                         env=crawl_env(HF_ENDPOINT=fake.url), timeout=timeout)
 
 
 def store_rows(db: Path) -> dict[str, list[dict]]:
@@ -158,8 +159,8 @@ def test_a_failing_spider_makes_the_run_fail(tmp_path):
 
 
 def test_an_unknown_org_stops_crawlall_with_the_registrys_message(tmp_path):
-    proc = subprocess.run(crawlall_cmd(tmp_path, extra=["-a", "orgs=NoSuchOrg,BAAI"]), cwd=ROOT,
-                          capture_output=True, text=True, env=crawl_env(), timeout=120)
+    proc = prewarmed.run(crawlall_cmd(tmp_path, extra=["-a", "orgs=NoSuchOrg,BAAI"]), cwd=ROOT,
+                         capture_output=True, text=True, env=crawl_env(), timeout=120)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "error: " in proc.stderr and "unknown org(s) NoSuchOrg; known: BAAI, " in proc.stderr
     assert "no crawl row" not in proc.stdout + proc.stderr and not (tmp_path / "logs").exists()
@@ -173,9 +174,8 @@ def _kill_midway(fake, tmp: Path, how: str) -> str:
     # Live stats every 0.2 s, not 2: with a file up to 2 s old, the crawl (about 4 s at this
     # pace) had stored 58-80 of its 90 rows when it stopped, too near its end to be sure of it.
     cmd = crawlall_cmd(tmp, extra=["--skip-scoring"], settings={"OSIR_STATS_INTERVAL": "0.2"})
-    proc = subprocess.Popen(cmd, cwd=ROOT,
-                            env=crawl_env(HF_ENDPOINT=fake.url), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = prewarmed.Popen(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     stats_files = tmp / "jobs" / SNAPSHOT
     try:  # the store writes in batches, so watch the spider's live stats
         assert wait_for(lambda: live_stat(stats_files / "huggingface_models.stats.json",
@@ -215,6 +215,7 @@ def reference(tmp_path_factory):
     return store_rows(tmp / "osir.db")
 
 
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
 def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill")
     # The spiders got SIGTERM when crawlall died, closed cleanly and saved their JOBDIR.
@@ -227,12 +228,14 @@ def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, refere
     assert firsts and len(firsts) == len(set(firsts))
 
 
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigint")
     assert "resuming from" in out, out
     assert store_rows(tmp_path / "osir.db") == reference
 
 
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
 def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill-all")
     # Scrapy saved no queue state: the JOBDIR is recovered (osir_crawl/resume.py) or dropped.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import subprocess
 import sys
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from osir_crawl.store import open_store, write_rows
 from scoring.derived import derived_indicators, sources
 from scoring.evidence import collect, markdown
+from tests import prewarmed
 from tests.conftest import ROOT
 
 SNAP = "2025-09-07"
@@ -91,9 +91,9 @@ def test_mirrors_are_left_out_of_infra(store):
 
 def test_evidence_report_against_the_curated_files(store, tmp_path):
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "scoring", "evidence", "--snapshot", SNAP,
-                           "--db", str(store), "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = prewarmed.run([sys.executable, "-m", "scoring", "evidence", "--snapshot", SNAP,
+                          "--db", str(store), "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "| org | num_leaderboards (curated) | num_hosted_leaderboards (derived) |" in proc.stdout
     with open(out / "evidence.csv", encoding="utf-8") as fh:
@@ -123,7 +123,7 @@ def test_evidence_falls_back_to_the_anchors(store, tmp_path, anchors):
 
 
 def test_evidence_cli_errors(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "scoring", "evidence", "--snapshot", SNAP,
-                           "--db", str(tmp_path / "none.db")], cwd=ROOT, capture_output=True,
-                          text=True)
+    proc = prewarmed.run([sys.executable, "-m", "scoring", "evidence", "--snapshot", SNAP,
+                          "--db", str(tmp_path / "none.db")], cwd=ROOT, capture_output=True,
+                         text=True)
     assert proc.returncode == 2 and "store not found" in proc.stderr

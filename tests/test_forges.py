@@ -203,9 +203,15 @@ def test_recrawl_replaces_the_snapshot(tmp_path):
     db = tmp_path / "osir.db"
     with FakeForge("github", data) as fake:
         crawl("github", fake, db, orgs)
-        del data.repos["flagopen"][0]  # deleted upstream
+        gone = data.repos["flagopen"].pop(0)["full_name"]  # deleted upstream
         crawl("github", fake, db, orgs)
-    assert len(rows(db, "SELECT * FROM repos")) == 8
+    stored = [r["repo_id"] for r in rows(db, "SELECT repo_id FROM repos ORDER BY repo_id")]
+    assert len(stored) == 8 and gone not in stored
+    assert stored == sorted(r["full_name"] for r in data.repos["flagopen"])
+    first, second = rows(db, "SELECT * FROM crawls ORDER BY started_at, rowid")
+    assert (first["stale_removed"], second["stale_removed"]) == (0, 1)
+    assert {r["crawl_id"] for r in rows(db, "SELECT crawl_id FROM repos")} == {
+        second["crawl_id"]}  # every row rewritten by the second crawl
 
 
 def test_licence_and_repo_row_shapes():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import prewarmed
 from tests.conftest import FAST, ROOT, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_resume import crawl_cmd
@@ -64,8 +65,8 @@ def test_a_second_crawl_of_a_scope_being_crawled_is_refused(tmp_path):
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_STORE_BATCH_SIZE": 3,
                     "DOWNLOAD_TIMEOUT": 120}
-        first = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        first = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             assert hf.held.wait(90), "the first crawl never reached its held page"
             second = run_crawl("huggingface_models", db, settings, check=False, timeout=120)
@@ -89,8 +90,8 @@ def test_the_lock_of_a_killed_crawl_is_taken_over(tmp_path):
     with HeldHub(data, hold="10") as hf:
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "DOWNLOAD_TIMEOUT": 120}
-        first = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert hf.held.wait(90)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
@@ -123,8 +124,8 @@ def test_a_long_crawl_holds_its_lock_alike_under_crawl_and_crawlall(tmp_path, ru
                    str(tmp_path / "reports"), "-s", f"OSIR_DB={db}"]
             for key, value in {**FAST, **settings}.items():
                 cmd += ["-s", f"{key}={value}"]
-        first = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True)
+        first = prewarmed.Popen(cmd, cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
         try:
             assert hf.held.wait(90)
             [lock] = rows(db, "SELECT * FROM crawl_locks")
@@ -357,8 +358,8 @@ def test_a_crawl_stops_when_the_store_fails_mid_way(tmp_path):
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_STORE_BATCH_SIZE": 2,
                     "DOWNLOAD_TIMEOUT": 120}
-        proc = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             assert hf.held.wait(90)
             # Every write now fails the way a broken store fails (an OperationalError, as
@@ -378,9 +379,9 @@ def test_a_crawl_stops_when_the_store_fails_mid_way(tmp_path):
 
 
 def scoring(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "scoring", *args], cwd=ROOT,
-                          env=crawl_env(**(env or {})), capture_output=True, text=True,
-                          timeout=300)
+    return prewarmed.run([sys.executable, "-m", "scoring", *args], cwd=ROOT,
+                         env=crawl_env(**(env or {})), capture_output=True, text=True,
+                         timeout=300)
 
 
 @pytest.mark.parametrize("kind", ["corrupt", "read-only"])
@@ -389,9 +390,9 @@ def test_store_readers_say_one_line_for_an_unusable_store(tmp_path, kind, comman
     db, _, _ = unusable_store(kind, tmp_path)
     out = ["--out", str(tmp_path / "out")]
     if command == "report":
-        proc = subprocess.run([sys.executable, "-m", "osir_crawl.report", "--snapshot", SNAPSHOT,
-                               "--db", str(db), *out], cwd=ROOT, env=crawl_env(),
-                              capture_output=True, text=True, timeout=120)
+        proc = prewarmed.run([sys.executable, "-m", "osir_crawl.report", "--snapshot", SNAPSHOT,
+                              "--db", str(db), *out], cwd=ROOT, env=crawl_env(),
+                             capture_output=True, text=True, timeout=120)
     else:
         proc = scoring(command, "--snapshot", SNAPSHOT, "--db", str(db), *out)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
@@ -415,7 +416,7 @@ def test_a_registry_that_cannot_be_read_is_one_line(tmp_path, orgs):
     crawl = run_crawl("huggingface_models", db, {"OSIR_ORGS": path}, check=False)
     build = scoring("build", "--snapshot", SNAPSHOT, "--db", str(db), "--out",
                     str(tmp_path / "out"), env={"OSIR_ORGS": path})
-    everything = subprocess.run(
+    everything = prewarmed.run(
         [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
          "huggingface_models", "--jobs-dir", str(tmp_path / "jobs"), "--logs-dir",
          str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"), "--skip-scoring",
@@ -432,7 +433,7 @@ def test_a_registry_that_cannot_be_read_is_one_line(tmp_path, orgs):
 def test_crawlall_says_one_line_for_an_unusable_store(tmp_path, kind):
     db, _, says = unusable_store(kind, tmp_path)
     orgs = orgs_file(tmp_path, ["acct-a"])
-    proc = subprocess.run(
+    proc = prewarmed.run(
         [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
          "huggingface_models", "--jobs-dir", str(tmp_path / "jobs"), "--logs-dir",
          str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"), "--skip-scoring",
@@ -452,8 +453,8 @@ def test_crawlall_says_why_a_spider_was_refused(tmp_path):
     with HeldHub(data, hold="10") as hf:
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 5,
                     "OSIR_SNAPSHOT": SNAPSHOT, "DOWNLOAD_TIMEOUT": 120}
-        first = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             assert hf.held.wait(90)
             cmd = [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
@@ -461,8 +462,8 @@ def test_crawlall_says_why_a_spider_was_refused(tmp_path):
                    str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"),
                    "--skip-scoring", "-s", f"OSIR_DB={db}", "-s", f"OSIR_ORGS={orgs}",
                    "-s", f"HF_ENDPOINT={hf.url}"]
-            proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(), capture_output=True,
-                                  text=True, timeout=120)
+            proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(), capture_output=True,
+                                 text=True, timeout=120)
         finally:
             hf.release.set()
             first.wait(timeout=120)
@@ -489,15 +490,15 @@ def test_a_snapshot_that_is_not_a_date_is_refused_everywhere(tmp_path, snapshot)
         [sys.executable, "-m", "scoring", "evidence", "--snapshot", snapshot],
     ]
     for cmd in commands:
-        proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True,
-                              timeout=120)
+        proc = prewarmed.run(cmd, cwd=work, env=env, capture_output=True, text=True,
+                             timeout=120)
         assert proc.returncode != 0, (cmd, proc.stdout)
         assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
         [line] = error_lines(proc.stderr)
         assert "YYYY-MM-DD" in line, line
     written = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith("osir.db")]
     assert not written, written
-    crawlall = subprocess.run(
+    crawlall = prewarmed.run(
         [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", snapshot, "--only",
          "huggingface_models", "--skip-scoring", "--jobs-dir", str(tmp_path / "jobs"),
          "--logs-dir", str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"),

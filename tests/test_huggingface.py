@@ -109,7 +109,11 @@ def test_models_every_valid_repo_once_with_details(fake, tmp_path):
     after = {t: rows(db, f"SELECT count(*) n FROM {t}")[0]["n"]
              for t in ("models", "rejects", "failures")}
     assert after == before
-    assert len(rows(db, "SELECT * FROM crawls WHERE outcome = 'finished'")) == 2
+    finished = rows(db, "SELECT * FROM crawls WHERE outcome = 'finished' ORDER BY started_at")
+    assert len(finished) == 2 and finished[1]["stale_removed"] == 0
+    again = rows(db, "SELECT repo_id, crawl_id FROM models ORDER BY repo_id")
+    assert [r["repo_id"] for r in again] == [r["repo_id"] for r in stored]  # the same repos,
+    assert {r["crawl_id"] for r in again} == {finished[1]["crawl_id"]}  # each one rewritten
 
 
 def test_datasets_usage_discussions_and_history(fake, tmp_path):

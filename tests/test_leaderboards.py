@@ -177,7 +177,8 @@ def test_opencompass_llm_with_no_board_anywhere_is_a_failure(tmp_path):
     with FakeOpenCompass(llm_mode="fetch", llm_data_path="/assets/llm/elsewhere.json") as fake:
         fake.add_fault(match="elsewhere", status=404, times=99)
         crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url, "RETRY_TIMES": 0,
-                                      "OPENCOMPASS_LLM_URL": fake.llm_data_url})
+                                      "OPENCOMPASS_LLM_URL": fake.llm_data_url,
+                                      "OSIR_BROWSER_SETTLE_TIMEOUT": 6})  # no table to wait for
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["reason"] == "no leaderboard rows in the page or its JSON"
     assert not rows(db, "SELECT * FROM leaderboard_entries")

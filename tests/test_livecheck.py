@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from osir_crawl.livecheck import CHECKS, first_row, inspect
+from tests import prewarmed
 from tests.conftest import ROOT, crawl_env
 from tests.fakes.base import FixedWindow
 from tests.fakes.forges import FakeForge, ForgeData
@@ -20,8 +21,8 @@ CHECK = {c.platform: c for c in CHECKS}
 
 
 def check(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapy", "crawlall", "--check"], cwd=ROOT,
-                          env=crawl_env(**env), capture_output=True, text=True, timeout=120)
+    return prewarmed.run([sys.executable, "-m", "scrapy", "crawlall", "--check"], cwd=ROOT,
+                         env=crawl_env(**env), capture_output=True, text=True, timeout=120)
 
 
 def lines(stdout: str) -> dict[str, str]:

@@ -4,13 +4,13 @@ these tests run in milliseconds; tests/test_sharding.py merges real crawls."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
 
 from osir_crawl import store
 from osir_crawl.merge import MergeRefused, merge
+from tests import prewarmed
 from tests.conftest import ROOT, crawl_env, rows
 
 SNAPSHOT = "2031-03-07"
@@ -171,12 +171,12 @@ def test_the_target_may_not_hold_another_crawl_of_a_merged_spider(tmp_path, two)
 
 def test_scrapy_merge_command(tmp_path, two):
     cmd = [sys.executable, "-m", "scrapy", "merge", "--into", str(tmp_path / "osir.db")]
-    ok = subprocess.run(cmd + [str(p) for p in two], cwd=ROOT, env=crawl_env(),
-                        capture_output=True, text=True, timeout=120)
+    ok = prewarmed.run(cmd + [str(p) for p in two], cwd=ROOT, env=crawl_env(),
+                       capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert "huggingface_models: shards 1/2, 2/2 — 3 items" in ok.stdout
-    refused = subprocess.run(cmd + [str(two[0])], cwd=ROOT, env=crawl_env(),
-                             capture_output=True, text=True, timeout=120)
+    refused = prewarmed.run(cmd + [str(two[0])], cwd=ROOT, env=crawl_env(),
+                            capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines()[-1].startswith("osir-crawl: merge refused: ")
 

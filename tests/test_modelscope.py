@@ -157,7 +157,9 @@ def test_community_counts_from_the_repo_pages(spider, tmp_path):
     with FakeModelScope(data) as fake:
         fake.add_fault(match=f"/{kind}/{broken['id']}", status=200, times=99,
                        body="<html><body><main>维护中</main></body></html>")
-        crawl(spider, fake, db, settings={"MODELSCOPE_COMMUNITY": 1, "RETRY_TIMES": 1},
+        # The broken page is waited for twice: 6 s each, not the default 15.
+        crawl(spider, fake, db, settings={"MODELSCOPE_COMMUNITY": 1, "RETRY_TIMES": 1,
+                                          "OSIR_BROWSER_SETTLE_TIMEOUT": 6},
               args={"orgs": "BAAI"})
     stored = {r["repo_id"]: r for r in rows(db, f"SELECT * FROM {kind}")}
     assert len(stored) == len(repos)

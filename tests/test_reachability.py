@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -17,6 +16,7 @@ import pytest
 
 from osir_crawl import reachability as r
 from osir_crawl.progress import Progress, SpiderRun
+from tests import prewarmed
 from tests.conftest import FAST, ROOT, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
@@ -181,8 +181,8 @@ def crawlall(tmp, only: str, env: dict, *extra, timeout=120):
     for key, value in FAST.items():
         cmd += ["-s", f"{key}={value}"]
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(**env), capture_output=True, text=True,
-                          timeout=timeout)
+    proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(**env), capture_output=True, text=True,
+                         timeout=timeout)
     print(f"crawlall: {time.monotonic() - started:.1f}s\n{proc.stdout}")
     return proc
 

@@ -20,7 +20,7 @@ from tests.conftest import ANCHORS, rows, run_crawl
 
 MONTHS = ("2025-07-07", "2025-08-07", "2025-09-07")
 CHECKED = ("2025-08-07", "2025-09-07")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("replay")]  # one replay, one worker
 
 
 @pytest.fixture(scope="module")

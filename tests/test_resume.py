@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from tests import prewarmed
 from tests.conftest import FAST, ROOT, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
@@ -68,8 +69,8 @@ def test_killed_crawl_resumes_to_the_same_store(fake, tmp_path):
     db, jobdir = tmp_path / "osir.db", tmp_path / "job"
     killed_settings = {**settings, "JOBDIR": jobdir}
     before = len(fake.log)
-    proc = subprocess.Popen(crawl_cmd(db, killed_settings), cwd=ROOT, env=crawl_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = prewarmed.Popen(crawl_cmd(db, killed_settings), cwd=ROOT, env=crawl_env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while len(fake.log) - before < full_requests // 2 and time.monotonic() < deadline:
         time.sleep(0.005)

@@ -3,11 +3,11 @@
 import csv
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tests import prewarmed
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -65,8 +65,8 @@ def cli(args):
 
 
 def run(*args):
-    proc = subprocess.run([sys.executable, "-m", "scoring", *with_method(args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = prewarmed.run([sys.executable, "-m", "scoring", *with_method(args)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stdout, proc.stderr
 
 

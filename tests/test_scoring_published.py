@@ -25,6 +25,7 @@ from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from scoring.cli import main  # noqa: E402
 
 MONTHS_DIR = ANCHORS / "months"
+pytestmark = pytest.mark.xdist_group("rebuilt")  # the module's rebuilds, on one worker
 OUTPUTS = ("-rank.csv", "-summary-delta.csv")
 
 

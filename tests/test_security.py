@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from tests import prewarmed
 from tests.conftest import ROOT, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_resume import crawl_cmd
@@ -60,8 +61,8 @@ def test_tokens_only_to_their_own_host_and_never_recorded(two_hosts, tmp_path):
                 "OSIR_ORGS": orgs_file(tmp_path, ACCOUNTS), "LOG_LEVEL": "DEBUG",
                 "JOBDIR": jobdir, "OSIR_SNAPSHOT": "2025-09-07"}
     env = crawl_env(HF_TOKEN=HF_TOKEN, GITHUB_TOKEN=GH_TOKEN)
-    proc = subprocess.run(crawl_cmd(tmp_path / "osir.db", settings), cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = prewarmed.run(crawl_cmd(tmp_path / "osir.db", settings), cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     assert hf.log and all(s.headers.get("Authorization") == f"Bearer {HF_TOKEN}"
@@ -93,9 +94,9 @@ def test_token_not_left_in_a_killed_jobdir(two_hosts, tmp_path):
     settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ACCOUNTS),
                 "JOBDIR": jobdir, "RETRY_TIMES": 50, "OSIR_RETRY_BACKOFF_BASE": 0.1,
                 "CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
-    proc = subprocess.Popen(crawl_cmd(tmp_path / "osir.db", settings), cwd=ROOT,
-                            env=crawl_env(HF_TOKEN=HF_TOKEN), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = prewarmed.Popen(crawl_cmd(tmp_path / "osir.db", settings), cwd=ROOT,
+                           env=crawl_env(HF_TOKEN=HF_TOKEN), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while len(hf.log) < 9 and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import subprocess
 import sys
 import time
 
@@ -18,6 +17,7 @@ import requests
 from osir_crawl.registry import load_registry
 from osir_crawl.shards import Shard
 from osir_crawl.store import RECORD_TABLES
+from tests import prewarmed
 from tests.conftest import ROOT, crawl_env, rows, run_crawl
 from tests.fakes.forges import FakeForge, ForgeData
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
@@ -112,9 +112,9 @@ def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(tmp_path)
         logs = "\n".join(p.read_text()[-2000:] for p in (home / "logs").rglob("*.log"))
         assert {c["outcome"] for c in crawls} == {"finished"} and len(crawls) == 2, logs
     merged = tmp_path / "merged.db"
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "merge", "--into", str(merged),
-                           *(str(s) for *_, s in stores)], cwd=ROOT, env=crawl_env(),
-                          capture_output=True, text=True, timeout=120)
+    proc = prewarmed.run([sys.executable, "-m", "scrapy", "merge", "--into", str(merged),
+                          *(str(s) for *_, s in stores)], cwd=ROOT, env=crawl_env(),
+                         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "huggingface_models: shards 1/2, 2/2" in proc.stdout
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from osir_crawl.shards import Shard
+from tests import prewarmed
 from tests.conftest import rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
 from tests.fakes.modelscope import FakeModelScope, ScopeData
@@ -128,7 +129,6 @@ def test_modelscope_universe_all_and_its_3000_row_cap(tmp_path):
 
 def test_crawlall_runs_one_shard_and_leaves_scoring_for_after_the_merge(tmp_path):
     import json
-    import subprocess
     import sys
 
     from tests.conftest import FAST, ROOT, crawl_env
@@ -142,8 +142,8 @@ def test_crawlall_runs_one_shard_and_leaves_scoring_for_after_the_merge(tmp_path
                "-s", f"OSIR_ORGS={orgs_file(tmp_path)}", "-s", "HF_PAGE_SIZE=7",
                "-s", "OSIR_MODEL_ORGS=",  # the test registry: no model-name prefixes
                *(a for k, v in FAST.items() for a in ("-s", f"{k}={v}"))]
-        proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url),
-                              capture_output=True, text=True, timeout=300)
+        proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url),
+                             capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     crawls = {r["spider"]: r for r in rows(db, "SELECT spider, shard, universe, outcome, stats "
                                                 "FROM crawls")}

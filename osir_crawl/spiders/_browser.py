@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 HEAVY_RESOURCES = frozenset({"image", "font", "media", "stylesheet"})
-SETTLE_TIMEOUT_MS = 15_000
+SETTLE_TIMEOUT_MS = 15_000  # the default of OSIR_BROWSER_SETTLE_TIMEOUT (seconds)
 
 # The page's captured JSON and the reads still in flight, per open page.
 _CAPTURES: WeakKeyDictionary = WeakKeyDictionary()
@@ -109,7 +109,8 @@ async def settle(page, wait_for: str | None = None, timeout_ms: int = SETTLE_TIM
         await asyncio.gather(*capture.reads, return_exceptions=True)
 
 
-async def settle_on(page, selector: str, idle_ms: int, ready: str | None = None):
+async def settle_on(page, selector: str, idle_ms: int, ready: str | None = None,
+                    timeout_ms: int = SETTLE_TIMEOUT_MS):
     """The selector first, then at most ``idle_ms`` for the network to go quiet: for pages
     whose scripts keep polling (analytics) and would hold ``settle`` to its full timeout.
     ``ready``: a selector that, once attached, shows what the callback reads is there (a
@@ -117,7 +118,7 @@ async def settle_on(page, selector: str, idle_ms: int, ready: str | None = None)
     capture = _CAPTURES.get(page)
     if capture is None or capture.document_status < 400:
         try:
-            await page.wait_for_selector(selector, state="attached", timeout=SETTLE_TIMEOUT_MS)
+            await page.wait_for_selector(selector, state="attached", timeout=timeout_ms)
         except Exception as exc:  # parsed as it stands: the callback decides
             logger.warning("page %s did not settle: %s", page.url, str(exc).splitlines()[0])
         waits = [page.wait_for_load_state("networkidle", timeout=idle_ms)]
@@ -209,10 +210,13 @@ class BrowserSpider(OsirSpider):
         ``page_methods`` (PageMethod) run after the page settled, then it settles again."""
         wait = wait_for if wait_for is not None else self.wait_for
         quick = bool(wait and self.quick_settle_ms)
-        methods = [PageMethod(settle_on, wait, self.quick_settle_ms, self.ready_for)
-                   if quick else PageMethod(settle, wait)]
+        settings = getattr(self, "settings", None)  # none on a spider built without a crawler
+        seconds = settings.getfloat("OSIR_BROWSER_SETTLE_TIMEOUT") if settings else 0
+        timeout = int(seconds * 1000) if seconds > 0 else SETTLE_TIMEOUT_MS
+        methods = [PageMethod(settle_on, wait, self.quick_settle_ms, self.ready_for, timeout)
+                   if quick else PageMethod(settle, wait, timeout)]
         if page_methods:
-            methods += [*page_methods, PageMethod(settle)]
+            methods += [*page_methods, PageMethod(settle, None, timeout)]
         meta = {
             "playwright": True,
             "playwright_page_init_callback": f"{__name__}.capture_json",

@@ -1,0 +1,305 @@
+"""``python -m scrapy|scoring|osir_crawl.…`` for the tests, without paying the interpreter start.
+
+Each such command costs well over a second of CPU before it does anything: Python, Scrapy,
+Twisted, sqlite-utils (which imports pandas and pyarrow). The suite runs a few hundred of them.
+So one *pre-warmed* interpreter per test process (this module run as ``python -m
+tests.prewarmed``) imports those libraries once, then forks a child per command. The child is a
+real process of its own — own pid, signals, exit status, files, its own reactor — that sets
+the command's environment, working directory and output files, then runs the module as
+``python -m`` would (``runpy``). Nothing of the project is imported before the fork: its
+settings read the environment at import, and must read the command's.
+
+:func:`run` and :class:`Popen` take the arguments of their :mod:`subprocess` namesakes; a
+command that is not ``[sys.executable, "-m", <warm module>, …]`` goes to :mod:`subprocess`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WARM = ("scrapy", "scoring", "osir_crawl")  # top-level packages run from the warm interpreter
+PRELOAD = ("scrapy.cmdline", "scrapy.crawler", "scrapy.core.engine", "scrapy.core.downloader",
+           "scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.retry",
+           "scrapy.pipelines", "scrapy.utils.test", "twisted.internet.asyncioreactor",
+           "twisted.web.client", "sqlite_utils", "yaml", "w3lib.url", "parsel", "requests",
+           "scrapy_playwright.handler")
+
+
+def warm(args) -> bool:
+    return (isinstance(args, (list, tuple)) and len(args) > 2 and args[0] == sys.executable
+            and args[1] == "-m" and str(args[2]).split(".")[0] in WARM)
+
+
+# --- the test side ---------------------------------------------------------------------------
+class _Server:
+    """The pre-warmed interpreter of this process: requests in on its stdin, one JSON line
+    each; "started" and "exited" lines back on its stdout."""
+
+    def __init__(self):
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)])
+        env["OPENBLAS_NUM_THREADS"] = "1"  # numpy (via sqlite-utils): no threads to fork
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.prewarmed"], cwd=ROOT,
+                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.lock = threading.Lock()  # one spawn at a time: replies come in order
+        self.changed = threading.Condition()
+        self.started: list[int] = []
+        self.exited: dict[int, int] = {}
+        self.cpu = 0.0  # user + system seconds of the commands that ended (and their children)
+        self.files = Path(tempfile.mkdtemp(prefix="osir-prewarmed-"))
+        self.serial = itertools.count()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            with self.changed:
+                if "started" in message:
+                    self.started.append(message["started"])
+                else:
+                    self.exited[message["pid"]] = message["returncode"]
+                    self.cpu += message["cpu"]
+                self.changed.notify_all()
+        with self.changed:
+            self.started.append(-1)  # the server is gone: nobody waits forever
+            self.changed.notify_all()
+
+    def spawn(self, request: dict) -> int:
+        with self.lock:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+            with self.changed:
+                self.changed.wait_for(lambda: self.started, timeout=60)
+                pid = self.started.pop(0) if self.started else -1
+        if pid <= 0:
+            raise RuntimeError(f"the pre-warmed interpreter did not start {request['argv']}")
+        return pid
+
+    def wait(self, pid: int, timeout: float | None) -> int | None:
+        with self.changed:
+            self.changed.wait_for(lambda: pid in self.exited or self.proc.poll() is not None,
+                                  timeout=timeout)
+            return self.exited.get(pid)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(30)
+        shutil.rmtree(self.files, ignore_errors=True)
+
+
+_server: _Server | None = None
+_server_lock = threading.Lock()
+
+
+def server() -> _Server:
+    global _server
+    with _server_lock:
+        if _server is None or _server.proc.poll() is not None:
+            _server = _Server()
+            atexit.register(_server.close)
+        return _server
+
+
+class _Output:
+    """``proc.stdout`` / ``proc.stderr`` of a PIPE: read once the process has ended."""
+
+    def __init__(self, proc: Popen, path: Path):
+        self.proc, self.path = proc, path
+
+    def read(self):
+        self.proc.wait()
+        data = self.path.read_bytes()
+        return data.decode(errors="replace") if self.proc.text else data
+
+
+class Popen:
+    """:class:`subprocess.Popen` for a warm command (see the module docstring)."""
+
+    def __new__(cls, args, **kw):
+        if not warm(args):
+            return subprocess.Popen(args, **kw)
+        return super().__new__(cls)
+
+    def __init__(self, args, *, cwd=None, env=None, stdin=None, stdout=None, stderr=None,
+                 text=False, universal_newlines=None, **unsupported):
+        if unsupported:
+            raise TypeError(f"prewarmed.Popen does not take {sorted(unsupported)}")
+        assert stdin in (None, subprocess.DEVNULL), "no input to a warm command"
+        self.args, self.returncode = args, None
+        self.text = bool(text or universal_newlines)
+        self.server = server()
+        stem = self.server.files / f"{os.getpid()}-{next(self.server.serial)}"
+        out, err = stem.with_suffix(".out"), stem.with_suffix(".err")
+        paths = {"out": str(out) if stdout == subprocess.PIPE else os.devnull,
+                 "err": str(err) if stderr == subprocess.PIPE else os.devnull}
+        if stdout is None:
+            paths["out"] = "inherit"
+        if stderr is None:
+            paths["err"] = "inherit"
+        if stderr == subprocess.STDOUT:
+            paths["err"] = "stdout"
+        self._paths = [p for p in (out, err)]
+        self.stdout = _Output(self, out) if stdout == subprocess.PIPE else None
+        self.stderr = _Output(self, err) if stderr == subprocess.PIPE else None
+        self.pid = self.server.spawn({
+            "argv": [str(a) for a in args[2:]], "cwd": str(cwd or os.getcwd()),
+            "env": dict(os.environ if env is None else env), **paths})
+
+    def poll(self):
+        return self.wait(timeout=0) if self.returncode is None else self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            code = self.server.wait(self.pid, timeout)
+            if code is None:
+                if self.server.proc.poll() is not None:
+                    raise RuntimeError(f"the pre-warmed interpreter died running {self.args}")
+                if timeout == 0:
+                    return None
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            self.returncode = code
+        return self.returncode
+
+    def communicate(self, input=None, timeout=None):
+        assert input is None, "no input to a warm command"
+        self.wait(timeout)
+        found = tuple(s.read() if s else None for s in (self.stdout, self.stderr))
+        for path in self._paths:
+            path.unlink(missing_ok=True)
+        return found
+
+    def send_signal(self, sig):
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+def run(args, *, capture_output=False, timeout=None, check=False, **kw):
+    """:func:`subprocess.run` for a warm command (see the module docstring)."""
+    if not warm(args):
+        return subprocess.run(args, capture_output=capture_output, timeout=timeout,
+                              check=check, **kw)
+    if capture_output:
+        kw["stdout"] = kw["stderr"] = subprocess.PIPE
+    proc = Popen(args, **kw)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    done = subprocess.CompletedProcess(args, proc.returncode, out, err)
+    if check:
+        done.check_returncode()
+    return done
+
+
+# --- the pre-warmed interpreter --------------------------------------------------------------
+def _child(request: dict) -> None:
+    """In the forked child: become ``python -m <argv>`` as the request says; never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for fd, key in ((1, "out"), (2, "err")):
+            target = request[key]
+            if target == "stdout":
+                os.dup2(1, 2)
+            elif target == "inherit":
+                os.dup2(request["inherit"][fd - 1], fd)
+            else:
+                opened = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.dup2(opened, fd)
+                os.close(opened)
+        module, *args = request["argv"]
+        sys.argv = [module, *args]
+        sys.path[0] = request["cwd"]  # as ``python -m`` puts the working directory first
+        import runpy
+
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            threading._shutdown()  # what the interpreter does at exit: join the threads,
+            atexit._run_exitfuncs()  # run the exit hooks (logging flushes its files)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _serve() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    assert "twisted.internet.reactor" not in sys.modules, "a preload installed a reactor"
+    assert not [m for m in sys.modules if m.split(".")[0] in ("osir_crawl", "scoring")]
+    # Children whose output is "inherit" get this process's own stderr (the test's).
+    inherit = [os.dup(2), os.dup(2)]
+    buffer = b""
+    while True:
+        ready, _, _ = select.select([0], [], [], 0.02)
+        if ready:
+            chunk = os.read(0, 1 << 16)
+            if not chunk:
+                return  # the test process is gone
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                request = json.loads(line)
+                request["inherit"] = inherit
+                pid = os.fork()
+                if pid == 0:
+                    _child(request)
+                os.write(1, json.dumps({"started": pid}).encode() + b"\n")
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            code = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+            os.write(1, json.dumps({"pid": pid, "returncode": code, "cpu": cpu}).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    _serve()
