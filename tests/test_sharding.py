@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -32,6 +33,8 @@ REGISTRY = ("BAAI:\n  huggingface: [BAAI, FlagRelease]\n  github: [FlagOpen, baa
             "Deepseek:\n  huggingface: [deepseek-ai]\n  github: [deepseek-ai]\n"
             "ShanghaiAILab:\n  huggingface: [OpenGVLab]\n  github: [InternLM]\n")
 IGNORED = ("crawl_id", "fetched_at")
+TOKENS = {1: {"HF_TOKEN": "hf_node1_Zq8", "GITHUB_TOKEN": "ghp_node1_Zq8"},
+          2: {"HF_TOKEN": "hf_node2_Zq8", "GITHUB_TOKEN": "ghp_node2_Zq8"}}
 
 
 def hub(accounts) -> HubData:
@@ -83,8 +86,8 @@ def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(tmp_path)
                 "OSIR_RETRY_BACKOFF_BASE": "0.05",  # absolute: scrapyd runs jobs elsewhere
                 "OSIR_CATALOGUE": str(ROOT / "data" / "catalogue")}
     with FakeHuggingFace(data) as hf, FakeForge("github", forge) as gh, \
-            running_scrapyd(tmp_path / "node1") as node1, \
-            running_scrapyd(tmp_path / "node2") as node2:
+            running_scrapyd(tmp_path / "node1", **TOKENS[1]) as node1, \
+            running_scrapyd(tmp_path / "node2", **TOKENS[2]) as node2:
         endpoints = {"HF_ENDPOINT": hf.url, "GITHUB_API_URL": gh.url}
         stores = []
         for i, (url, home) in enumerate((node1, node2), start=1):
@@ -103,6 +106,8 @@ def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(tmp_path)
             stores.append((url, home, jobs, store))
         for url, home, jobs, _ in stores:
             wait(url, jobs, home)
+        sent = {"hf": [(s.path, s.headers.get("Authorization")) for s in hf.log],
+                "gh": [(s.path, s.headers.get("Authorization")) for s in gh.log]}
         whole = tmp_path / "unsharded.db"
         for spider, args in SPIDERS.items():
             run_crawl(spider, whole, {**settings, **endpoints}, args=args)
@@ -111,6 +116,22 @@ def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(tmp_path)
         crawls = rows(store, "SELECT spider, shard, universe, outcome FROM crawls")
         logs = "\n".join(p.read_text()[-2000:] for p in (home / "logs").rglob("*.log"))
         assert {c["outcome"] for c in crawls} == {"finished"} and len(crawls) == 2, logs
+    # Each node spent its own tokens: a repository's details went out with its shard's.
+    node_of = {f"Bearer {TOKENS[i][k]}": i for i in TOKENS for k in TOKENS[i]}
+    assert {node_of.get(auth) for _, auth in sent["hf"] + sent["gh"]} == {1, 2}
+    for path, auth in sent["hf"]:
+        if path.startswith("/api/models/"):
+            repo_id = "/".join(unquote(path.split("?")[0]).split("/")[3:5])
+            owner = repo_id.split("/")[0]
+            key = owner if owner in hf_accounts else repo_id
+            assert Shard(node_of[auth], 2).owns(key), (path, auth)
+    for path, auth in sent["gh"]:
+        if path.startswith("/orgs/"):
+            assert Shard(node_of[auth], 2).owns(path.split("/")[2]), (path, auth)
+    for _, home, _, store in stores:  # never stored or logged
+        for path in [store, *(home / "logs").rglob("*.log"), home / "scrapyd.out"]:
+            assert not any(t.encode() in path.read_bytes() for n in TOKENS
+                           for t in TOKENS[n].values()), path
     merged = tmp_path / "merged.db"
     proc = subprocess.run([sys.executable, "-m", "scrapy", "merge", "--into", str(merged),
                            *(str(s) for *_, s in stores)], cwd=ROOT, env=crawl_env(),
