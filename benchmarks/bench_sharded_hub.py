@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -72,15 +73,34 @@ def crawl(hub, db: Path, floor: int, min_downloads: int, shard: str | None, wind
 
 
 def rows_of(db: Path) -> dict:
+    """Every record table's rows, crawl_id and fetched_at aside, and URLs without their host:
+    each crawl had a fake of its own, on a port of its own."""
     out = {}
     with sqlite3.connect(db) as conn:
         for table in RECORD_TABLES:
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")
                        if r[1] not in IGNORED]
-            out[table] = sorted(conn.execute(
-                f"SELECT {', '.join(f'[{c}]' for c in columns)} FROM [{table}]").fetchall(),
-                key=repr)
+            url = columns.index("url") if "url" in columns else None
+            found = conn.execute(f"SELECT {', '.join(f'[{c}]' for c in columns)} FROM [{table}]")
+            out[table] = sorted((r if url is None else (*r[:url], _path(r[url]), *r[url + 1:])
+                                 for r in found), key=repr)
     return out
+
+
+def _path(url):
+    return urlsplit(url)._replace(scheme="", netloc="").geturl() if url else url
+
+
+def differences(rows: dict, reference: dict) -> str:
+    """Where two stores' rows differ (the first differing row of each table), for the log."""
+    out = []
+    for table in reference:
+        a, b = set(reference[table]), set(rows.get(table, []))
+        if a != b:
+            only, extra = sorted(a - b, key=repr), sorted(b - a, key=repr)
+            out.append(f"{table}: {len(only):,} rows only unsharded (e.g. {only[:1]}), "
+                       f"{len(extra):,} only merged (e.g. {extra[:1]})")
+    return "; ".join(out)
 
 
 def hours(requests: int, per_window: int) -> float:
@@ -135,6 +155,9 @@ def main():
         if reference is None:
             reference = rows
         same = rows == reference
+        if not same:
+            print(f"  {count} shards merged differ from unsharded: "
+                  f"{differences(rows, reference)}", flush=True)
         results[count] = (runs, merge_s, same, merged)
 
     print()
