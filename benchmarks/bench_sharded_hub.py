@@ -14,9 +14,9 @@ wall time, peak RSS; per shard count: the slowest shard (the cluster's wall time
 token, and the time those requests take at the published Hub budgets (1,000 API calls per
 5 minutes for a free token, 2,500 PRO; docs/benchmarks.md); merge time; the ecosystem build.
 ``--window Q/S`` gives each fake a fixed window of Q requests per S seconds (a scaled budget, to
-see a token's budget used). The registry is data/orgs.yaml: its Hugging Face accounts are
-authors of the fake Hub, so the registry part of the crawl is exercised too. Figures, not
-assertions.
+see a token's budget used: the share of its full windows' quota spent, and the 429s). The
+registry is data/orgs.yaml: its Hugging Face accounts are authors of the fake Hub, so the
+registry part of the crawl is exercised too. Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -68,19 +69,39 @@ def crawl(hub, db: Path, floor: int, min_downloads: int, shard: str | None, wind
     used = (sum(w["allowed"] for w in windows[:-1]) / (len(windows[:-1]) * limiter.limit)
             if len(windows) > 1 else None)
     return {"shard": shard or "—", "wall": wall, "rss": rss, "requests": requests,
-            "listing": listing, "stored": stored, "outcome": outcome, "budget_used": used}
+            "listing": listing, "stored": stored, "outcome": outcome, "budget_used": used,
+            "refused": sum(w["rejected"] for w in windows)}
 
 
 def rows_of(db: Path) -> dict:
+    """Every record table's rows, crawl_id and fetched_at aside, and URLs without their host:
+    each crawl had a fake of its own, on a port of its own."""
     out = {}
     with sqlite3.connect(db) as conn:
         for table in RECORD_TABLES:
             columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")
                        if r[1] not in IGNORED]
-            out[table] = sorted(conn.execute(
-                f"SELECT {', '.join(f'[{c}]' for c in columns)} FROM [{table}]").fetchall(),
-                key=repr)
+            url = columns.index("url") if "url" in columns else None
+            found = conn.execute(f"SELECT {', '.join(f'[{c}]' for c in columns)} FROM [{table}]")
+            out[table] = sorted((r if url is None else (*r[:url], _path(r[url]), *r[url + 1:])
+                                 for r in found), key=repr)
     return out
+
+
+def _path(url):
+    return urlsplit(url)._replace(scheme="", netloc="").geturl() if url else url
+
+
+def differences(rows: dict, reference: dict) -> str:
+    """Where two stores' rows differ (the first differing row of each table), for the log."""
+    out = []
+    for table in reference:
+        a, b = set(reference[table]), set(rows.get(table, []))
+        if a != b:
+            only, extra = sorted(a - b, key=repr), sorted(b - a, key=repr)
+            out.append(f"{table}: {len(only):,} rows only unsharded (e.g. {only[:1]}), "
+                       f"{len(extra):,} only merged (e.g. {extra[:1]})")
+    return "; ".join(out)
 
 
 def hours(requests: int, per_window: int) -> float:
@@ -112,7 +133,7 @@ def main():
           f"({len(registered)} of them registry accounts); {hub.above(args.floor):,} models "
           f"at or above the floor of {args.floor:,} monthly downloads")
     print(f"{'shards':>6} {'shard':>5} {'stored':>8} {'requests':>9} {'listing':>8} "
-          f"{'wall s':>7} {'RSS MiB':>8} {'budget':>7} outcome")
+          f"{'wall s':>7} {'RSS MiB':>8} {'budget':>7} {'429s':>5} outcome")
     results, reference = {}, None
     for count in map(int, args.shards.split(",")):
         runs = []
@@ -124,7 +145,8 @@ def main():
             used = f"{result['budget_used']:.0%}" if result["budget_used"] is not None else "–"
             print(f"{count:6d} {result['shard']:>5} {result['stored']:8,} "
                   f"{result['requests']:9,} {result['listing']:8,} {result['wall']:7.1f} "
-                  f"{result['rss'] / 1024:8.0f} {used:>7} {result['outcome']}", flush=True)
+                  f"{result['rss'] / 1024:8.0f} {used:>7} {result['refused']:5,} "
+                  f"{result['outcome']}", flush=True)
         merged, merge_s = runs[0][0], 0.0
         if count > 1:
             merged = tmp / f"merged-{count}.db"
@@ -135,6 +157,9 @@ def main():
         if reference is None:
             reference = rows
         same = rows == reference
+        if not same:
+            print(f"  {count} shards merged differ from unsharded: "
+                  f"{differences(rows, reference)}", flush=True)
         results[count] = (runs, merge_s, same, merged)
 
     print()

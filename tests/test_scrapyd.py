@@ -31,8 +31,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_scrapyd(home: Path):
-    """A scrapyd with its eggs, logs and dbs in ``home``: (url, home); stopped on exit."""
+def running_scrapyd(home: Path, **env):
+    """A scrapyd with its eggs, logs and dbs in ``home`` and ``env`` (a node's tokens) in its
+    environment: (url, home); stopped on exit."""
     port = free_port()
     home.mkdir()
     (home / "scrapyd.conf").write_text(
@@ -42,7 +43,7 @@ def running_scrapyd(home: Path):
         "items_dir =\npoll_interval = 0.2\nmax_proc = 2\n")
     log = open(home / "scrapyd.out", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "scrapyd", "--nodaemon", "--pidfile="],
-                            cwd=home, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
+                            cwd=home, env=crawl_env(**env), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 30

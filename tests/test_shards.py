@@ -92,3 +92,51 @@ def test_logs_are_superseded_only_within_what_a_crawl_covers(tmp_path):
                             "universe": "registry"})
     assert store.supersede_logs(db, "x", SNAPSHOT, "r", "", "registry") == 1  # not universe's
     assert {r["crawl_id"] for r in db.query("SELECT crawl_id FROM failures")} == {"all"}
+
+
+def test_every_spider_splits_its_start_requests_among_shards(monkeypatch):
+    """``-a shard=I/N`` on every spider of ``scrapy list`` (the shipped registry): the shards'
+    start requests are disjoint and together the unsharded crawl's; a spider reading one
+    indivisible thing (a board, BAAI's platform, the replay) runs in exactly one shard."""
+    import asyncio
+    import functools
+
+    from scrapy.crawler import Crawler
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.project import get_project_settings
+
+    from osir_crawl.spiders import _board, _catalogue_checks
+
+    monkeypatch.chdir(ROOT)  # scrapy.cfg, data/orgs.yaml, data/catalogue
+    read_once = functools.cache(_board.load_catalogue)  # the same files for every instance
+    for module in (_board, _catalogue_checks):
+        monkeypatch.setattr(module, "load_catalogue", read_once)
+    settings = get_project_settings()
+    loader = get_spider_loader(settings)
+
+    async def urls(spider):
+        return [r.url async for r in spider.start() if hasattr(r, "url")]
+
+    def spider(name, **args):
+        cls = loader.load(name)
+        if name == "legacy_import":
+            args["root"] = str(ROOT / "data" / "published" / "months")
+        crawler = Crawler(cls, settings)
+        crawler.stats = MemoryStatsCollector(crawler)  # start() counts what it requests
+        return cls.from_crawler(crawler, **args)
+
+    for name in sorted(loader.list()):
+        if loader.load(name).shard_unit() is not None:  # one board, platform or replay
+            for count in (2, 4):
+                owners = [spider(name, shard=f"{i}/{count}").in_shard()
+                          for i in range(1, count + 1)]
+                assert owners.count(True) == 1, name
+            continue
+        whole = asyncio.run(urls(spider(name)))
+        for count in (2, 4):
+            parts = [asyncio.run(urls(spider(name, shard=f"{i}/{count}")))
+                     for i in range(1, count + 1)]
+            assert sorted(u for part in parts for u in part) == sorted(whole), (name, count)
+            if len(whole) >= 8:  # many accounts: really split (a stable hash, not luck)
+                assert sum(1 for part in parts if part) > 1, (name, count)

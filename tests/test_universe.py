@@ -76,7 +76,8 @@ def test_universe_all_lists_the_hub_down_to_the_floor_and_marks_unregistered_aut
     assert len(listing) == 36 // 7 + 1  # 36 rows at or above the floor, 7 a page: the 37th ends it
     [crawl_row] = rows(db, "SELECT outcome, universe, shard FROM crawls")
     assert crawl_row == {"outcome": "finished", "universe": "all", "shard": None}
-    assert rows(db, "SELECT count(*) AS n FROM models WHERE descendants = 2")[0]["n"] == len(stored) - 1
+    detailed = rows(db, "SELECT count(*) AS n FROM models WHERE descendants = 2")[0]["n"]
+    assert detailed == len(stored) - 1  # all but BAAI/tiny (below OSIR_MIN_DOWNLOADS)
 
 
 def test_shards_split_the_work_and_replace_only_their_own_rows(tmp_path):
@@ -125,6 +126,56 @@ def test_modelscope_universe_all_and_its_3000_row_cap(tmp_path):
     [failure] = rows(db, "SELECT reason FROM failures")
     assert "the OpenAPI lists only the first 15" in failure["reason"]
     assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "incomplete"
+
+
+def test_huggingface_datasets_universe_all_details_unregistered_datasets_too(tmp_path):
+    import random
+
+    from tests.fakes.huggingface import _dataset_row
+
+    rng, data = random.Random(4), HubData()
+    data.models = [_model_row(m, 10, rng) for m in ("a/m1", "b/m2")]  # users of every dataset
+    downloads = {"BAAI/Infinity-Instruct": 40_000, "BAAI/small": 5, "Qwen/data": 2_000,
+                 "HuggingFaceFW/fineweb": 300_000, "someone/set": 1_500, "nobody/set": 999}
+    for repo_id, n in downloads.items():
+        data.datasets.append(_dataset_row(repo_id, n, rng))
+        data.discussions[repo_id] = (4, 1)
+        data.usage[repo_id] = ["a/m1", "b/m2"]
+    db = tmp_path / "osir.db"
+    with FakeHuggingFace(data) as fake:
+        run_crawl("huggingface_datasets", db, {
+            "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs_file(tmp_path), "OSIR_SNAPSHOT": SNAPSHOT,
+            "OSIR_UNIVERSE_MIN_DOWNLOADS": FLOOR, "HF_PAGE_SIZE": 2}, args={"universe": "all"})
+        listing = [s.path for s in fake.log
+                   if s.path.startswith("/api/datasets?") and "sort=downloads" in s.path]
+    stored = {r["repo_id"]: r for r in rows(
+        db, "SELECT repo_id, org, discussions, dataset_usage FROM datasets")}
+    assert {k: v["org"] for k, v in stored.items()} == {
+        "BAAI/Infinity-Instruct": "BAAI", "BAAI/small": "BAAI", "Qwen/data": "Ali",
+        "HuggingFaceFW/fineweb": "huggingface:HuggingFaceFW", "someone/set": "huggingface:someone"}
+    assert all(v["discussions"] == 4 and v["dataset_usage"] == 2 for v in stored.values())
+    assert all("author=" not in p for p in listing) and len(listing) == 3  # 5 rows at 2 a page
+    assert rows(db, "SELECT outcome, universe FROM crawls") == [
+        {"outcome": "finished", "universe": "all"}]
+
+
+def test_modelscope_datasets_universe_all(tmp_path):
+    data = ScopeData.synthetic({"BAAI": 8, "Qwen": 4, "someone": 12, "other": 8})
+    db, floor = tmp_path / "osir.db", 5000  # some datasets of others below it
+    with FakeModelScope(data) as fake:
+        run_crawl("modelscope_datasets", db, {
+            "MODELSCOPE_ENDPOINT": fake.url, "OSIR_ORGS": orgs_file(tmp_path),
+            "OSIR_SNAPSHOT": SNAPSHOT, "MODELSCOPE_COMMUNITY": 0, "MODELSCOPE_PAGE_SIZE": 2,
+            "OSIR_UNIVERSE_MIN_DOWNLOADS": floor}, args={"universe": "all"})
+    listed = {r["id"]: r["downloads"] for r in data.datasets}
+    expected = {k: {"BAAI": "BAAI", "Qwen": "Ali"}.get(k.split("/")[0]) or
+                f"modelscope:{k.split('/')[0]}" for k, n in listed.items()
+                if k.startswith(("BAAI/", "Qwen/")) or n >= floor}
+    assert {r["repo_id"]: r["org"] for r in rows(db, "SELECT repo_id, org FROM datasets")} \
+        == expected
+    assert any(v.startswith("modelscope:") for v in expected.values())
+    assert any(n < floor for k, n in listed.items() if not k.startswith(("BAAI/", "Qwen/")))
+    assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "finished"
 
 
 def test_crawlall_runs_one_shard_and_leaves_scoring_for_after_the_merge(tmp_path):
