@@ -33,6 +33,39 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return min(8, 2 * len(os.sched_getaffinity(0)))
 
 
+# The long poles, slowest first, in seconds measured on 2 busy cores (``--durations``): xdist
+# hands work out in collection order, so these start at once instead of ending the run late.
+# A group (xdist_group) counts as one piece of work: its tests run on one worker, in a row.
+LONG_POLES = {
+    "test_sharding.py::test_two_scrapyd_nodes": 130, "group:replay": 85, "group:scored_store": 70,
+    "test_scrapyd.py::test_deploy_schedule_and_crawl": 60, "group:crawlall_reference": 50,
+    "test_opendatalab.py::test_listing_json_captured_in_chromium": 42,
+    "test_modelscope.py::test_community_counts_from_the_repo_pages": 40,
+    "test_concurrent_readers.py::test_readers_never_see_locks": 38,
+    "test_crawlall.py::test_next_snapshot_with_fewer_items": 37,
+    "test_universe.py::test_shards_split_the_work": 36,
+    "test_build.py::test_derived_indicators": 32,
+    "test_modelscope.py::test_models_every_valid_repo_once": 31, "test_resume.py::": 29,
+    "test_build.py::test_default_profile_and_the_audit": 29, "group:rebuilt": 26,
+    "test_crawlall.py::test_every_spiders_start_requests_pickle": 28,
+    "test_crawlall.py::test_full_run_progress_report": 27,
+    "test_shards.py::test_every_spider_splits": 26,
+    "test_leaderboards.py::test_opencompass_llm_with_no_board": 25,
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Longest work first (pytest.ini turns off xdist's own order, by tests per group)."""
+    def cost(item) -> float:
+        group = item.get_closest_marker("xdist_group")
+        if group:
+            return LONG_POLES.get(f"group:{group.args[0]}", 0)
+        name = item.nodeid.removeprefix("tests/")
+        return max((s for pole, s in LONG_POLES.items() if name.startswith(pole)), default=0)
+
+    items.sort(key=cost, reverse=True)  # stable: the rest keep their order
+
+
 @pytest.fixture(autouse=True)
 def netguard(tmp_path_factory, monkeypatch):
     """Fail the test if anything (here or in a subprocess) tried a non-loopback address."""
