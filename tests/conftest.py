@@ -14,6 +14,16 @@ NETGUARD = ROOT / "tests" / "netguard"
 sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402,F401  -- the guard, in this process too
 
+
+if "PYTEST_XDIST_WORKER" not in os.environ:  # once, in the process that starts the workers
+    # The project's own bytecode, written once (beside the sources, as Python does; gitignored):
+    # under PYTHONDONTWRITEBYTECODE every one of the suite's few hundred crawl processes would
+    # compile osir_crawl and scoring again. Reading bytecode is allowed under that setting.
+    import compileall
+
+    for package in ("osir_crawl", "scoring", "tests"):
+        compileall.compile_dir(ROOT / package, quiet=2)
+
 from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from tests import prewarmed  # noqa: E402
 
