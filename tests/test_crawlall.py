@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,9 +91,26 @@ def count_models(db: Path) -> int:
         return 0
 
 
-def test_full_run_progress_report_and_scoring(fake, tmp_path):
-    proc = crawlall(fake, tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    """One uninterrupted run with scoring: its store is the reference of the resume tests, its
+    report and output are checked below, and its store is the previous snapshot of another."""
+    tmp = tmp_path_factory.mktemp("reference")
+    with FakeHuggingFace(hub_data()) as fake:
+        proc = crawlall(fake, tmp)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        yield fake, tmp, proc, store_rows(tmp / "osir.db")
+
+
+@pytest.fixture(scope="module")
+def reference(full_run):
+    """The store of an uninterrupted run."""
+    return full_run[3]
+
+
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
+def test_full_run_progress_report_and_scoring(full_run):
+    fake, tmp_path, proc, _ = full_run
     out = proc.stdout
     # Progress: a line per update with spiders done/total, items, rejects, errors, elapsed.
     assert "huggingface_models: starting" in out and "huggingface_datasets: starting" in out
@@ -120,18 +138,21 @@ def test_full_run_progress_report_and_scoring(fake, tmp_path):
     assert (tmp_path / "rankings" / SNAPSHOT / "overall-rank.csv").is_file()
     assert rows(db, "SELECT count(*) AS n FROM rankings WHERE snapshot = ?", [SNAPSHOT])[0]["n"] > 0
 
-    # The same snapshot again: both spiders already finished, nothing is requested.
+    # The same snapshot again (in a copy): both spiders already finished, nothing is requested.
+    again_dir = tmp_path.parent / "again"
+    shutil.copytree(tmp_path, again_dir)
     before = len(fake.log)
-    again = crawlall(fake, tmp_path, extra=["--skip-scoring"])
+    again = crawlall(fake, again_dir, extra=["--skip-scoring"])
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count(": already finished for 2031-01-07") == 2
     assert len(fake.log) == before
 
 
-def test_next_snapshot_with_fewer_items_is_flagged(tmp_path):
-    with FakeHuggingFace(hub_data()) as fake:
-        first = crawlall(fake, tmp_path, extra=["--skip-scoring"])
-    assert first.returncode == 0, first.stdout + first.stderr
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
+def test_next_snapshot_with_fewer_items_is_flagged(full_run, tmp_path):
+    # The first snapshot is the full run's (the same data, the same snapshot): a copy of its store.
+    for part in full_run[1].glob("osir.db*"):  # with its write-ahead log, if any
+        shutil.copy(part, tmp_path / part.name)
     with FakeHuggingFace(hub_data(scale=0.5)) as fake:
         proc = crawlall(fake, tmp_path, snapshot="2031-02-07", extra=["--skip-scoring"])
     assert proc.returncode == 0, proc.stdout + proc.stderr  # flagged is not failed
@@ -147,7 +168,7 @@ def test_next_snapshot_with_fewer_items_is_flagged(tmp_path):
 def test_a_failing_spider_makes_the_run_fail(tmp_path):
     with FakeHuggingFace(hub_data()) as fake:
         fake.add_fault(match="/api/datasets", status=500, window=3600)
-        proc = crawlall(fake, tmp_path, settings={"RETRY_TIMES": "0"})
+        proc = crawlall(fake, tmp_path, only="huggingface_datasets", settings={"RETRY_TIMES": "0"})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "failed: huggingface_datasets" in proc.stdout
     assert "scoring: skipped" in proc.stdout
@@ -205,17 +226,7 @@ def _kill_midway(fake, tmp: Path, how: str) -> str:
     return resumed.stdout
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """The store of an uninterrupted run."""
-    tmp = tmp_path_factory.mktemp("reference")
-    with FakeHuggingFace(hub_data()) as fake:
-        proc = crawlall(fake, tmp, extra=["--skip-scoring"])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return store_rows(tmp / "osir.db")
-
-
-@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill")
     # The spiders got SIGTERM when crawlall died, closed cleanly and saved their JOBDIR.
@@ -228,14 +239,14 @@ def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, refere
     assert firsts and len(firsts) == len(set(firsts))
 
 
-@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigint")
     assert "resuming from" in out, out
     assert store_rows(tmp_path / "osir.db") == reference
 
 
-@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the three
+@pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill-all")
     # Scrapy saved no queue state: the JOBDIR is recovered (osir_crawl/resume.py) or dropped.
