@@ -42,6 +42,7 @@ import pandas as pd
 
 from .classify import load_labels
 from .curated import infra_eval_summaries, load_curated
+from .derived import derived_indicators
 from .errors import ScoringError
 from .io import write_frames
 from .method import load_method
@@ -224,12 +225,6 @@ def with_derived(summary: Summaries, method, db_path, snapshot):
     """Indicators :mod:`scoring.derived` computes from the store, where the method opts in
     (its ``derived:`` section); each is a new summary column (0 where the store has none)."""
     if not method.derived:
-        return
-    try:
-        from .derived import derived_indicators
-    except ImportError:
-        summary.notes.append("method asks for derived indicators but scoring/derived.py is "
-                             "absent")
         return
     values = derived_indicators(str(db_path), snapshot)
     source = f"derived from the store {snapshot} (scoring/derived.py)"
