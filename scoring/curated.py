@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .csv_files import checked_rows
 from .errors import ScoringError
 from .provenance import sources_like
 from .summary_frames import from_records
@@ -114,19 +115,7 @@ def load_curated(folder=None) -> Curated:
 
 
 def _reader(path, header):
-    try:
-        fh = open(path, encoding="utf-8", newline="")
-    except FileNotFoundError:
-        raise CuratedError(f"{path}: curated file not found") from None
-    with fh:
-        rows = list(csv.reader(fh))
-    if not rows or rows[0] != list(header):
-        raise CuratedError(f"{path} line 1: expected the header {','.join(header)}")
-    for n, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise CuratedError(f"{path} line {n}: {len(row)} cells, expected {len(header)}")
+    for n, row in checked_rows(path, header, CuratedError, "curated"):
         rec = dict(zip(header, (c.strip() for c in row)))
         for col in header:
             if col in ("org", "source", "name", "month") and not rec[col]:

@@ -7,13 +7,13 @@ on load: :class:`LabelError` names the file, line and column.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
+from .csv_files import checked_rows
 from .vocabulary import DATASET_MODALITIES, LIFECYCLES, MODEL_MODALITIES
 
 LABELS_DIR = Path(__file__).resolve().parents[1] / "data" / "labels"
@@ -80,31 +80,21 @@ def load_labels(folder=None) -> Labels:
 
 
 def _read(path, header, modalities, lifecycles):
-    try:
-        fh = open(path, encoding="utf-8", newline="")
-    except FileNotFoundError:
-        raise LabelError(f"{path}: labels file not found") from None
-    with fh:
-        reader = csv.reader(fh)
-        if next(reader, None) != list(header):
-            raise LabelError(f"{path} line 1: expected the header {','.join(header)}")
-        seen = set()
-        for n, row in enumerate(reader, start=2):
-            if len(row) != len(header):
-                raise LabelError(f"{path} line {n}: {len(row)} cells, expected {len(header)}")
-            key, modality, *rest = row
-            if "/" not in key or key in seen:
-                raise LabelError(f"{path} line {n}: repo_id {key!r} is not owner/name or repeats")
-            seen.add(key)
-            if modality and modality not in modalities:
-                raise LabelError(f"{path} line {n}, column 'modality': unknown {modality!r}")
-            if lifecycles is not None:
-                lifecycle, flag = rest
-                if lifecycle and lifecycle not in lifecycles:
-                    raise LabelError(f"{path} line {n}, column 'lifecycle': unknown {lifecycle!r}")
-                yield key, modality or None, lifecycle or None, _flag(flag, path, n)
-            else:
-                yield key, modality or None, _flag(rest[0], path, n)
+    seen = set()
+    for n, row in checked_rows(path, header, LabelError, "labels", skip_blank=False):
+        key, modality, *rest = row
+        if "/" not in key or key in seen:
+            raise LabelError(f"{path} line {n}: repo_id {key!r} is not owner/name or repeats")
+        seen.add(key)
+        if modality and modality not in modalities:
+            raise LabelError(f"{path} line {n}, column 'modality': unknown {modality!r}")
+        if lifecycles is not None:
+            lifecycle, flag = rest
+            if lifecycle and lifecycle not in lifecycles:
+                raise LabelError(f"{path} line {n}, column 'lifecycle': unknown {lifecycle!r}")
+            yield key, modality or None, lifecycle or None, _flag(flag, path, n)
+        else:
+            yield key, modality or None, _flag(rest[0], path, n)
 
 
 def _flag(cell, path, n):

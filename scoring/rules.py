@@ -14,12 +14,12 @@ rows (whole words of the dataset name and its plain tags), most specific first.
 
 from __future__ import annotations
 
-import csv
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from .csv_files import checked_rows
 from .labels import LabelError
 from .vocabulary import LIFECYCLES
 
@@ -116,15 +116,8 @@ def load_tables(folder=None) -> Tables:
 
 
 def _rows(path, header):
-    try:
-        fh = open(path, encoding="utf-8", newline="")
-    except FileNotFoundError:
-        raise LabelError(f"{path}: rules file not found") from None
-    with fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != header:
-            raise LabelError(f"{path} line 1: expected the header {','.join(header)}")
-        yield from enumerate(reader, start=2)
+    for n, row in checked_rows(path, header, LabelError, "rules"):
+        yield n, dict(zip(header, row))
 
 
 def _whole_words(pattern: str, path, n) -> str:
