@@ -9,6 +9,14 @@ the command's environment, working directory and output files, then runs the mod
 ``python -m`` would (``runpy``). Nothing of the project is imported before the fork: its
 settings read the environment at import, and must read the command's.
 
+A warm command's own ``python -m`` children (crawlall's spiders and its ``scoring build``) are
+forked from the same interpreter: in the command, :class:`subprocess.Popen` asks the pre-warmed
+interpreter over a Unix socket, handing over the child's standard streams and ``pass_fds``
+(crawlall's lock and lifeline) as file descriptors, so the child holds them at the numbers
+the command gave, in a session of its own if asked. The command keeps a ``Popen`` to it:
+``pid``, ``poll``, ``wait``, signals. Only the parent process differs: the pre-warmed
+interpreter, not the command.
+
 :func:`run` and :class:`Popen` take the arguments of their :mod:`subprocess` namesakes; a
 command that is not ``[sys.executable, "-m", <warm module>, …]`` goes to :mod:`subprocess`.
 """
@@ -22,6 +30,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +43,26 @@ PRELOAD = ("scrapy.cmdline", "scrapy.crawler", "scrapy.core.engine", "scrapy.cor
            "scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.retry",
            "scrapy.pipelines", "scrapy.utils.test", "twisted.internet.asyncioreactor",
            "twisted.web.client", "sqlite_utils", "yaml", "w3lib.url", "parsel", "requests",
-           "scrapy_playwright.handler")
+           "scrapy_playwright.handler", "itemadapter", "pyarrow", "matplotlib.pyplot")
+
+
+def preload_names() -> list[str]:
+    """PRELOAD, Scrapy's commands (``scrapy`` imports them all to find the one asked for) and
+    the modules of every component Scrapy's default settings name (a crawl loads most of them):
+    what a command imports before it reaches the project, about 0.4 CPU-s a command."""
+    import pkgutil
+
+    import scrapy.commands
+    from scrapy.settings import default_settings
+
+    names = list(PRELOAD)
+    names += [f"scrapy.commands.{m.name}" for m in pkgutil.iter_modules(scrapy.commands.__path__)]
+    for key in dir(default_settings):
+        value = getattr(default_settings, key)
+        paths = [*value, *value.values()] if isinstance(value, dict) else [value]
+        names += sorted({p.rsplit(".", 1)[0] for p in paths
+                         if isinstance(p, str) and p.startswith("scrapy.") and p.count(".") > 1})
+    return names
 
 
 def warm(args) -> bool:
@@ -214,27 +242,126 @@ def run(args, *, capture_output=False, timeout=None, check=False, **kw):
     return done
 
 
+# --- in a warm command: its own warm children ------------------------------------------------
+_RealPopen = subprocess.Popen
+_SOCKET: str | None = None  # the pre-warmed interpreter's launch socket (set before any fork)
+_SERVER_SOCKETS: list[socket.socket] = []  # its listener and commands' connections
+_PLAIN = (None, subprocess.DEVNULL)
+
+
+def _launchable(args, kw: dict) -> bool:
+    """A warm command whose streams are inherited, /dev/null or open files (no pipes)."""
+    if not warm(args) or set(kw) - {"stdin", "stdout", "stderr", "pass_fds", "env", "cwd",
+                                    "start_new_session", "close_fds"}:
+        return False
+    streams = [kw.get("stdin"), kw.get("stdout"), kw.get("stderr")]
+    return (kw.get("close_fds", True) and streams[0] in _PLAIN
+            and all(s in _PLAIN or s == subprocess.STDOUT and i == 2 or isinstance(s, int)
+                    and s >= 0 or hasattr(s, "fileno") for i, s in enumerate(streams)))
+
+
+class _LaunchingPopen(_RealPopen):
+    """``subprocess.Popen`` inside a warm command: warm commands go to :class:`_WarmChild`."""
+
+    def __new__(cls, args, *rest, **kw):
+        if cls is _LaunchingPopen and not rest and _launchable(args, kw):
+            return _WarmChild(args, **kw)
+        return super().__new__(cls)
+
+
+class _WarmChild:
+    """A ``python -m`` child forked by the pre-warmed interpreter; the subset of
+    :class:`subprocess.Popen` that plain (pipe-less) callers use."""
+
+    def __init__(self, args, *, stdin=None, stdout=None, stderr=None, pass_fds=(), env=None,
+                 cwd=None, start_new_session=False, close_fds=True):
+        self.args, self.returncode = args, None
+        self.stdin = self.stdout = self.stderr = None
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            def fd_of(stream, default: int) -> int:
+                if stream is None:
+                    return default
+                if stream == subprocess.DEVNULL:
+                    return null
+                return stream if isinstance(stream, int) else stream.fileno()
+
+            out = fd_of(stdout, 1)
+            err = out if stderr == subprocess.STDOUT else fd_of(stderr, 2)
+            fds = [fd_of(stdin, 0), out, err, *pass_fds]
+            self.conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.conn.connect(_SOCKET)
+            request = {"argv": [str(a) for a in args[2:]], "cwd": str(cwd or os.getcwd()),
+                       "env": dict(os.environ if env is None else env),
+                       "targets": [0, 1, 2, *pass_fds], "new_session": start_new_session}
+            socket.send_fds(self.conn, [json.dumps(request).encode()], fds)
+        finally:
+            os.close(null)
+        reply = self.conn.recv(1 << 16)
+        self.pid = json.loads(reply).get("started", -1) if reply else -1
+        if self.pid <= 0:
+            raise OSError(f"the pre-warmed interpreter did not start {args}")
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            ready, _, _ = select.select([self.conn], [], [], timeout)
+            if not ready:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            reply = self.conn.recv(1 << 16)
+            if not reply:
+                raise OSError(f"the pre-warmed interpreter died running {self.args}")
+            self.returncode = json.loads(reply)["returncode"]
+            self.conn.close()
+        return self.returncode
+
+    def poll(self):
+        try:
+            return self.wait(timeout=0)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def communicate(self, input=None, timeout=None):
+        assert input is None, "no input to a warm command"
+        self.wait(timeout)
+        return None, None
+
+    def send_signal(self, sig):
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.wait()
+
+
 # --- the pre-warmed interpreter --------------------------------------------------------------
-def _child(request: dict) -> None:
-    """In the forked child: become ``python -m <argv>`` as the request says; never returns."""
+def _child(request: dict, received: list[int] | None = None) -> None:
+    """In the forked child: become ``python -m <argv>`` as the request says; never returns.
+    ``received``: the file descriptors a warm command handed over (see :class:`_WarmChild`)."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if request.get("new_session"):
+            os.setsid()
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        for fd, key in ((1, "out"), (2, "err")):
-            target = request[key]
-            if target == "stdout":
-                os.dup2(1, 2)
-            elif target == "inherit":
-                os.dup2(request["inherit"][fd - 1], fd)
-            else:
-                opened = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                os.dup2(opened, fd)
-                os.close(opened)
+        if received is None:
+            _streams_to_files(request)
+        else:
+            _place(received, request["targets"])
+        subprocess.Popen = _LaunchingPopen  # this command's own warm children: forked here too
         module, *args = request["argv"]
         sys.argv = [module, *args]
         sys.path[0] = request["cwd"]  # as ``python -m`` puts the working directory first
@@ -261,44 +388,119 @@ def _child(request: dict) -> None:
             os._exit(code)
 
 
+def _streams_to_files(request: dict) -> None:
+    """A test's command: stdin /dev/null, stdout and stderr to the files the test reads."""
+    for sock in _SERVER_SOCKETS:
+        sock.close()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    for fd, key in ((1, "out"), (2, "err")):
+        target = request[key]
+        if target == "stdout":
+            os.dup2(1, 2)
+        elif target == "inherit":
+            os.dup2(request["inherit"][fd - 1], fd)
+        else:
+            opened = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(opened, fd)
+            os.close(opened)
+
+
+def _place(received: list[int], targets: list[int]) -> None:
+    """A warm command's child: each received descriptor at the number the command gave, and
+    nothing else open beyond the standard streams (as ``close_fds`` leaves an exec'd child)."""
+    import fcntl
+
+    for sock in _SERVER_SOCKETS:  # closed below, by number: the objects must not close again
+        sock.detach()
+    top = max([*targets, *received]) + 1
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, top) for fd in received]  # above every target
+    for fd, target in zip(moved, targets):
+        os.dup2(fd, target)  # inheritable, as pass_fds are
+    keep = {0, 1, 2, *targets}
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:  # the listing's own descriptor, already gone
+                pass
+
+
 def _serve() -> None:
+    global _SOCKET
     import importlib
 
-    for name in PRELOAD:
+    for name in preload_names():
         try:
             importlib.import_module(name)
-        except ImportError:
+        except Exception:  # an optional component whose own dependency is missing
             pass
     assert "twisted.internet.reactor" not in sys.modules, "a preload installed a reactor"
     assert not [m for m in sys.modules if m.split(".")[0] in ("osir_crawl", "scoring")]
     # Children whose output is "inherit" get this process's own stderr (the test's).
     inherit = [os.dup(2), os.dup(2)]
+    home = tempfile.mkdtemp(prefix="osir-launch-")
+    _SOCKET = os.path.join(home, "socket")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(_SOCKET)
+    listener.listen(64)
+    _SERVER_SOCKETS.append(listener)
+    exits: dict[int, socket.socket] = {}  # pid of a warm command's child -> its command's socket
     buffer = b""
-    while True:
-        ready, _, _ = select.select([0], [], [], 0.02)
-        if ready:
-            chunk = os.read(0, 1 << 16)
-            if not chunk:
-                return  # the test process is gone
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                request = json.loads(line)
-                request["inherit"] = inherit
+    try:
+        while True:
+            ready, _, _ = select.select([0, *_SERVER_SOCKETS], [], [], 0.02)
+            if 0 in ready:
+                chunk = os.read(0, 1 << 16)
+                if not chunk:
+                    return  # the test process is gone
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    request = json.loads(line)
+                    request["inherit"] = inherit
+                    pid = os.fork()
+                    if pid == 0:
+                        _child(request)
+                    os.write(1, json.dumps({"started": pid}).encode() + b"\n")
+            if listener in ready:
+                _SERVER_SOCKETS.append(listener.accept()[0])
+            for conn in [c for c in ready if c is not listener and c != 0]:
+                try:
+                    message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 64)
+                except OSError:
+                    message, fds = b"", []
+                if not message:  # the command ended (its children live on)
+                    _SERVER_SOCKETS.remove(conn)
+                    conn.close()
+                    continue
                 pid = os.fork()
                 if pid == 0:
-                    _child(request)
-                os.write(1, json.dumps({"started": pid}).encode() + b"\n")
-        while True:
-            try:
-                pid, status, usage = os.wait4(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            code = os.waitstatus_to_exitcode(status)
-            cpu = usage.ru_utime + usage.ru_stime
-            os.write(1, json.dumps({"pid": pid, "returncode": code, "cpu": cpu}).encode() + b"\n")
+                    _child(json.loads(message), fds)
+                for fd in fds:  # the child's alone now (a lock held here would never free)
+                    os.close(fd)
+                exits[pid] = conn
+                conn.send(json.dumps({"started": pid}).encode())
+            while True:
+                try:
+                    pid, status, usage = os.wait4(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                code = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime
+                message = json.dumps({"pid": pid, "returncode": code, "cpu": cpu}).encode()
+                if pid in exits:
+                    try:
+                        exits.pop(pid).send(message)
+                    except OSError:  # its command is gone
+                        pass
+                else:
+                    os.write(1, message + b"\n")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
