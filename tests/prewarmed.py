@@ -43,7 +43,8 @@ PRELOAD = ("scrapy.cmdline", "scrapy.crawler", "scrapy.core.engine", "scrapy.cor
            "scrapy.core.downloader.handlers.http11", "scrapy.downloadermiddlewares.retry",
            "scrapy.pipelines", "scrapy.utils.test", "twisted.internet.asyncioreactor",
            "twisted.web.client", "sqlite_utils", "yaml", "w3lib.url", "parsel", "requests",
-           "scrapy_playwright.handler", "itemadapter", "pyarrow", "matplotlib.pyplot")
+           "scrapy_playwright.handler", "itemadapter", "pyarrow", "matplotlib.pyplot",
+           "scrapyd.runner")
 
 
 def preload_names() -> list[str]:
@@ -84,6 +85,7 @@ class _Server:
         self.lock = threading.Lock()  # one spawn at a time: replies come in order
         self.changed = threading.Condition()
         self.started: list[int] = []
+        self.socket: str | None = None  # its launch socket (see launch_socket)
         self.exited: dict[int, int] = {}
         self.cpu = 0.0  # user + system seconds of the commands that ended (and their children)
         self.files = Path(tempfile.mkdtemp(prefix="osir-prewarmed-"))
@@ -94,7 +96,9 @@ class _Server:
         for line in self.proc.stdout:
             message = json.loads(line)
             with self.changed:
-                if "started" in message:
+                if "socket" in message:
+                    self.socket = message["socket"]
+                elif "started" in message:
                     self.started.append(message["started"])
                 else:
                     self.exited[message["pid"]] = message["returncode"]
@@ -138,6 +142,18 @@ def server() -> _Server:
             _server = _Server()
             atexit.register(_server.close)
         return _server
+
+
+def launch_socket() -> str:
+    """The pre-warmed interpreter's Unix socket, for a process started some other way to have
+    a warm command forked (``OSIR_PREWARMED_SOCKET``; tests/scrapyd_runner.py)."""
+    warm_server = server()
+    with warm_server.changed:
+        warm_server.changed.wait_for(lambda: warm_server.socket or warm_server.started,
+                                     timeout=60)
+    if not warm_server.socket:
+        raise RuntimeError("the pre-warmed interpreter did not start")
+    return warm_server.socket
 
 
 class _Output:
@@ -290,7 +306,7 @@ class _WarmChild:
             err = out if stderr == subprocess.STDOUT else fd_of(stderr, 2)
             fds = [fd_of(stdin, 0), out, err, *pass_fds]
             self.conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            self.conn.connect(_SOCKET)
+            self.conn.connect(_SOCKET or os.environ["OSIR_PREWARMED_SOCKET"])
             request = {"argv": [str(a) for a in args[2:]], "cwd": str(cwd or os.getcwd()),
                        "env": dict(os.environ if env is None else env),
                        "targets": [0, 1, 2, *pass_fds], "new_session": start_new_session}
@@ -431,11 +447,15 @@ def _serve() -> None:
     global _SOCKET
     import importlib
 
-    for name in preload_names():
-        try:
-            importlib.import_module(name)
-        except Exception:  # an optional component whose own dependency is missing
-            pass
+    import warnings
+
+    with warnings.catch_warnings():  # pkg_resources (scrapyd.runner) warns of its own end
+        warnings.simplefilter("ignore")
+        for name in preload_names():
+            try:
+                importlib.import_module(name)
+            except Exception:  # an optional component whose own dependency is missing
+                pass
     assert "twisted.internet.reactor" not in sys.modules, "a preload installed a reactor"
     assert not [m for m in sys.modules if m.split(".")[0] in ("osir_crawl", "scoring")]
     # Children whose output is "inherit" get this process's own stderr (the test's).
@@ -446,6 +466,7 @@ def _serve() -> None:
     listener.bind(_SOCKET)
     listener.listen(64)
     _SERVER_SOCKETS.append(listener)
+    os.write(1, json.dumps({"socket": _SOCKET}).encode() + b"\n")
     exits: dict[int, socket.socket] = {}  # pid of a warm command's child -> its command's socket
     buffer = b""
     try:

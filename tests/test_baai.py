@@ -38,7 +38,8 @@ def test_json_listing_paged_by_offset(datasets, tmp_path):
     db = tmp_path / "osir.db"
     with FakeBaai(datasets) as fake:
         fake.add_fault(match=API, status=503, skip=1)  # the second page, once
-        crawl(fake, db, settings={"BAAI_PAGE_SIZE": 20}, args={"orgs": "BAAI,Deepseek"})
+        proc = crawl(fake, db, settings={"BAAI_PAGE_SIZE": 20}, args={"orgs": "BAAI,Deepseek"})
+        assert "Starting download handler" not in proc.stderr  # Playwright was never started
         stored = rows(db, "SELECT * FROM datasets")
         assert {r["repo_id"]: (r["downloads_total"], r["likes"]) for r in stored} \
             == expected(datasets)
@@ -76,7 +77,8 @@ def test_browser_fallback_on_every_form_of_refusal(refusal, datasets, tmp_path):
     instead, with the session it obtains (no credentials configured)."""
     db = tmp_path / "osir.db"
     with FakeBaai(datasets, refusal=refusal) as fake:
-        crawl(fake, db)
+        proc = crawl(fake, db)
+        assert proc.stderr.count("Starting download handler") == 1  # on the first page, once
         stored = rows(db, "SELECT * FROM datasets")
         assert {r["repo_id"]: (r["downloads_total"], r["likes"]) for r in stored} \
             == expected(datasets)

@@ -8,6 +8,8 @@ import asyncio
 import pytest
 from scrapy.utils.project import get_project_settings
 from scrapy.crawler import Crawler
+from scrapy.utils.misc import load_object
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from osir_crawl.parsing import parse_count, parse_total
 from osir_crawl.spiders._browser import BrowserSpider, abort_heavy
@@ -106,7 +108,8 @@ def test_modelscope_item_fields():
 
 
 def test_only_browser_spiders_enable_playwright():
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    handler = "osir_crawl.spiders._browser.LazyPlaywrightHandler"  # starts Playwright on demand
+    assert issubclass(load_object(handler), ScrapyPlaywrightDownloadHandler)
     # ModelScope renders each repo page for its community count (交流反馈).
     for spider_cls in (OpenDataLabDatasetsSpider, BaaiDatasetsSpider, ModelScopeModelsSpider):
         crawler = Crawler(spider_cls, get_project_settings())  # applies custom_settings

@@ -6,7 +6,9 @@ OpenCompass leaderboard). Its pages are rendered by Chromium; everything else st
 * The playwright download handler is enabled only for these spiders (``custom_settings``);
   requests without ``meta["playwright"]`` still use Scrapy's own HTTP handler. The browser is
   the project's ``PLAYWRIGHT_LAUNCH_OPTIONS`` (``/usr/bin/chromium``, never a downloaded one;
-  ``--no-sandbox`` for root) and starts on the first browser request only.
+  ``--no-sandbox`` for root). Playwright (a Node.js process) and the browser start on the
+  first browser request only (``LazyPlaywrightHandler``): most crawls of BAAI Data and
+  OpenCompass render no page at all, their APIs answer.
 * Images, fonts, media and stylesheets are aborted (``abort_heavy``): counts and links only.
 * ``browser_request(url, callback, capture=[regex, …])`` renders ``url``, waits until the
   network is idle (and for ``wait_for``, a CSS selector, when given), and hands the callback
@@ -39,13 +41,14 @@ from urllib.parse import urljoin
 from weakref import WeakKeyDictionary
 
 import scrapy
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
 from osir_crawl.spiders._base import OsirSpider
 
 logger = logging.getLogger(__name__)
 
-HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+HANDLER = f"{__name__}.LazyPlaywrightHandler"
 HEAVY_RESOURCES = frozenset({"image", "font", "media", "stylesheet"})
 SETTLE_TIMEOUT_MS = 15_000  # the default of OSIR_BROWSER_SETTLE_TIMEOUT (seconds)
 
@@ -166,6 +169,24 @@ async def fetch_in_page(page, url: str, method: str = "GET", body=None):
     if not capture.wanted(page.url, url):  # else the response listener already kept it
         capture.found.append({"url": url, "method": method, "status": result["status"],
                               "data": result["data"]})
+
+
+class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler, but Playwright starts with the first browser request, not
+    with the engine: about 0.5 CPU-s and a Node.js process saved by every crawl that renders
+    no page. Concurrent first requests wait for the one start; a start that fails fails them
+    all, as the engine-time start would have."""
+
+    _started: asyncio.Future | None = None
+
+    async def _maybe_launch_in_thread(self) -> None:
+        """Connected to ``engine_started`` by the base class: nothing to start yet."""
+
+    async def _download_request(self, request, spider=None):
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._launch())
+        await asyncio.shield(self._started)
+        return await super()._download_request(request, spider)
 
 
 class BrowserSpider(OsirSpider):
