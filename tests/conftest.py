@@ -47,18 +47,22 @@ def pytest_xdist_auto_num_workers(config) -> int:
 # hands work out in collection order, so these start at once instead of ending the run late.
 # A group (xdist_group) counts as one piece of work: its tests run on one worker, in a row.
 LONG_POLES = {
-    "test_sharding.py::test_two_scrapyd_nodes": 130, "group:replay": 85, "group:scored_store": 70,
-    "test_scrapyd.py::test_deploy_schedule_and_crawl": 60, "group:crawlall_reference": 80,
-    "test_opendatalab.py::test_listing_json_captured_in_chromium": 42,
-    "test_modelscope.py::test_community_counts_from_the_repo_pages": 40,
-    "test_concurrent_readers.py::test_readers_never_see_locks": 38,
-    "test_universe.py::test_shards_split_the_work": 36,
-    "test_build.py::test_derived_indicators": 32,
-    "test_modelscope.py::test_models_every_valid_repo_once": 31, "test_resume.py::": 29,
-    "test_build.py::test_default_profile_and_the_audit": 29, "group:rebuilt": 26,
-    "test_crawlall.py::test_every_spiders_start_requests_pickle": 28,
-    "test_shards.py::test_every_spider_splits": 26,
-    "test_leaderboards.py::test_opencompass_llm_with_no_board": 25,
+    "group:replay": 38, "group:scored_store": 31, "group:crawlall_reference": 26,
+    "test_modelscope.py::test_community_counts_from_the_repo_pages": 20,
+    "test_sharding.py::test_two_scrapyd_nodes": 15,
+    "test_faults.py::test_fixed_window_budget_is_used_without_429s": 13,
+    "test_opendatalab.py::test_listing_json_captured_in_chromium": 11,
+    "test_leaderboards.py::test_opencompass_llm_with_no_board": 10, "group:rebuilt": 10,
+    "test_forges.py::test_gitcode_token_is_in_the_url_only_on_the_wire": 9,
+    "test_forges.py::test_github_pages_contributors": 8,
+    "test_opendatalab.py::test_fewer_datasets_than_announced": 8,
+    "test_concurrent_readers.py::test_readers_never_see_locks": 7,
+    "test_opendatalab.py::test_rendered_cards": 7,
+    "test_huggingface.py::test_models_every_valid_repo_once": 7,
+    "test_baai.py::test_browser_fallback_on_every_form_of_refusal": 6,
+    "test_faults.py::test_recoverable_faults": 6, "test_resume.py::": 6,
+    "test_modelscope.py::test_models_every_valid_repo_once": 6,
+    "test_shards.py::test_every_spider_splits": 6,
 }
 
 
@@ -130,7 +134,7 @@ def scored_store(tmp_path_factory) -> Path:
     between them), then ``python -m scoring build`` of each. The second crawl sees invalid rows
     (-> rejects) and two failing requests (-> failures, so crawlall exits 1). Scoring is run by
     hand after each crawl, as an operator would (crawlall's own scoring step is proven in
-    tests/test_crawlall.py; here it would only cost a cold interpreter)."""
+    tests/test_crawlall.py)."""
     from tests.fakes.forges import FakeForge, ForgeData
     from tests.fakes.huggingface import FakeHuggingFace, HubData
 
