@@ -168,7 +168,27 @@ class _Output:
         return data.decode(errors="replace") if self.proc.text else data
 
 
-class Popen:
+class _Signals:
+    """Signals to a forked command, as :class:`subprocess.Popen` sends them (none once ended)."""
+
+    pid: int
+    returncode: int | None
+
+    def send_signal(self, sig):
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+class Popen(_Signals):
     """:class:`subprocess.Popen` for a warm command (see the module docstring)."""
 
     def __new__(cls, args, **kw):
@@ -224,19 +244,6 @@ class Popen:
             path.unlink(missing_ok=True)
         return found
 
-    def send_signal(self, sig):
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
-
-    def terminate(self):
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self):
-        self.send_signal(signal.SIGKILL)
-
 
 def run(args, *, capture_output=False, timeout=None, check=False, **kw):
     """:func:`subprocess.run` for a warm command (see the module docstring)."""
@@ -285,7 +292,7 @@ class _LaunchingPopen(_RealPopen):
         return super().__new__(cls)
 
 
-class _WarmChild:
+class _WarmChild(_Signals):
     """A ``python -m`` child forked by the pre-warmed interpreter; the subset of
     :class:`subprocess.Popen` that plain (pipe-less) callers use."""
 
@@ -340,19 +347,6 @@ class _WarmChild:
         assert input is None, "no input to a warm command"
         self.wait(timeout)
         return None, None
-
-    def send_signal(self, sig):
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
-
-    def terminate(self):
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self):
-        self.send_signal(signal.SIGKILL)
 
     def __enter__(self):
         return self
