@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from osir_crawl.registry import SAFE_LOADER
+
 CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "data" / "catalogue"
 KINDS = ("operator_library", "parallel_framework", "deep_learning_framework", "ai_compiler",
          "communication_library", "data_processing_tool")
@@ -193,7 +195,7 @@ class Catalogue:
 
 # --- loading ---------------------------------------------------------------------------------
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(SAFE_LOADER):
     """Records each mapping's line (1-based) under ``__line__``."""
 
     def construct_mapping(self, node, deep=False):

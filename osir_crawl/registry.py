@@ -109,7 +109,12 @@ class _DuplicateKey(yaml.YAMLError):
                          f"(first on line {first}); only one can count")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it: the same documents, marks and errors, about
+# eight times faster (every spider loads the registry, and most the catalogue, when it starts).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(SAFE_LOADER):
     """The safe loader, refusing a mapping key given twice: PyYAML keeps the last silently, so
     an org listed twice would lose the accounts of its first entry (and its stored rows)."""
 
