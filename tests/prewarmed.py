@@ -454,7 +454,9 @@ def _serve() -> None:
     assert not [m for m in sys.modules if m.split(".")[0] in ("osir_crawl", "scoring")]
     # Children whose output is "inherit" get this process's own stderr (the test's).
     inherit = [os.dup(2), os.dup(2)]
-    home = tempfile.mkdtemp(prefix="osir-launch-")
+    # A Unix socket's path has at most 107 bytes: a long TMPDIR would not do.
+    home = tempfile.mkdtemp(prefix="osir-launch-",
+                            dir=None if len(tempfile.gettempdir()) < 64 else "/tmp")
     _SOCKET = os.path.join(home, "socket")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(_SOCKET)
