@@ -31,6 +31,9 @@ OSIR_MIN_DOWNLOADS = int(_env("OSIR_MIN_DOWNLOADS", "50"))
 OSIR_UNIVERSE_MIN_DOWNLOADS = int(_env("OSIR_UNIVERSE_MIN_DOWNLOADS", "1000"))
 OSIR_STORE_BATCH_SIZE = 500
 OSIR_MIN_STARS = int(_env("OSIR_MIN_STARS", "10"))  # forge repos below get no contributors request
+# ModelScope's 交流反馈 counts are read from each popular repo's page, rendered in Chromium
+# (docs/platforms.md); 0 leaves the pages out (``discussions`` NULL): minutes instead of hours.
+MODELSCOPE_COMMUNITY = _env("MODELSCOPE_COMMUNITY", "1")
 # The crawl lock of a spider and snapshot (osir_crawl/store.py, CrawlLock): a running crawl's
 # heartbeat, and how long a lock held from another machine may go without one.
 OSIR_LOCK_HEARTBEAT = 30.0

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
-from tests.conftest import rows, run_crawl
+from tests import prewarmed
+from tests.conftest import ROOT, crawl_env, rows, run_crawl
 from tests.fakes.modelscope import FakeModelScope, ScopeData
 
 pytestmark = pytest.mark.slow
@@ -176,3 +178,16 @@ def test_community_counts_from_the_repo_pages(spider, tmp_path):
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["reason"] == "no 交流反馈 tab on the repo page"
     assert failure["repo_id"] == broken["id"] and failure["item_type"] == kind
+
+
+@pytest.mark.parametrize("value, community", [("0", False), ("", True), (None, True)])
+def test_community_pages_follow_the_environment(value, community, monkeypatch):
+    """As every platform setting: the variable of the same name (README: ``export
+    MODELSCOPE_COMMUNITY=0``), then the default (the pages are read)."""
+    monkeypatch.delenv("MODELSCOPE_COMMUNITY", raising=False)
+    if value is not None:
+        monkeypatch.setenv("MODELSCOPE_COMMUNITY", value)
+    proc = prewarmed.run([sys.executable, "-m", "scrapy", "settings", "--getbool",
+                          "MODELSCOPE_COMMUNITY"], cwd=ROOT, env=crawl_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == str(community), proc.stderr
