@@ -109,8 +109,9 @@ class _DuplicateKey(yaml.YAMLError):
                          f"(first on line {first}); only one can count")
 
 
-# libyaml's parser where PyYAML was built with it: the same documents, marks and errors, about
-# eight times faster (every spider loads the registry, and most the catalogue, when it starts).
+# libyaml's parser where PyYAML was built with it: the same documents and line marks (terser
+# error texts), about eight times faster (every spider loads the registry, and most the
+# catalogue, when it starts).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
