@@ -284,15 +284,15 @@ def _launchable(args, kw: dict) -> bool:
 
 
 class _LaunchingPopen(_RealPopen):
-    """``subprocess.Popen`` inside a warm command: warm commands go to :class:`_WarmChild`."""
+    """``subprocess.Popen`` inside a warm command: warm commands go to :class:`WarmChild`."""
 
     def __new__(cls, args, *rest, **kw):
         if cls is _LaunchingPopen and not rest and _launchable(args, kw):
-            return _WarmChild(args, **kw)
+            return WarmChild(args, **kw)
         return super().__new__(cls)
 
 
-class _WarmChild(_Signals):
+class WarmChild(_Signals):
     """A ``python -m`` child forked by the pre-warmed interpreter; the subset of
     :class:`subprocess.Popen` that plain (pipe-less) callers use."""
 
@@ -358,7 +358,7 @@ class _WarmChild(_Signals):
 # --- the pre-warmed interpreter --------------------------------------------------------------
 def _child(request: dict, received: list[int] | None = None) -> None:
     """In the forked child: become ``python -m <argv>`` as the request says; never returns.
-    ``received``: the file descriptors a warm command handed over (see :class:`_WarmChild`)."""
+    ``received``: the file descriptors a warm command handed over (see :class:`WarmChild`)."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -17,7 +17,7 @@ from tests import prewarmed
 
 
 def main() -> None:
-    runner = prewarmed._WarmChild([sys.executable, "-m", "scrapyd.runner", *sys.argv[1:]])
+    runner = prewarmed.WarmChild([sys.executable, "-m", "scrapyd.runner", *sys.argv[1:]])
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda signum, frame: runner.send_signal(signum))
     code = runner.wait()
