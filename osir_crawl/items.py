@@ -190,3 +190,8 @@ class RequestFailure:
 
 RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem, BoardItem,
                 CatalogueRepoItem, CatalogueCountItem)
+
+
+def record_key(item) -> tuple:
+    """(table, *key) of a record item: what one row of the store is per snapshot."""
+    return (item.TABLE, *(getattr(item, f) for f in item.KEY))

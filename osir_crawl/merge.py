@@ -24,7 +24,6 @@ travel through a temporary table in chunks, so memory stays flat whatever the si
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections import defaultdict
@@ -47,6 +46,7 @@ class Source:
     path: Path
     conn: sqlite3.Connection
     crawls: list[dict]  # crawls of the snapshot
+    tables: set[str]
 
 
 @dataclass
@@ -87,7 +87,7 @@ def merge(target, sources, snapshot: str | None = None) -> MergeReport:
     try:
         snapshot = _snapshot_of(opened, snapshot)
         for src in opened:
-            src.crawls = _rows(src.conn, "SELECT * FROM crawls WHERE snapshot = ? "
+            src.crawls = store.dict_rows(src.conn, "SELECT * FROM crawls WHERE snapshot = ? "
                                          "ORDER BY started_at, rowid", [snapshot])
         report = _check_shards(opened, snapshot)
         db = store.open_store(target)
@@ -113,17 +113,13 @@ def _open_source(path: Path) -> Source:
     try:  # read-only: a merge never changes a shard store
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
         conn.row_factory = sqlite3.Row
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = store.table_names(conn)
     except sqlite3.Error as exc:
         raise MergeRefused(f"{path}: cannot read the store: {exc}") from None
     if "crawls" not in tables:
         conn.close()
         raise MergeRefused(f"{path}: not a store (no crawls table)")
-    return Source(path, conn, [])
-
-
-def _rows(conn, sql, params=()) -> list[dict]:
-    return [dict(r) for r in conn.execute(sql, list(params))]
+    return Source(path, conn, [], tables)
 
 
 def _columns(conn, table: str) -> list[str]:
@@ -168,11 +164,11 @@ def _check_shards(sources: list[Source], snapshot: str) -> MergeReport:
                                    f"{seen[key][0].path} and {src.path}: its rows would count "
                                    "twice")
             seen[key] = (src, crawl)
-        locks = (_rows(src.conn, "SELECT * FROM crawl_locks WHERE snapshot = ?", [snapshot])
-                 if "crawl_locks" in _tables(src.conn) else [])
+        locks = (store.dict_rows(src.conn, "SELECT * FROM crawl_locks WHERE snapshot = ?",
+                                 [snapshot]) if "crawl_locks" in src.tables else [])
         for lock in locks:
-            shard = f" shard {lock['shard']}" if lock.get("shard") else ""
-            raise MergeRefused(f"{src.path}: {lock['spider']} {snapshot}{shard} is still being "
+            scope = store.scope_label(lock["spider"], snapshot, lock.get("shard"))
+            raise MergeRefused(f"{src.path}: {scope} is still being "
                                f"crawled (crawl {lock['crawl_id']}, pid {lock['pid']} on "
                                f"{lock['host']}); merge once it has finished")
     if len(counts) > 1:
@@ -198,10 +194,6 @@ def _check_shards(sources: list[Source], snapshot: str) -> MergeReport:
     return report
 
 
-def _tables(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-
-
 def _check_target(db, report: MergeReport, sources: list[Source]) -> None:
     """The target may hold other spiders or snapshots, and an earlier merge of these very
     crawls, never another crawl of a merged spider and snapshot."""
@@ -218,9 +210,8 @@ def _check_target(db, report: MergeReport, sources: list[Source]) -> None:
 
 def _check_rows_belong(src: Source, snapshot: str, merged: set[str]) -> None:
     mine = {c["crawl_id"] for c in src.crawls} & merged
-    tables = _tables(src.conn)
     for table in store.RECORD_TABLES:
-        if table not in tables:
+        if table not in src.tables:
             continue
         marks = ", ".join("?" for _ in mine) or "NULL"
         stray = src.conn.execute(
@@ -236,9 +227,8 @@ def _check_rows_belong(src: Source, snapshot: str, merged: set[str]) -> None:
 
 # --- writing the target ------------------------------------------------------------------------
 def _copy_source(db, src: Source, snapshot: str, merged: set[str], report: MergeReport) -> None:
-    tables = _tables(src.conn)
     for table in store.RECORD_TABLES:
-        if table in tables:
+        if table in src.tables:
             _copy_records(db, src, table, snapshot, report)
     crawl_columns = [c for c in _columns(src.conn, "crawls") if c in store.SCHEMAS["crawls"]
                      ["columns"]]
@@ -248,7 +238,7 @@ def _copy_source(db, src: Source, snapshot: str, merged: set[str], report: Merge
         db.table("crawls").upsert(row, pk="crawl_id")
     ids = [c["crawl_id"] for c in src.crawls]
     for table in store.LOG_TABLES:
-        if table not in tables or not ids:
+        if table not in src.tables or not ids:
             continue
         marks = ", ".join("?" for _ in ids)
         db.execute(f"DELETE FROM [{table}] WHERE crawl_id IN ({marks})", ids)  # a re-merge
@@ -307,10 +297,3 @@ def _origin(db, crawl_id) -> str:
 
 def _names(columns) -> str:
     return ", ".join(f"[{c}]" for c in columns)
-
-
-def summary_json(report: MergeReport) -> str:
-    return json.dumps({"snapshot": report.snapshot, "shards": report.count,
-                       "spiders": {s: sorted(by) for s, by in report.spiders.items()},
-                       "rows": dict(report.rows), "duplicates": dict(report.duplicates),
-                       "logs": dict(report.logs)}, sort_keys=True)

@@ -20,16 +20,11 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from osir_crawl import store
 from osir_crawl.crawl_run import REPLAY_SNAPSHOT, CrawlRun
-from osir_crawl.items import RECORD_ITEMS, RequestFailure
+from osir_crawl.items import RECORD_ITEMS, RequestFailure, record_key
 from osir_crawl.validation import problems
 
 
 logger = logging.getLogger(__name__)
-
-
-def record_key(item) -> tuple:
-    """(table, *key) of a record item: what one row of the store is per snapshot."""
-    return (item.TABLE, *(getattr(item, f) for f in item.KEY))
 
 
 class InvalidItem(DropItem):
@@ -204,7 +199,7 @@ class StorePipeline(BatchWriter):
                        snapshot=self.run.snapshot_of(item), failed_at=store.utc_now())
             self.buffer("failures", row)
         elif isinstance(item, RECORD_ITEMS):
-            if record_key(item) in self.run.stored_before_kill:
+            if self.run.stored_before_kill and record_key(item) in self.run.stored_before_kill:
                 return item  # stored before the crawl was killed; counted already
             stamp = {"snapshot": self.run.snapshot_of(item), "crawl_id": self.run.crawl_id,
                      "fetched_at": store.utc_now()}

@@ -42,10 +42,6 @@ def unregistered_org(platform: str, author: str) -> str:
     return f"{platform}{UNREGISTERED_SEPARATOR}{author}"
 
 
-def is_unregistered(org) -> bool:
-    return isinstance(org, str) and UNREGISTERED_SEPARATOR in org
-
-
 class RegistryError(ValueError):
     """The registry file is malformed; the message names the org and the problem."""
 

@@ -25,19 +25,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.reachability import cause_of_reason
-from osir_crawl.store import RECORD_TABLES
+from osir_crawl.store import RECORD_TABLES, dict_rows, table_names
 
 DROP = 0.20  # a fall in items larger than this is flagged
-
-
-def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
-    return [dict(r) for r in conn.execute(sql, params)]
-
-
-def _tables(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
 def _count(conn, tables, table: str, crawl_id: str) -> int:
@@ -52,7 +45,7 @@ def latest_crawls(conn, snapshot: str) -> dict[str, dict]:
     (``-a shard=I/N``, then ``scrapy merge``) is the latest crawl of each of its shards, as one
     row: counts summed, outcome ``finished`` only if every shard finished (else the first
     shard's that did not), ``crawl_ids`` listing them."""
-    rows = _rows(conn, "SELECT * FROM crawls WHERE snapshot = ? ORDER BY started_at, rowid",
+    rows = dict_rows(conn, "SELECT * FROM crawls WHERE snapshot = ? ORDER BY started_at, rowid",
                  [snapshot])
     by_spider: dict[str, dict[str, dict]] = {}
     for row in rows:  # later rows win, per shard; an unsharded crawl covers every shard
@@ -60,7 +53,8 @@ def latest_crawls(conn, snapshot: str) -> dict[str, dict]:
         label = row.get("shard") or ""
         if not label:
             shards.clear()
-        elif "" in shards or any(k.split("/")[1] != label.split("/")[1] for k in shards):
+        elif "" in shards or any(Shard.parse(k).count != Shard.parse(label).count
+                                 for k in shards):
             shards.clear()  # a later split replaces an earlier whole or other split
         shards[label] = row
     return {spider: _combined(shards) for spider, shards in by_spider.items()}
@@ -69,7 +63,7 @@ def latest_crawls(conn, snapshot: str) -> dict[str, dict]:
 def _combined(shards: dict[str, dict]) -> dict:
     if list(shards) == [""]:
         return {**shards[""], "crawl_ids": [shards[""]["crawl_id"]]}
-    ordered = [shards[k] for k in sorted(shards, key=lambda k: int(k.split("/")[0]))]
+    ordered = [shards[k] for k in sorted(shards, key=lambda k: Shard.parse(k).index)]
     first = ordered[0]
     unfinished = [c for c in ordered if c["outcome"] != "finished"]
     return {**first, "crawl_ids": [c["crawl_id"] for c in ordered],
@@ -178,7 +172,7 @@ def build_report(db_path: str | Path, snapshot: str, spiders: list[str] | None =
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        tables = _tables(conn)
+        tables = table_names(conn)
         crawls = latest_crawls(conn, snapshot) if "crawls" in tables else {}
         entries = []
         for name in spiders or sorted(crawls):

@@ -119,6 +119,15 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def dict_rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
+    """Rows as dicts (``conn.row_factory`` is ``sqlite3.Row``)."""
+    return [dict(r) for r in conn.execute(sql, list(params))]
+
+
 def open_store(path: str | os.PathLike) -> sqlite_utils.Database:
     """Open (creating if needed) the store with its schema, in WAL mode; StoreError if it
     cannot be (a corrupt or read-only file, a folder that cannot be made)."""
@@ -358,7 +367,7 @@ class CrawlLock:
 
     @property
     def name(self) -> str:
-        return f"{self.spider} {self.snapshot}" + (f" shard {self.shard}" if self.shard else "")
+        return scope_label(self.spider, self.snapshot, self.shard)
 
     def acquire(self) -> str | None:
         """Take the lock, or raise ScopeLocked naming its live holder. Returns a note when the
@@ -367,7 +376,7 @@ class CrawlLock:
         with write_transaction(self.db):
             for holder in self._holders():
                 alive, why = self._alive(holder)
-                what = self.name if holder["shard"] == self.shard else _scope(holder)
+                what = _scope(holder)
                 if alive:
                     raise ScopeLocked(f"{what} is being crawled by {_describe(holder)}; "
                                       f"not starting {self.name}")
@@ -438,9 +447,13 @@ class CrawlLock:
         return False, f"no heartbeat for {silent:.0f}s"
 
 
+def scope_label(spider: str, snapshot: str, shard: str | None) -> str:
+    """What a crawl lock covers, as messages name it: ``spider snapshot[ shard I/N]``."""
+    return f"{spider} {snapshot}" + (f" shard {shard}" if shard else "")
+
+
 def _scope(holder: dict) -> str:
-    shard = f" shard {holder['shard']}" if holder["shard"] else ""
-    return f"{holder['spider']} {holder['snapshot']}{shard}"
+    return scope_label(holder["spider"], holder["snapshot"], holder["shard"])
 
 
 def _describe(holder: dict) -> str:

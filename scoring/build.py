@@ -158,12 +158,12 @@ class BuildInputs:
 
 # -- summarise ---------------------------------------------------------------------------------
 
-def ranked_orgs(tables, this=None, universe="registry") -> pd.Index:
+def ranked_orgs(tables, this, universe="registry") -> pd.Index:
     """The organisations ranked this month: those of the curated infra file (method §2.1);
     for the ecosystem (``universe="all"``) also every organisation with a record in the
     snapshot, registered or not, in order of first appearance."""
     curated = tables["infra"].index
-    if universe != "all" or this is None:
+    if universe != "all":
         return curated
     found = pd.Index(this.classification.org.dropna().unique())
     return curated.append(found[curated.get_indexer(found) < 0])
@@ -311,8 +311,8 @@ def profile_diff(snapshot, db_path=None, inputs=None):
     """Every summary cell where the default profile differs from the published one, each with
     the corrections that change it alone (``FIXES``): [(table, org, indicator, published,
     default, [reasons])]."""
-    inputs = inputs or BuildInputs.open(db_path, write=False, cache_records=True)
-    inputs.cache_records = True
+    inputs = inputs or BuildInputs.open(db_path, write=False)
+    inputs.cache_records = True  # given inputs too: every profile below reads the same records
     published = summarise(inputs, snapshot, PROFILES["published"]).tables
     default = summarise(inputs, snapshot, PROFILES["default"]).tables
     single = {fix: summarise(inputs, snapshot, with_fix(PROFILES["published"], fix)).tables

@@ -334,11 +334,11 @@ def with_kinds(provenance: pd.DataFrame, snapshot: str, out: CatalogueBuild | No
 def built_provenance(db_path, snapshot: str) -> pd.DataFrame:
     """The store's ``summaries`` rows of the snapshot's latest build (its provenance)."""
     from .errors import ScoringError
-    from .store import open_store
+    from .store import open_store, table_columns
 
     conn = open_store(db_path)
     try:
-        have = {r[1] for r in conn.execute("PRAGMA table_info(summaries)")}
+        have = table_columns(conn, "summaries")
         if "kind" not in have:
             raise ScoringError(f"{db_path}: no build with provenance: run python -m scoring "
                                f"build --snapshot {snapshot}")

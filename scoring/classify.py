@@ -112,22 +112,22 @@ def _word(text: str, pattern: str) -> str | None:
 
 # -- what metadata says (one call per distinct set of metadata) --------------------------------
 
-def _tags(tags):
-    if isinstance(tags, str):
-        try:
-            tags = json.loads(tags)
-        except ValueError:
-            tags = [tags]
-    return [str(t).lower() for t in tags or [] if t is not None]
-
-
-def _list(values):
+def _parsed(values) -> list:
+    """A list as the store holds it (JSON text), as an item gives it, or one bare string."""
     if isinstance(values, str):
         try:
             values = json.loads(values)
         except ValueError:
             values = [values]
-    return [str(v) for v in values or [] if v]
+    return values or []
+
+
+def _tags(tags):
+    return [str(t).lower() for t in _parsed(tags) if t is not None]
+
+
+def _list(values):
+    return [str(v) for v in _parsed(values) if v]
 
 
 def _stored(values):
@@ -167,9 +167,9 @@ def model_meta(pipeline_tag, library, tags, model_type=None, architectures=None)
     for what, values in (("model_type", [model_type] if model_type else []),
                          ("architecture", architectures),
                          ("tag", [t for t in tags if ":" not in t])):
-        value = next((v for v in values if rules.family_era(v, tables)), None)
-        if value:
-            era = rules.family_era(value, tables)
+        hit = next(((v, e) for v in values if (e := rules.family_era(v, tables))), None)
+        if hit:
+            value, era = hit
             era_why = f"{what} {value} -> {era}"
             break
     library_era = tables.libraries.get(library)
@@ -387,8 +387,8 @@ def classify_datasets(records: pd.DataFrame, labels: Labels, use_rules: bool) ->
         for column, (pattern, stage) in zip(stages, patterns):
             inputs[column] = first_word(names, [(pattern, stage)])[1]
         whole = name_words(ids, last_part=False)
-        inputs["name_embodied"] = whole.str.contains(rf"\b{rules.EMBODIED_WORD}\b", regex=True)
-        inputs["name_embodied"] = inputs.name_embodied.fillna(False).astype(bool)
+        inputs["name_embodied"] = (whole.str.contains(rf"\b{rules.EMBODIED_WORD}\b", regex=True)
+                                   .fillna(False).astype(bool))
 
     def verdict(row, first):
         label = DatasetLabel(row.modality, row.lifecycle, row.valid) if row.labelled else None

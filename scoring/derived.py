@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .store import open_store, read_sql
+from .store import has_table, open_store, read_sql, table_columns
 
 ACTIVE_DAYS = 90
 INDICATORS = {
@@ -55,13 +55,8 @@ def _connect(db_path) -> sqlite3.Connection:
     return conn
 
 
-def _has(conn, table: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                        [table]).fetchone() is not None
-
-
 def _eval(conn, snapshot: str) -> dict:
-    if not _has(conn, "leaderboard_entries"):
+    if not has_table(conn, "leaderboard_entries"):
         return {}
     out: dict = defaultdict(dict)
     for r in conn.execute(
@@ -85,9 +80,9 @@ def _eval(conn, snapshot: str) -> dict:
 
 
 def _infra(conn, snapshot: str) -> dict:
-    if not _has(conn, "repos"):
+    if not has_table(conn, "repos"):
         return {}
-    have = {r[1] for r in conn.execute("PRAGMA table_info(repos)")}
+    have = table_columns(conn, "repos")
     mirror = "AND coalesce(mirror, 0) = 0" if "mirror" in have else ""  # an older store: none
     repos = read_sql(
         "SELECT org, stars, forks, contributors, archived, pushed_at FROM repos "
@@ -114,7 +109,7 @@ def covered_orgs(db_path, snapshot: str) -> dict[str, set | None]:
     with closing(_connect(db_path)) as conn:
         for dim, spiders in SPIDERS.items():
             selections = []
-            if _has(conn, "crawls"):
+            if has_table(conn, "crawls"):
                 marks = ", ".join("?" for _ in spiders)
                 selections = [json.loads(o) if o else None for (o,) in conn.execute(
                     f"SELECT orgs FROM crawls WHERE snapshot = ? AND spider IN ({marks})",
@@ -130,7 +125,7 @@ def sources(db_path, snapshot: str) -> dict[str, str]:
     """Per dimension, a sentence naming the store rows and crawls behind the derived values."""
     with closing(_connect(db_path)) as conn:
         crawls = defaultdict(list)
-        if _has(conn, "crawls"):
+        if has_table(conn, "crawls"):
             for r in conn.execute("SELECT spider, crawl_id, outcome FROM crawls WHERE snapshot = ? "
                                   "ORDER BY started_at", [snapshot]):
                 crawls[r["spider"]].append(f"{r['crawl_id']} ({r['outcome']})")
@@ -139,7 +134,7 @@ def sources(db_path, snapshot: str) -> dict[str, str]:
                                      "infra": ("repos", "platform")}.items():
             found = [r[0] for r in conn.execute(
                 f"SELECT DISTINCT [{column}] FROM [{table}] WHERE snapshot = ? ORDER BY 1",
-                [snapshot])] if _has(conn, table) else []
+                [snapshot])] if has_table(conn, table) else []
             runs = [c for s in SPIDERS[dim] for c in crawls.get(s, [])]
             parts[dim] = (f"store {Path(db_path).name} snapshot {snapshot}: {table} "
                           f"({column} {', '.join(found) or 'none'}); crawls: "

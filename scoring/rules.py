@@ -124,10 +124,10 @@ def _whole_words(pattern: str, path, n) -> str:
     """``pattern`` as whole words, with the match as its one group, ``word`` (for the reason)."""
     whole = rf"\b(?P<word>(?:{pattern}))\b"
     try:
-        re.compile(whole)
+        compiled = re.compile(whole)
     except re.error as exc:
         raise LabelError(f"{path} line {n}: not a regular expression: {exc}") from None
-    if re.compile(whole).groups != 1:
+    if compiled.groups != 1:
         raise LabelError(f"{path} line {n}: use (?:...) for groups in a pattern")
     return whole
 

@@ -102,7 +102,7 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
             cols = ", ".join(f"[{c}] {t}" for c, t in spec["columns"].items())
             keys = ", ".join(f"[{c}]" for c in spec["pk"])
             conn.execute(f"CREATE TABLE IF NOT EXISTS [{name}] ({cols}, PRIMARY KEY ({keys}))")
-            have = {r[1] for r in conn.execute(f"PRAGMA table_info([{name}])")}
+            have = table_columns(conn, name)
             for column, kind in spec["columns"].items():
                 if column not in have:
                     conn.execute(f"ALTER TABLE [{name}] ADD COLUMN [{column}] {kind}")
@@ -111,15 +111,19 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
                              f"ON [{name}] ({', '.join(columns)})")
 
 
-def _has_table(conn, name) -> bool:
+def has_table(conn, name) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                         [name]).fetchone() is not None
+
+
+def table_columns(conn, name) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info([{name}])")}
 
 
 def snapshots(conn, tables=("models", "datasets")) -> list[str]:
     found = set()
     for table in tables:
-        if _has_table(conn, table):
+        if has_table(conn, table):
             found.update(r[0] for r in conn.execute(f"SELECT DISTINCT snapshot FROM [{table}]"))
     return sorted(found)
 
@@ -193,7 +197,7 @@ def read_records(conn, kind: str, snapshot: str, universe: str = "registry") -> 
     """One snapshot's rows of ``models`` or ``datasets`` in store order, with the columns of
     :data:`RECORD_COLUMNS` under their summary names (a column an older store lacks: NULL);
     rows of unregistered authors only for ``universe="all"``."""
-    have = {r[1] for r in conn.execute(f"PRAGMA table_info([{kind}])")}
+    have = table_columns(conn, kind)
     wanted = RECORD_COLUMNS[kind]
     select = ", ".join(f"[{c}] AS [{name}]" if c in have else f"NULL AS [{name}]"
                        for c, name in wanted.items())
@@ -215,7 +219,7 @@ def read_previous_build(conn, snapshot: str, universe: str = "registry"):
     """(snapshot, profile, {output stem: ranks by org}, {dimension: summary frame}) of the month
     before ``snapshot`` in the ``rankings`` table (of the universe), or (None, None, {}, {})."""
     rankings, summaries_table = table_of("rankings", universe), table_of("summaries", universe)
-    if not _has_table(conn, rankings):
+    if not has_table(conn, rankings):
         return None, None, {}, {}
     built = [r[0] for r in conn.execute(f"SELECT DISTINCT snapshot FROM [{rankings}]")]
     prev = previous_snapshot(built, snapshot)

@@ -56,14 +56,15 @@ def preload_names() -> list[str]:
     import scrapy.commands
     from scrapy.settings import default_settings
 
-    names = list(PRELOAD)
-    names += [f"scrapy.commands.{m.name}" for m in pkgutil.iter_modules(scrapy.commands.__path__)]
+    commands = [f"scrapy.commands.{m.name}"
+                for m in pkgutil.iter_modules(scrapy.commands.__path__)]
+    components = set()
     for key in dir(default_settings):
         value = getattr(default_settings, key)
         paths = [*value, *value.values()] if isinstance(value, dict) else [value]
-        names += sorted({p.rsplit(".", 1)[0] for p in paths
-                         if isinstance(p, str) and p.startswith("scrapy.") and p.count(".") > 1})
-    return names
+        components |= {p.rsplit(".", 1)[0] for p in paths
+                       if isinstance(p, str) and p.startswith("scrapy.") and p.count(".") > 1}
+    return [*PRELOAD, *commands, *sorted(components)]
 
 
 def warm(args) -> bool:
@@ -87,7 +88,6 @@ class _Server:
         self.started: list[int] = []
         self.socket: str | None = None  # its launch socket (see launch_socket)
         self.exited: dict[int, int] = {}
-        self.cpu = 0.0  # user + system seconds of the commands that ended (and their children)
         self.files = Path(tempfile.mkdtemp(prefix="osir-prewarmed-"))
         self.serial = itertools.count()
         threading.Thread(target=self._read, daemon=True).start()
@@ -102,7 +102,6 @@ class _Server:
                     self.started.append(message["started"])
                 else:
                     self.exited[message["pid"]] = message["returncode"]
-                    self.cpu += message["cpu"]
                 self.changed.notify_all()
         with self.changed:
             self.started.append(-1)  # the server is gone: nobody waits forever
@@ -440,7 +439,6 @@ def _place(received: list[int], targets: list[int]) -> None:
 def _serve() -> None:
     global _SOCKET
     import importlib
-
     import warnings
 
     with warnings.catch_warnings():  # pkg_resources (scrapyd.runner) warns of its own end
@@ -501,14 +499,13 @@ def _serve() -> None:
                 conn.send(json.dumps({"started": pid}).encode())
             while True:
                 try:
-                    pid, status, usage = os.wait4(-1, os.WNOHANG)
+                    pid, status = os.waitpid(-1, os.WNOHANG)
                 except ChildProcessError:
                     break
                 if pid == 0:
                     break
                 code = os.waitstatus_to_exitcode(status)
-                cpu = usage.ru_utime + usage.ru_stime
-                message = json.dumps({"pid": pid, "returncode": code, "cpu": cpu}).encode()
+                message = json.dumps({"pid": pid, "returncode": code}).encode()
                 if pid in exits:
                     try:
                         exits.pop(pid).send(message)

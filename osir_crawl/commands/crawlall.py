@@ -418,15 +418,12 @@ class CrawlAll:
                     "detail": f"shard {shard} holds part of the snapshot: merge the shard stores "
                               "(scrapy merge --into TARGET.db SHARD.db …), then scoring build"}
         env = {**os.environ, "OSIR_DB": str(self.db), "OSIR_SNAPSHOT": self.snapshot}
-        builds = [[]]
+        builds = [["--out", str(self.rankings)] if self.rankings else []]
         if self.spargs.get("universe") == "all":  # and the ecosystem, with its discovery report
             builds.append(["--universe", "all", "--reports-dir", str(self.reports.parent)]
                           + (["--out", str(self.rankings / "ecosystem")] if self.rankings else []))
         for extra in builds:
-            cmd = [sys.executable, "-m", "scoring", "build", "--snapshot", self.snapshot]
-            if self.rankings and not extra:
-                cmd += ["--out", str(self.rankings)]
-            cmd += extra
+            cmd = [sys.executable, "-m", "scoring", "build", "--snapshot", self.snapshot, *extra]
             self.progress.event("scoring: python " + " ".join(cmd[1:]))
             with open(self.logs / "scoring.log", "ab") as log:
                 rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode

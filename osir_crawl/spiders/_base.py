@@ -24,7 +24,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from osir_crawl import store
-from osir_crawl.items import RequestFailure
+from osir_crawl.items import RequestFailure, record_key
 from osir_crawl.parsing import link_rels
 from osir_crawl.registry import Account, Registry, RegistryError, load_registry
 from osir_crawl.shards import Shard
@@ -201,9 +201,15 @@ class OsirSpider(scrapy.Spider):
             repo_id=getattr(item, "repo_id", None),
         )
         if item is not None and "steps" in request.cb_kwargs:
-            for field in self.step_fields.get(request.cb_kwargs["method"], ()):
-                setattr(item, field, None)  # unknown, not a partial count
-            yield from self._next_step(item, request.cb_kwargs["steps"][1:])
+            yield from self.skip_step(request)
+
+    def skip_step(self, request) -> Iterator:
+        """Go on without the detail step ``request`` was for: its fields unknown (None, not a
+        partial count), then the item's next step."""
+        item = request.cb_kwargs["item"]
+        for field in self.step_fields.get(request.cb_kwargs["method"], ()):
+            setattr(item, field, None)
+        yield from self._next_step(item, request.cb_kwargs["steps"][1:])
 
     @staticmethod
     def json_body(response):
@@ -242,7 +248,7 @@ class OsirSpider(scrapy.Spider):
         again."""
         if not self.stored_before_kill:
             return False
-        if (item.TABLE, *(getattr(item, f) for f in item.KEY)) in self.stored_before_kill:
+        if record_key(item) in self.stored_before_kill:
             self.crawler.stats.inc_value("osir/resume/skipped")
             return True
         return False

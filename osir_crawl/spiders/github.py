@@ -56,11 +56,10 @@ class GithubReposSpider(ForgeSpider):
         if (failure.check(HttpError) and failure.value.response.status == 403
                 and TOO_LARGE in failure.value.response.body
                 and request.cb_kwargs.get("method") == "parse_contributors"):
-            item = request.cb_kwargs["item"]
             self.crawler.stats.inc_value("osir/github/contributors_too_large")
             self.logger.warning("%s: GitHub cannot list its contributors through the API (too "
-                                "large); contributors left unknown", item.repo_id)
-            item.contributors = None
-            yield from self._next_step(item, request.cb_kwargs["steps"][1:])
+                                "large); contributors left unknown",
+                                request.cb_kwargs["item"].repo_id)
+            yield from self.skip_step(request)
             return
         yield from super().on_failure(failure)
