@@ -1,7 +1,7 @@
 """Downloader middlewares for what Scrapy does not do itself.
 
-* RecordedOffsiteMiddleware: requests to other hosts are refused and recorded as failures, and
-  so is a redirect to a page already requested (a redirect cycle).
+* RecordedOffsiteMiddleware: requests to other hosts are refused and recorded as failures (a
+  redirect cycle, and every other drop: osir_crawl/lost_requests.py).
 * TokenAuthMiddleware: each platform's token goes only to that platform's configured host, in
   the header or the query parameter the platform documents.
 * RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
@@ -22,7 +22,6 @@ from weakref import WeakKeyDictionary
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
-from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 from osir_crawl import shards
@@ -158,9 +157,6 @@ def install_redaction(secrets) -> None:
             handler.addFilter(RedactFilter(secrets))
 
 
-REFUSED = "osir_refused"  # meta: why a request is to fail at once, through its errback
-
-
 class RecordedOffsiteMiddleware(OffsiteMiddleware):
     """Scrapy's offsite filter also drops a request when it is *scheduled*, with no errback:
     a next-page link or a redirect to another host would end a listing early without a trace.
@@ -169,31 +165,13 @@ class RecordedOffsiteMiddleware(OffsiteMiddleware):
     Scrapy also lets every ``dont_filter`` request through; but a retry carries it, and
     RedirectMiddleware copies it onto the redirect, so a retried request redirected to another
     host would be fetched and its rows credited to the registry's org. Only ``allow_offsite``
-    lets a request leave the spider's hosts here.
-
-    A redirect to a page already requested (a cycle A -> B -> A) is dropped by the scheduler's
-    duplicate filter without a trace, and the listing behind it is lost: it is sent to its
-    errback as a failure instead (Scrapy's ``request_dropped`` signal)."""
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        middleware = super().from_crawler(crawler)
-        crawler.signals.connect(middleware.request_dropped, signal=signals.request_dropped)
-        return middleware
+    lets a request leave the spider's hosts here. (A redirect to a page already requested, a
+    cycle, is dropped by the scheduler: osir_crawl/lost_requests.py records it.)"""
 
     def request_scheduled(self, request, spider):
         pass
 
-    def request_dropped(self, request, spider):
-        if request.meta.get("redirect_urls") and not request.meta.get(REFUSED):
-            hops = " -> ".join([*request.meta["redirect_urls"], request.url])
-            refused = request.replace(dont_filter=True)
-            refused.meta[REFUSED] = f"redirected to a page already requested ({hops})"
-            self.crawler.engine.crawl(refused)
-
     def process_request(self, request, spider=None):
-        if reason := request.meta.get(REFUSED):
-            raise IgnoreRequest(reason)
         if request.meta.get("allow_offsite") or self.should_follow(request, self.crawler.spider):
             return None
         return super().process_request(request.replace(dont_filter=False))  # counts, raises

@@ -341,7 +341,7 @@ def run_matrix(target: Target, cases: list[Case], tmp_path, settings: dict):
                 fake.add_fault(**fault)
         started = time.monotonic()
         proc = run_crawl(target.spider, db, {**target.settings(fake), "OSIR_ORGS": orgs,
-                                             "OSIR_SNAPSHOT": SNAPSHOT, **settings})
+                                             "OSIR_SNAPSHOT": SNAPSHOT, **settings}, check=False)
         elapsed = time.monotonic() - started
     return fake, db, proc, elapsed
 
@@ -412,6 +412,7 @@ def test_recoverable_faults(target, tmp_path):
             assert not view["rejects"] and len(view["stored"]) == case.records, case.name
     [crawl] = rows(db, "SELECT * FROM crawls")
     assert (crawl["outcome"], crawl["failed_requests"]) == ("finished", 0), proc.stderr[-3000:]
+    assert proc.returncode == 0
     assert crawl["rate_limited"] >= sum(c.rate_limited for c in cases)
 
     # Schema drift: each drifted record stored or rejected with the reason a person can act on.
@@ -449,6 +450,7 @@ def test_failing_faults(target, tmp_path):
     failures = rows(db, "SELECT * FROM failures")
     [crawl] = rows(db, "SELECT * FROM crawls")
     assert crawl["outcome"] == "incomplete", proc.stderr[-3000:]
+    assert proc.returncode == 1 and "incomplete" in proc.stderr.splitlines()[-1]
     assert crawl["failed_requests"] == len(failures) == len(cases)
     if "cursor-repeats" in target.skip:
         return
@@ -474,9 +476,10 @@ def test_fixed_window_budget_is_used_without_429s(style, tmp_path):
     window = FixedWindow(20, 2, style=style)
     with FakeHuggingFace(data, rate_limit=window) as fake:
         window.begin()  # the fake's start-up is not a window's
-        run_crawl("huggingface_models", tmp_path / "osir.db", {
+        proc = run_crawl("huggingface_models", tmp_path / "osir.db", {
             "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 50,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CLOSESPIDER_TIMEOUT": 11})
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CLOSESPIDER_TIMEOUT": 11}, check=False)
+    assert proc.returncode == 1 and "ended closespider_timeout" in proc.stderr  # cut short
     full = window.windows[1:-1]  # the first holds the start-up, the last is cut short
     assert len(full) >= 3
     assert sum(w["allowed"] for w in full) >= 0.9 * 20 * len(full), full

@@ -28,9 +28,11 @@ from osir_crawl.items import RequestFailure, record_key
 from osir_crawl.parsing import link_rels
 from osir_crawl.registry import Account, Registry, RegistryError, load_registry
 from osir_crawl.shards import Shard
+from osir_crawl.validation import problems
 
 UNIVERSES = ("registry", "all")
 
+PAGE = "osir_page"  # meta: which page of its listing (or paged step) a request is
 ENRICH_PRIORITY = 10  # finish started items before listing more: flat memory, early rows
 
 
@@ -58,6 +60,8 @@ class OsirSpider(scrapy.Spider):
         self.selected_orgs: list[str] = []
         self.endpoint = ""
         self.followed_pages: set[bytes] = set()  # fingerprints of pages parsed or followed
+        self.chained: set[tuple] = set()  # record keys whose enrichment chain has started
+        self.max_pages = 0  # pages of one listing (OSIR_MAX_PAGES_PER_LISTING); 0: no cap
         self.killed_crawl_id: str | None = None  # set when resuming a killed JOBDIR crawl
         self.stored_before_kill: set[tuple] = set()  # (table, *key); filled by CrawlRun
 
@@ -68,6 +72,7 @@ class OsirSpider(scrapy.Spider):
         return spider
 
     def configure(self, settings):
+        self.max_pages = settings.getint("OSIR_MAX_PAGES_PER_LISTING", 0)
         # A killed run's JOBDIR is recovered by the CrawlRun extension once it holds the crawl lock
         # (before the scheduler opens the JOBDIR): see osir_crawl/resume.py.
         try:
@@ -241,7 +246,21 @@ class OsirSpider(scrapy.Spider):
         Methods are named, not passed, so requests pickle for JOBDIR resume.
         """
         if not self.already_stored(item):
-            yield from self._next_step(item, list(steps))
+            yield from self.start_chain(item, steps)
+
+    def start_chain(self, item, steps) -> Iterator:
+        """The item through its steps, unless it fails validation (no request is made for an
+        id like ``../../x``: the item goes on to be rejected) or its record (compared as the
+        platform compares ids) is being completed already: the copy goes on to be dropped as a
+        duplicate, without requests of its own (a second chain's requests would be dropped by
+        the scheduler as duplicates, or fetch the same thing twice)."""
+        steps = list(steps)
+        if steps and (problems(item, self.registry) or record_key(item) in self.chained):
+            self.crawler.stats.inc_value("osir/details/not_requested")
+            steps = []
+        elif steps:
+            self.chained.add(record_key(item))
+        yield from self._next_step(item, steps)
 
     def already_stored(self, item) -> bool:
         """Stored, complete, before this crawl was killed (a resumed crawl): nothing to fetch
@@ -294,7 +313,23 @@ class OsirSpider(scrapy.Spider):
     def follow(self, response, request) -> Iterator:
         """Yield ``request`` for a further page of ``response``'s listing unless that page was
         parsed or followed before: a cursor that repeats would loop, or (Scrapy's dupefilter)
-        end the listing early without a trace. It is recorded as a failure instead."""
+        end the listing early without a trace. It is recorded as a failure instead, and so is
+        a page past ``OSIR_MAX_PAGES_PER_LISTING`` (a listing that never ends, a cursor that
+        grows) and a next page that is not an http(s) URL (a ``Link`` to ``file:``)."""
+        scheme = urlsplit(request.url).scheme.lower()
+        if scheme not in ("http", "https"):
+            self.crawler.stats.inc_value("osir/pagination/not_http")
+            yield from self.record_failure(
+                request, f"next page is not an http(s) URL: {request.url[:200]}")
+            return
+        page = response.meta.get(PAGE, 1) + 1
+        if self.max_pages and page > self.max_pages:
+            self.crawler.stats.inc_value("osir/pagination/page_cap")
+            yield from self.record_failure(
+                request, f"listing cut at {self.max_pages} pages (OSIR_MAX_PAGES_PER_LISTING): "
+                         "it did not end")
+            return
+        request.meta[PAGE] = page
         fingerprint = self.crawler.request_fingerprinter.fingerprint
         self.followed_pages.add(fingerprint(response.request))
         if fingerprint(request) in self.followed_pages:

@@ -74,7 +74,7 @@ class ListingSpider(OsirSpider):
         if self.already_stored(item):
             return
         steps = self.detail_steps(row, item) if self.wants_details(item) else []
-        yield from self._next_step(item, list(steps))  # enrich() would ask already_stored again
+        yield from self.start_chain(item, steps)  # enrich() would ask already_stored again
 
     def item_from(self, row: dict, account: Account):
         raise NotImplementedError
