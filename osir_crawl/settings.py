@@ -98,7 +98,10 @@ OSIR_RETRY_BACKOFF_BASE = float(_env("OSIR_RETRY_BACKOFF_BASE", "1.0"))
 OSIR_RETRY_BACKOFF_MAX = 60.0
 # Waiting out a rate-limit window does not spend RETRY_TIMES; it has its own, larger budget.
 OSIR_RATE_LIMIT_MAX_RETRIES = 30
-OSIR_RATE_LIMIT_MAX_WAIT = 900.0  # seconds; a longer announced wait is capped (and logged)
+# The longest rate-limit window waited out (seconds; GitHub's windows last an hour). A longer
+# announced wait (``t=86400``) is not waited: the host's requests fail, recorded, until it ends.
+# Every wait ends early when the crawl stops (SIGTERM).
+OSIR_RATE_LIMIT_MAX_WAIT = float(_env("OSIR_RATE_LIMIT_MAX_WAIT", "3600"))
 OSIR_RATE_LIMIT_DEFAULT_WAIT = 10.0  # when a 429 carries no usable header
 # Longest wait for the answers that will tell a new window's budget; then go on without one.
 OSIR_RATE_LIMIT_ANSWER_WAIT = 60.0

@@ -250,16 +250,22 @@ class OsirSpider(scrapy.Spider):
 
     def start_chain(self, item, steps) -> Iterator:
         """The item through its steps, unless it fails validation (no request is made for an
-        id like ``../../x``: the item goes on to be rejected) or its record (compared as the
-        platform compares ids) is being completed already: the copy goes on to be dropped as a
-        duplicate, without requests of its own (a second chain's requests would be dropped by
-        the scheduler as duplicates, or fetch the same thing twice)."""
+        id like ``../../x``: the item goes on, to be rejected) or its record (compared as the
+        platform compares ids) is being completed already: the copy is a duplicate, dropped
+        here as the dedup pipeline would (its requests would fetch the same things again, and
+        a copy without them must not be stored before the complete one)."""
         steps = list(steps)
-        if steps and (problems(item, self.registry) or record_key(item) in self.chained):
-            self.crawler.stats.inc_value("osir/details/not_requested")
-            steps = []
-        elif steps:
-            self.chained.add(record_key(item))
+        if steps:
+            key = record_key(item)
+            if key in self.chained:
+                self.crawler.stats.inc_value("osir/duplicates")
+                self.crawler.stats.inc_value(f"osir/duplicates/{item.TABLE}")
+                return
+            if problems(item, self.registry):
+                self.crawler.stats.inc_value("osir/details/not_requested")
+                steps = []
+            else:
+                self.chained.add(key)
         yield from self._next_step(item, steps)
 
     def already_stored(self, item) -> bool:
