@@ -161,8 +161,9 @@ class LostRequestsRecorder:
         return cls(crawler)
 
     def request_dropped(self, request, spider=None):
-        if request.meta.get(REFUSED) or request.meta.get(START):
-            return
+        if request.meta.get(REFUSED) or (request.meta.get(START)
+                                         and not request.meta.get("redirect_urls")):
+            return  # (a redirect copies its start request's meta: it is not one)
         self.crawler.stats.inc_value("osir/dropped/duplicate")
         if hops := request.meta.get("redirect_urls"):
             reason = ("redirected to a page already requested "

@@ -212,7 +212,10 @@ SLICE = 0.5  # seconds: how soon a wait notices that the crawl is stopping
 
 def engine_stopping(crawler) -> bool:
     """Whether the crawl is closing (SIGTERM, a fatal error, the end)."""
-    engine = crawler.engine
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # Scrapy 2.19: not crawling yet
+        return False
     if engine is None:
         return False
     slot = getattr(engine, "_slot", None)  # Scrapy has no public "closing" flag

@@ -27,11 +27,15 @@ def write_orgs(tmp_path, platform: str, accounts: dict[str, list[str]]):
     return path
 
 
-def crawl(style, fake, db, orgs_file, settings=None, **kw):
+def crawl(style, fake, db, orgs_file, settings=None, incomplete=False, **kw):
+    """The crawl; ``incomplete``: some requests fail on purpose, so it exits 1."""
     spider, endpoint = SPIDERS[style]
-    return run_crawl(spider, db, {endpoint: fake.api_url, "OSIR_SNAPSHOT": SNAPSHOT,
+    proc = run_crawl(spider, db, {endpoint: fake.api_url, "OSIR_SNAPSHOT": SNAPSHOT,
                                   "OSIR_ORGS": orgs_file, "OSIR_FORGE_PAGE_SIZE": 7,
-                                  **(settings or {})}, **kw)
+                                  **(settings or {})}, check=not incomplete, **kw)
+    if incomplete:
+        assert proc.returncode == 1 and "incomplete" in proc.stderr, proc.stderr[-3000:]
+    return proc
 
 
 def expected_repos(fake, orgs):
@@ -56,7 +60,7 @@ def test_github_pages_contributors_rate_limits_and_token(tmp_path):
                        body={"message": "You have exceeded a secondary rate limit"})
         fake.add_fault(match="repo-0005/contributors", status=500, times=99)
         proc = crawl("github", fake, db, orgs, settings={"RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG"},
-                     env={"GITHUB_TOKEN": token})
+                     env={"GITHUB_TOKEN": token}, incomplete=True)
 
     stored = {r["repo_id"]: r for r in rows(db, "SELECT * FROM repos")}
     valid = [r for r in expected_repos(fake, ["FlagOpen", "baaivision", "deepseek-ai"])
@@ -104,7 +108,7 @@ def test_v5_and_gitea_forges_page_to_the_end(style, tmp_path):
         fake.add_fault(match="page=2", status=502)  # transient: retried
         fake.add_fault(match="/orgs/ascend/repos", status=200, body=b'[{"full_na', times=1)
         proc = crawl(style, fake, db, orgs, env={f"{style.upper()}_TOKEN": token},
-                     settings={"LOG_LEVEL": "DEBUG"})
+                     settings={"LOG_LEVEL": "DEBUG"}, incomplete=True)
     stored = rows(db, "SELECT * FROM repos ORDER BY repo_id")
     expected = expected_repos(fake, ["mindspore", "ascend"])
     assert [r["repo_id"] for r in stored] == [r["full_name"] for r in expected]
@@ -142,7 +146,8 @@ def test_gitcode_token_is_in_the_url_only_on_the_wire(tmp_path):
         fake.add_fault(match="/orgs/mindspore/repos", status=503, times=3)
         fake.add_fault(match="/orgs/Ascend/repos", delay=3, times=99)  # beyond the timeout
         proc = crawl("gitcode", fake, db, orgs, env={"GITCODE_TOKEN": token}, settings={
-            "LOG_LEVEL": "DEBUG", "JOBDIR": jobdir, "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 3})
+            "LOG_LEVEL": "DEBUG", "JOBDIR": jobdir, "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 3},
+            incomplete=True)
         assert all(f"access_token={token}" in s.path for s in fake.log)
         assert len(rows(db, "SELECT * FROM repos")) == 15
         [failure] = rows(db, "SELECT * FROM failures")
@@ -155,7 +160,8 @@ def test_gitcode_token_is_in_the_url_only_on_the_wire(tmp_path):
 
         # Without a token GitCode refuses every listing: said once, and each one on record.
         fake.log.clear()
-        proc = crawl("gitcode", fake, tmp_path / "anon.db", orgs, settings={"RETRY_TIMES": 0})
+        proc = crawl("gitcode", fake, tmp_path / "anon.db", orgs, settings={"RETRY_TIMES": 0},
+                     incomplete=True)
     assert "requires an access token" in proc.stderr
     assert {s.status for s in fake.log} == {401}
     assert sorted(f["status"] for f in rows(tmp_path / "anon.db", "SELECT * FROM failures")) \

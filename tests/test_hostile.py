@@ -254,7 +254,8 @@ def test_a_retry_redirected_to_another_host_is_a_failure(tmp_path):
         hf.add_fault(match="author=acct-a&", status=302, headers={"Location": away})
         proc = run_crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
-            "OSIR_SNAPSHOT": SNAPSHOT})
+            "OSIR_SNAPSHOT": SNAPSHOT}, check=False)
+    assert proc.returncode == 1  # incomplete
     assert not other.log, "a redirect to another host was followed"
     assert not models(db)
     [failure] = rows(db, "SELECT * FROM failures")
@@ -278,7 +279,8 @@ def test_a_redirect_cycle_is_a_recorded_failure_and_keeps_earlier_rows(tmp_path)
                      headers={"Location": f"{hf.url}{listing}"})
         hf.add_fault(match="author=acct-a&", status=302, window=600,
                      headers={"Location": f"{hf.url}{listing}&detour=1"})
-        proc = run_crawl("huggingface_models", db, settings)
+        proc = run_crawl("huggingface_models", db, settings, check=False)
+    assert proc.returncode == 1  # incomplete
     [_, crawl] = rows(db, "SELECT * FROM crawls ORDER BY started_at, rowid")
     assert crawl["outcome"] == "incomplete", proc.stderr[-3000:]
     [failure] = rows(db, "SELECT * FROM failures WHERE crawl_id = ?", [crawl["crawl_id"]])

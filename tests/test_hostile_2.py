@@ -9,6 +9,7 @@ import gzip
 import random
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -161,3 +162,86 @@ def test_page_cap_counts_pages_of_one_listing():
     [failure] = [i for i in items if type(i).__name__ == "RequestFailure"]
     assert "OSIR_MAX_PAGES_PER_LISTING" in failure.reason and "cursor=3" in failure.url
     assert stats(spider)["osir/pagination/page_cap"] == 1
+
+
+# --- scoring build: only finished crawls, folder and tables as one -------------------------------
+from osir_crawl.store import open_store, record_crawl  # noqa: E402
+from scoring.cli import main as scoring_main  # noqa: E402
+from tests.test_build import SEP  # noqa: E402
+from tests.test_build import store as store  # noqa: E402,F401  -- the small store fixture
+
+
+def crawl_row(db_path, spider, outcome, started="2025-09-07T01:00:00+00:00"):
+    db = open_store(db_path)
+    record_crawl(db, {"crawl_id": f"{spider}-{outcome}-{started}", "spider": spider,
+                      "snapshot": SEP, "started_at": started, "outcome": outcome})
+    db.close()
+
+
+def test_build_refuses_a_snapshot_whose_crawls_did_not_finish(store, tmp_path, capsys):
+    crawl_row(store, "huggingface_models", "finished")
+    crawl_row(store, "github_repos", "incomplete")
+    out = tmp_path / "out"
+    assert scoring_main(["build", "--snapshot", SEP, "--db", str(store), "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "github_repos incomplete" in err and "--allow-incomplete" in err
+    assert not out.exists()
+    assert not rows(store, "SELECT * FROM sqlite_master WHERE name = 'rankings'") or \
+        not rows(store, "SELECT * FROM rankings")
+
+    # Told to, it ranks, and the folder, the table and the report say so.
+    assert scoring_main(["build", "--snapshot", SEP, "--db", str(store), "--out", str(out),
+                         "--allow-incomplete", "-q"]) == 0
+    assert "warning: built with --allow-incomplete" in capsys.readouterr().err
+    assert "github_repos" in (out / "incomplete-crawls.csv").read_text()
+    marks = {r["incomplete"] for r in rows(store, "SELECT incomplete FROM rankings")}
+    assert len(marks) == 1 and "github_repos" in marks.pop()
+
+    # A later finished crawl of the spider supersedes the incomplete one.
+    crawl_row(store, "github_repos", "finished", started="2025-09-07T05:00:00+00:00")
+    assert scoring_main(["build", "--snapshot", SEP, "--db", str(store), "--out", str(out),
+                         "-q"]) == 0
+    assert not (out / "incomplete-crawls.csv").exists()
+    assert {r["incomplete"] for r in rows(store, "SELECT incomplete FROM rankings")} == {None}
+
+
+def test_a_build_swaps_its_folder_in_and_clears_a_killed_builds_leftovers(store, tmp_path):
+    out = tmp_path / "rankings" / SEP
+    assert scoring_main(["build", "--snapshot", SEP, "--db", str(store), "--out", str(out),
+                         "-q"]) == 0
+    (out / "ecosystem").mkdir()
+    (out / "ecosystem" / "kept.csv").write_text("org\n")
+    # What a build killed mid-way leaves: its new folder, temporaries of a dead process.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (out.parent / f".{SEP}.new-{dead.pid}").mkdir()
+    (out.parent / f".{SEP}.new-{dead.pid}" / "overall-rank.csv").write_text("half")
+    (out / f".overall-rank.csv.tmp-{dead.pid}").write_text("half")
+    assert scoring_main(["build", "--snapshot", SEP, "--db", str(store), "--out", str(out),
+                         "-q"]) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == [SEP]
+    assert not list(out.glob(".*"))
+    assert (out / "ecosystem" / "kept.csv").read_text() == "org\n"  # carried over
+    assert (out / "overall-rank.csv").read_text().startswith("org")
+
+
+@slow
+def test_a_killed_build_leaves_the_folder_and_tables_of_one_build(store, tmp_path):
+    """SIGKILL at any moment of a build: the folder is the old or the new build, matching the
+    store's rows (their built_at), and the next build clears what the killed one left."""
+    out = tmp_path / "rankings" / SEP
+    cmd = [sys.executable, "-m", "scoring", "build", "--snapshot", SEP, "--db", str(store),
+           "--out", str(out), "-q"]
+    assert subprocess.run(cmd, cwd=ROOT, env=crawl_env()).returncode == 0
+    for delay in (0.5, 1.0, 1.5, 2.0, 3.0):
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env())
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        built = {r["built_at"] for r in rows(store, "SELECT DISTINCT built_at FROM rankings")}
+        assert len(built) == 1
+        assert not [p for p in out.iterdir() if p.name.endswith(".csv") and p.stat().st_size == 0]
+        assert (out / "overall-rank.csv").exists()
+    assert subprocess.run(cmd, cwd=ROOT, env=crawl_env()).returncode == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == [SEP]
+    assert not list(out.glob(".*"))
