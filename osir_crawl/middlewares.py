@@ -210,6 +210,11 @@ class RecordedOffsiteMiddleware(OffsiteMiddleware):
 SLICE = 0.5  # seconds: how soon a wait notices that the crawl is stopping
 
 
+class Abandoned(IgnoreRequest):
+    """A request given up because the crawl is stopping: a failure, but the item it was
+    completing is not stored without it (a resume fetches both again)."""
+
+
 def engine_stopping(crawler) -> bool:
     """Whether the crawl is closing (SIGTERM, a fatal error, the end)."""
     try:
@@ -233,7 +238,7 @@ async def interruptible_sleep(crawler, seconds: float) -> None:
             if (run := crawler.get_extension(CrawlRun)) is not None:
                 run.invalidate_jobdir("requests abandoned in a wait as the crawl stopped")
             crawler.stats.inc_value("osir/wait/abandoned")
-            raise IgnoreRequest("the crawl stopped while this request waited")
+            raise Abandoned("the crawl stopped while this request waited")
         await asyncio.sleep(min(SLICE, left))
 
 

@@ -6,8 +6,11 @@ variants of one Hub id, ids that fail validation, an empty listing of an account
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -245,3 +248,331 @@ def test_a_killed_build_leaves_the_folder_and_tables_of_one_build(store, tmp_pat
     assert subprocess.run(cmd, cwd=ROOT, env=crawl_env()).returncode == 0
     assert sorted(p.name for p in out.parent.iterdir()) == [SEP]
     assert not list(out.glob(".*"))
+
+
+# --- scrapy merge trusts no shard store ------------------------------------------------------------
+from osir_crawl import store as osir_store  # noqa: E402
+from osir_crawl.merge import MergeRefused, merge  # noqa: E402
+from osir_crawl.registry import load_registry  # noqa: E402
+from tests.test_merge import SNAPSHOT as MERGED, shard_store  # noqa: E402
+
+
+def test_merge_revalidates_every_record(tmp_path):
+    """−5 downloads, 'lots' of likes: rows no crawl would have stored are refused."""
+    good = shard_store(tmp_path / "n1.db", "1/2", ["a/x"])
+    bad = shard_store(tmp_path / "n2.db", "2/2", ["b/x", "b/y"],
+                      **{"b/x": {"downloads": -5}, "b/y": {"likes": "lots"}})
+    with pytest.raises(MergeRefused, match=r"2 models row\(s\) .* fail validation .*b/x: "
+                                           "downloads is -5"):
+        merge(tmp_path / "osir.db", [good, bad])
+    assert not (tmp_path / "osir.db").exists() or not rows(tmp_path / "osir.db",
+                                                           "SELECT * FROM models")
+
+
+def test_merge_validates_owners_against_the_registry(tmp_path):
+    orgs = tmp_path / "orgs.yaml"
+    orgs.write_text("A:\n  huggingface: [a, b]\n")
+    one = shard_store(tmp_path / "n1.db", "1/2", ["a/x"])
+    other = shard_store(tmp_path / "n2.db", "2/2", ["z/stolen"])  # credited to A, owner z
+    with pytest.raises(MergeRefused, match="owner 'z' is not an account of A"):
+        merge(tmp_path / "osir.db", [one, other], registry=load_registry(orgs))
+
+
+def test_merge_refuses_a_crawl_id_of_another_snapshot_or_spider(tmp_path):
+    target = tmp_path / "osir.db"
+    earlier = shard_store(target, "1/1", ["a/old"], snapshot="2031-02-07", crawl_id="same-id")
+    before = rows(earlier, "SELECT * FROM failures")
+    one = shard_store(tmp_path / "n1.db", "1/2", ["a/x"], crawl_id="same-id")
+    two = shard_store(tmp_path / "n2.db", "2/2", ["b/x"])
+    with pytest.raises(MergeRefused, match="crawl id same-id .* in the target already"):
+        merge(target, [one, two])
+    assert rows(target, "SELECT snapshot FROM crawls") == [{"snapshot": "2031-02-07"}]
+    assert rows(target, "SELECT * FROM failures") == before
+
+
+def test_merge_refuses_logs_of_another_snapshot(tmp_path):
+    one = shard_store(tmp_path / "n1.db", "1/2", ["a/x"])
+    two = shard_store(tmp_path / "n2.db", "2/2", ["b/x"])
+    db = osir_store.open_store(two)
+    osir_store.write_rows(db, "failures", [{
+        "crawl_id": "huggingface_models-2of2-" + MERGED, "spider": "huggingface_models",
+        "snapshot": "2031-01-07", "url": "https://hf/old", "reason": "HTTP 500"}])
+    db.close()
+    with pytest.raises(MergeRefused, match="failures row.* another snapshot .*2031-01-07"):
+        merge(tmp_path / "osir.db", [one, two])
+
+
+# --- exit status -----------------------------------------------------------------------------------
+def ran(stats: dict, name="huggingface_models"):
+    """A crawler after a crawl, as ``exit_verdict`` reads it."""
+    crawler = get_crawler(HuggingfaceModelsSpider)
+    crawler.stats = type("Stats", (), {"get_stats": lambda self: stats})()
+    crawler.spider = type("Spider", (), {"name": name})()
+    return crawler
+
+
+@pytest.mark.parametrize("stats, says", [
+    ({"finish_reason": "finished", "osir/outcome": "incomplete", "osir/failed_requests": 3},
+     "huggingface_models incomplete: 3 failed requests"),
+    ({"finish_reason": "shutdown", "osir/outcome": "shutdown"}, "stopped before the end"),
+    ({"finish_reason": "closespider_timeout", "osir/outcome": "closespider_timeout"},
+     "ended closespider_timeout"),
+    ({"finish_reason": "store_error", "osir/outcome": "store_error",
+      "osir/fatal": "cannot write to the store x: disk I/O error"}, "disk I/O error"),
+    ({"finish_reason": "host_unreachable", "osir/unreachable": "h: refused"}, "unreachable"),
+    ({"finish_reason": "finished"}, None),  # no crawl run (no store): Scrapy's reason
+])
+def test_only_a_finished_crawl_exits_zero(stats, says):
+    status, line = exit_verdict(ran(stats))
+    assert status == exit_status(ran(stats))
+    if says is None:
+        assert (status, line) == (0, None)
+    else:
+        assert status == 1 and line.startswith("osir-crawl: ") and says in line
+    assert exit_status(ran({"finish_reason": "finished", "osir/outcome": "finished"})) == 0
+
+
+# --- tokens belong to their platform ---------------------------------------------------------------
+def test_two_platforms_on_one_host_never_get_each_others_token():
+    from osir_crawl.spiders.github import GithubReposSpider
+
+    tokens = {"HF_TOKEN": "hf-secret", "GITHUB_TOKEN": "gh-secret"}
+    for hf, gh in (("http://gw.example:8080/hf", "http://gw.example:8080/gh"),
+                   ("http://gw.example:8080", "http://gw.example:8080")):  # one endpoint, even
+        settings = {**tokens, "HF_ENDPOINT": hf, "GITHUB_API_URL": gh}
+        for cls, own, other in ((HuggingfaceModelsSpider, "Bearer hf-secret", "gh-secret"),
+                                (GithubReposSpider, "Bearer gh-secret", "hf-secret")):
+            spider = build(cls, settings)
+            auth = TokenAuthMiddleware.from_crawler(spider.crawler)
+            mine = Request(f"{spider.endpoint}/api/x")
+            auth.process_request(mine)
+            assert mine.headers.get("Authorization") == own.encode()
+            for url in (f"{hf}/api/models", f"{gh}/orgs/x/repos", "http://gw.example:8080/x"):
+                request = Request(url)
+                auth.process_request(request)
+                assert other.encode() not in (request.headers.get("Authorization") or b"")
+    # Under another path of the same host: not the platform's endpoint, no token.
+    spider = build(HuggingfaceModelsSpider, {**tokens, "HF_ENDPOINT": "http://gw.example/hf",
+                                             "GITHUB_API_URL": "http://gw.example/gh"})
+    auth = TokenAuthMiddleware.from_crawler(spider.crawler)
+    request = Request("http://gw.example/gh/orgs/x/repos")
+    auth.process_request(request)
+    assert b"Authorization" not in request.headers
+
+
+def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path, monkeypatch):
+    """``-s HF_TOKEN=…`` given to crawlall never lands on a child's command line (``ps``)."""
+    from osir_crawl.commands import crawlall
+    from osir_crawl.progress import SpiderRun
+
+    forwarded, secrets = crawlall.without_secrets(
+        ["HF_TOKEN=hf-secret", "GITHUB_TOKEN=a=b", "HF_PAGE_SIZE=5"])
+    assert forwarded == ["HF_PAGE_SIZE=5"]
+    assert secrets == {"HF_TOKEN": "hf-secret", "GITHUB_TOKEN": "a=b"}
+    started = {}
+
+    class Child:
+        pid = 4242
+
+    def popen(cmd, **kw):
+        started.update(cmd=cmd, env=kw["env"])
+        return Child()
+
+    monkeypatch.setattr(crawlall.subprocess, "Popen", popen)
+    db = tmp_path / "osir.db"
+    osir_store.open_store(db).close()
+    run = crawlall.CrawlAll(["huggingface_models"], SNAPSHOT, db, tmp_path / "jobs",
+                            tmp_path / "logs", tmp_path / "reports", forwarded, {}, 1, 5,
+                            scoring=False, secrets=secrets)
+    for folder in (run.jobs, run.logs):
+        folder.mkdir(parents=True)
+    fd = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT)
+    run._launch(SpiderRun("huggingface_models", tmp_path / "s.json"), fd)
+    assert not [a for a in started["cmd"] if "secret" in a or "a=b" in a]
+    assert "HF_PAGE_SIZE=5" in started["cmd"]
+    assert started["env"]["HF_TOKEN"] == "hf-secret" and started["env"]["GITHUB_TOKEN"] == "a=b"
+
+
+# --- hub ids, ids that fail validation -------------------------------------------------------------
+def listing_of(spider, request, body: list):
+    from scrapy.http import TextResponse
+
+    response = TextResponse(request.url, body=json.dumps(body).encode(), request=request,
+                            encoding="utf-8")
+    out = list(request.callback(response, **request.cb_kwargs))
+    return [o for o in out if not isinstance(o, Request)], [o for o in out
+                                                           if isinstance(o, Request)]
+
+
+def test_case_variants_of_one_hub_repo_are_one_row():
+    spider = build(HuggingfaceModelsSpider, orgs="BAAI")
+    first = started(spider)[0]
+    rows_ = [_model_row(i, 10_000, random.Random(1)) for i in
+             ("BAAI/Model-A", "baai/model-a", "BAAI/MODEL-A", "BAAI/other")]
+    items, requests = listing_of(spider, first, rows_)
+    assert items == [] and len(requests) == 2  # details for Model-A once, and for other
+    assert stats(spider)["osir/duplicates"] == 2
+    dedup = DedupPipeline(spider.crawler)
+    item = requests[0].cb_kwargs["item"]
+    dedup.process_item(item)
+    twin = type(item)(**{**vars(item), "repo_id": item.repo_id.swapcase()})
+    with pytest.raises(Exception, match="duplicate"):
+        dedup.process_item(twin)
+
+
+def test_no_request_for_an_id_that_fails_validation():
+    """An id ``../../etc/passwd`` used to produce a token-bearing request to another API path."""
+    spider = build(HuggingfaceModelsSpider, orgs="BAAI")
+    first = started(spider)[0]
+    rows_ = [_model_row("BAAI/good", 10_000, random.Random(1))]
+    for bad in ("../../etc/passwd", "BAAI/../../api/whoami", "BAAI/a/b"):
+        rows_.append({**rows_[0], "id": bad})
+    items, requests = listing_of(spider, first, rows_)
+    assert [r.cb_kwargs["item"].repo_id for r in requests] == ["BAAI/good"]
+    assert sorted(i.repo_id for i in items) == sorted(r["id"] for r in rows_[1:])  # rejected
+    assert stats(spider)["osir/details/not_requested"] == 3
+
+
+@slow
+def test_an_empty_listing_of_an_account_with_rows_is_a_failure_not_a_deletion(tmp_path):
+    data = HubData.synthetic({"acct-a": 6, "acct-b": 3}, datasets_per_account=0)
+    proc, db, _ = hub_crawl(tmp_path, data, accounts=("acct-a", "acct-b"))
+    assert proc.returncode == 0 and len(rows(db, "SELECT * FROM models")) == 9
+    proc, db, _ = hub_crawl(tmp_path, data, accounts=("acct-a", "acct-b"), db=db, faults=[
+        dict(match="author=acct-a&", status=200, body=[], times=99)])
+    assert proc.returncode == 1
+    [failure] = rows(db, "SELECT * FROM failures")
+    assert "listing of acct-a is empty" in failure["reason"] and "6 of its rows" in \
+        failure["reason"]
+    assert len(rows(db, "SELECT * FROM models WHERE owner = 'acct-a'")) == 6  # kept
+    [_, second] = rows(db, "SELECT * FROM crawls ORDER BY started_at, rowid")
+    assert second["outcome"] == "incomplete" and second["stale_removed"] in (0, None)
+
+
+# --- bounded work: rate-limit windows, response sizes ----------------------------------------------
+@slow
+def test_a_day_long_rate_limit_window_fails_fast_instead_of_stalling(tmp_path):
+    """``RateLimit: "api";r=0;t=86400`` on a 200 used to stall the host 900 s per attempt."""
+    data = popular(HubData.synthetic({"acct-a": 8}, datasets_per_account=0))
+    started_at = time.monotonic()
+    proc, db, _ = hub_crawl(tmp_path, data, faults=[dict(
+        match="author=acct-a&", headers={"RateLimit": '"api";r=0;t=86400'})])
+    assert time.monotonic() - started_at < 90
+    failures = rows(db, "SELECT * FROM failures")
+    assert failures and all("more than OSIR_RATE_LIMIT_MAX_WAIT" in f["reason"]
+                            for f in failures)
+    assert proc.returncode == 1
+
+
+@slow
+def test_sigterm_ends_a_rate_limit_wait_and_the_resume_is_exact(tmp_path):
+    """A 10-minute window (within OSIR_RATE_LIMIT_MAX_WAIT) is waited out; SIGTERM during it
+    stops the crawl at once (exit 1, shutdown), and the JOBDIR resume fetches what waited."""
+    data = popular(HubData.synthetic({"acct-a": 12}, datasets_per_account=0))
+    db, jobdir = tmp_path / "osir.db", tmp_path / "job"
+    with FakeHuggingFace(data) as hf:
+        hf.add_fault(match="cursor=5", status=429, headers={"RateLimit": '"api";r=0;t=600'})
+        settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
+                    "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "JOBDIR": jobdir}
+        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not [s for s in hf.log if s.status == 429] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # the pause has begun
+        stopped_at = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert time.monotonic() - stopped_at < 30, "SIGTERM waited for the rate-limit window"
+        assert proc.returncode == 1 and "shutdown" in error_lines(err)[-1], err[-3000:]
+        hf.faults.clear()
+        resumed = run_crawl("huggingface_models", db, settings, check=False, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert len(rows(db, "SELECT * FROM models")) == 12
+    assert rows(db, "SELECT outcome FROM crawls") == [{"outcome": "finished"}]
+    assert not rows(db, "SELECT * FROM failures")
+
+
+def test_response_size_caps_are_set():
+    settings = build(HuggingfaceModelsSpider).settings
+    assert settings.getint("DOWNLOAD_MAXSIZE") == 64 * 1024 * 1024
+    assert settings.getint("DOWNLOAD_WARNSIZE") == 16 * 1024 * 1024
+
+
+@slow
+@pytest.mark.parametrize("kind", ["gzip bomb", "huge body"])
+def test_an_answer_past_the_size_cap_is_a_recorded_failure(tmp_path, kind):
+    data = HubData.synthetic({"acct-a": 12}, datasets_per_account=0)
+    if kind == "gzip bomb":  # 3 MB of zeros in a few kB; inflated past the cap
+        fault = dict(body=gzip.compress(b"[" + b" " * 3_000_000 + b"]"),
+                     headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    else:
+        fault = dict(body=b"[" + b" " * 3_000_000 + b"]",
+                     headers={"Content-Type": "application/json"})
+    proc, db, _ = hub_crawl(tmp_path, data, settings={"DOWNLOAD_MAXSIZE": 1_000_000}, faults=[
+        dict(match="cursor=5", status=200, times=99, **fault)])
+    [failure] = rows(db, "SELECT * FROM failures")
+    assert "cursor=5" in failure["url"]
+    assert "max size" in failure["reason"] or "maxsize" in failure["reason"].lower() \
+        or "larger than" in failure["reason"], failure["reason"]
+    assert len(rows(db, "SELECT * FROM models")) == 5
+    assert proc.returncode == 1
+
+
+# --- the store failing or vanishing under a crawl --------------------------------------------------
+@slow
+def test_a_deleted_store_is_a_store_error_never_finished(tmp_path):
+    data = HubData.synthetic({"acct-a": 30}, datasets_per_account=0)
+    db = tmp_path / "osir.db"
+    with HeldHub(data, hold="10") as hf:
+        settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
+                    "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "DOWNLOAD_TIMEOUT": 120}
+        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            assert hf.held.wait(90)
+            for path in tmp_path.glob("osir.db*"):
+                path.unlink()
+        finally:
+            hf.release.set()
+            _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err[-3000:]
+    assert [line for line in error_lines(err) if "deleted or replaced" in line], err[-3000:]
+    assert "finished" not in error_lines(err)[-1]
+
+
+@slow
+def test_a_resume_after_a_store_error_fetches_what_was_lost(tmp_path):
+    """The store fails mid-way (here: inserts into models fail); the JOBDIR is left to be
+    recovered, so the same command, once the store is fixed, ends with every row."""
+    data = HubData.synthetic({"acct-a": 30}, datasets_per_account=0)
+    db, jobdir = tmp_path / "osir.db", tmp_path / "job"
+    with HeldHub(data, hold="10") as hf:
+        settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
+                    "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_STORE_BATCH_SIZE": 2,
+                    "DOWNLOAD_TIMEOUT": 120, "JOBDIR": jobdir}
+        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            assert hf.held.wait(90)
+            conn = sqlite3.connect(db, timeout=60)
+            conn.execute("CREATE TRIGGER full BEFORE INSERT ON models BEGIN "
+                         "INSERT INTO gone VALUES (1); END")
+            conn.commit()
+            conn.close()
+        finally:
+            hf.release.set()
+            _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1 and "cannot write to the store" in err
+        lost = 30 - len(rows(db, "SELECT * FROM models"))
+        assert lost > 0
+        assert (jobdir / "osir-running.json").exists()  # to be recovered, not resumed
+        conn = sqlite3.connect(db)
+        conn.execute("DROP TRIGGER full")
+        conn.commit()
+        conn.close()
+        again = run_crawl("huggingface_models", db, settings, check=False, timeout=180)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(rows(db, "SELECT * FROM models")) == 30
+    [crawl] = rows(db, "SELECT * FROM crawls")
+    assert crawl["outcome"] == "finished"

@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 
 from osir_crawl import store
 from osir_crawl.items import RequestFailure, record_key
+from osir_crawl.middlewares import Abandoned
 from osir_crawl.parsing import link_rels
 from osir_crawl.registry import Account, Registry, RegistryError, load_registry
 from osir_crawl.shards import Shard
@@ -184,7 +185,8 @@ class OsirSpider(scrapy.Spider):
             reason = f"HTTP {status}"
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
-        yield from self.record_failure(failure.request, reason, status)
+        yield from self.record_failure(failure.request, reason, status,
+                                       go_on=not failure.check(Abandoned))
 
     def retry_or_fail(self, response, reason: str) -> Iterator:
         """For a 200 response whose body is unusable (malformed, truncated, wrong shape):
@@ -195,7 +197,8 @@ class OsirSpider(scrapy.Spider):
         else:
             yield from self.record_failure(response.request, reason, response.status)
 
-    def record_failure(self, request, reason: str, status: int | None = None) -> Iterator:
+    def record_failure(self, request, reason: str, status: int | None = None,
+                       go_on: bool = True) -> Iterator:
         self.logger.warning("request failed after retries (%s): %s", reason, request.url)
         item = request.cb_kwargs.get("item")
         yield RequestFailure(
@@ -205,7 +208,7 @@ class OsirSpider(scrapy.Spider):
             item_type=getattr(item, "TABLE", None),
             repo_id=getattr(item, "repo_id", None),
         )
-        if item is not None and "steps" in request.cb_kwargs:
+        if item is not None and "steps" in request.cb_kwargs and go_on:
             yield from self.skip_step(request)
 
     def skip_step(self, request) -> Iterator:
