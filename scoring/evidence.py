@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osir_crawl import published
+from osir_crawl.text_tables import table_lines
 
 from .curated import CURATED_DIR, INDICATORS as CURATED_INDICATORS, CuratedError, load_curated
 from .derived import INDICATORS as DERIVED_INDICATORS, covered_orgs, derived_indicators, sources
@@ -139,13 +140,14 @@ def markdown(evidence: Evidence) -> str:
         heads += [f"{i} (curated)" for i in curated_only]
         heads += [f"{i} (derived)" for i in derived_only]
         out += [f"## {dim}", "", f"- curated: {curated.origin}",
-                f"- derived: {derived.origin}", "",
-                "| org | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+                f"- derived: {derived.origin}", ""]
+        rows = []
         for org in evidence.orgs(dim):
             c, d = curated.values.get(org, {}), derived.values.get(org, {})
             cells = [x for ci, di in pairs for x in (c.get(ci), d.get(di))]
             cells += [c.get(i) for i in curated_only] + [d.get(i) for i in derived_only]
-            out.append(f"| {org} | " + " | ".join(_fmt(x) for x in cells) + " |")
+            rows.append([org, *map(_fmt, cells)])
+        out += table_lines(["org", *heads], rows)
         out += ["", f"Curated sources ({dim}):", ""]
         out += [f"- {org}: {curated.sources[org]}" for org in curated.values
                 if org in curated.sources]
