@@ -13,9 +13,10 @@ Frames in, frames out::
     out.provenance           # dimension, org, indicator, value, kind, source, as_of, flags
     with_kinds(build_provenance, snapshot, out)   # the build's cells, kinds and dates added
 
-A value's ``kind`` is ``crawl`` when every part of it came from this snapshot's crawl (a
-counting rule the forge spider evaluated, a board a leaderboard spider read; ``source`` the
-crawl id, ``as_of`` the crawl date), else ``catalogue`` (``source`` the evidence URL of the
+A value's ``kind`` is ``crawl`` when every part of it was read from a platform this snapshot (a
+board a leaderboard spider read; ``source`` the crawl id, ``as_of`` the crawl date), ``rule``
+when every part came from this snapshot's crawl and at least one was counted by a catalogue
+counting rule over a repository the forge spider read (same source and date), else ``catalogue`` (``source`` the evidence URL of the
 first catalogue entry behind it, ``as_of`` the oldest ``verified`` date among them; a value no
 entry supplies is 0 with the catalogue's ``seeded_from`` list and ``reviewed`` date).
 docs/catalogue.md describes how each indicator is derived.
@@ -116,8 +117,8 @@ class _Origin:
         self.kind, self.source, self.as_of, self.flags = kind, source, as_of, list(flags)
 
 
-def _crawl_origin(row) -> _Origin:
-    return _Origin("crawl", row["crawl_id"], str(row.get("fetched_at") or "")[:10] or None)
+def _crawl_origin(row, kind: str = "crawl") -> _Origin:
+    return _Origin(kind, row["crawl_id"], str(row.get("fetched_at") or "")[:10] or None)
 
 
 def _entry_origin(entry, day, vanished=()) -> _Origin:
@@ -132,8 +133,8 @@ def _cell(parts: list[_Origin], value, default: _Origin) -> dict:
     """One provenance cell from the origins of its parts."""
     if not parts:
         origin = default
-    elif all(p.kind == "crawl" for p in parts):
-        origin = parts[0]
+    elif all(p.kind in ("crawl", "rule") for p in parts):
+        origin = next((p for p in parts if p.kind == "rule"), parts[0])
     else:
         cats = [p for p in parts if p.kind == "catalogue"]
         origin = min(cats, key=lambda p: p.as_of)
@@ -158,13 +159,13 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
         mine = [p for p in projects if p.org == org]
         for indicator, kind, how in INFRA_RULES:
             parts = [p for p in mine if kind in p.kinds]
-            value, origins = _infra_value(parts, how, counts, day, vanished)
+            value, origins = _infra_value(parts, how, counts, day, vanished, cat.vendor)
             cells.append(("infra", org, indicator, _cell(origins, value, infra_default)))
         tools = [p for p in mine if "data_processing_tool" in p.kinds]
-        value, origins = _infra_value(tools, "sum", counts, day, vanished)
+        value, origins = _infra_value(tools, "sum", counts, day, vanished, cat.vendor)
         cells.append(("data", org, "operators", _cell(origins, value, infra_default)))
         chips = [m for m in cat.model_chips if m.org == org and m.exists_on(day)]
-        names = {c.casefold() for m in chips for c in m.chips}
+        names = {cat.vendor(c) for m in chips for c in m.chips}
         cells.append(("model", org, "num_adapted_chips",
                       _cell([_entry_origin(m, day) for m in chips], len(names), infra_default)))
         for indicator, value, origins in _eval_values(cat, org, day, inputs, max_age_days):
@@ -194,8 +195,10 @@ def _vanished(inputs: Inputs) -> dict[str, list[str]]:
     return out
 
 
-def _infra_value(projects, how, counts, day, vanished):
-    """An infra indicator over ``projects`` of one kind, with the origin of each part."""
+def _infra_value(projects, how, counts, day, vanished, vendor):
+    """An infra indicator over ``projects`` of one kind, with the origin of each part; chips
+    are counted as vendors (``vendor``: a chip name -> its vendor), so two projects naming one
+    vendor differently (``npu``, ``ascend``) count it once."""
     origins, chips, frameworks, stages, total = [], set(), set(), set(), 0
     for p in projects:
         rule = p.rules.get("operators" if how == "sum" else "chips")
@@ -207,14 +210,14 @@ def _infra_value(projects, how, counts, day, vanished):
                 total += p.operators or 0
         elif how == "chips":
             names = crawled["names"] if crawled is not None else p.chips
-            chips |= {str(n).casefold() for n in names}
+            chips |= {vendor(str(n)) for n in names}
         elif how == "frameworks":
             frameworks |= {f.casefold() for f in p.frameworks}
         elif how == "lifecycle":
             stages |= set(p.lifecycle)
         elif how.startswith("any:") and not getattr(p, how[4:]):
             continue  # a project without the capability adds nothing to a 0/1 flag
-        origin = _crawl_origin(crawled) if crawled is not None else \
+        origin = _crawl_origin(crawled, "rule") if crawled is not None else \
             _entry_origin(p, day, vanished.get(p.id, ()))
         if crawled is None and rule is not None and how in ("sum", "chips"):
             origin.flags.append(f"rule not evaluated: {rule.key}")

@@ -62,7 +62,7 @@ def test_crawled_rules_replace_static_values_and_say_so(catalogue):
     assert out.tables["infra"].loc["BAAI", "num_operators"] == 250
     assert out.tables["infra"].loc["BAAI", "num_adapted_chips_operator_lib"] == 3
     ops = cell(out, "infra", "BAAI", "num_operators")
-    assert (ops["kind"], ops["source"], ops["as_of"]) == ("crawl", CRAWL, "2025-10-07")
+    assert (ops["kind"], ops["source"], ops["as_of"]) == ("rule", CRAWL, "2025-10-07")
     static = cell(out, "infra", "BAAI", "num_adapted_chips_frameworks")  # FlagScale: no crawl
     assert static["kind"] == "catalogue"
     assert "rule not evaluated: flagscale.chips" in static["flags"]
