@@ -1,14 +1,13 @@
 """The ranking site in a real browser: replay two published months (``scrapy crawl
-legacy_import``), ``python -m scoring build`` each, ``python -m scoring site``, then open the
-site from disk in Chromium (Playwright, the system browser) and follow every link: no broken
-link, image or style sheet, no console error, and the index's table is the store's overall
-ranking. Screenshots of the index and an organisation page (both languages) are kept in
+legacy_import``, in process), ``python -m scoring build`` each, ``python -m scoring site``, then
+open the site from disk in Chromium (Playwright, the system browser, never a downloaded one) and
+follow every link: no broken link, image or style sheet, no console error, and the index's table
+is the store's overall ranking. Screenshots of the index and an organisation page (both languages) are kept in
 ``test-artifacts/site/`` (or ``$OSIR_TEST_ARTIFACTS/site``), named in the test's output."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,35 +16,12 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 
 from osir_crawl.settings import OSIR_CHROMIUM
-from tests import prewarmed
-from tests.conftest import ANCHORS, ROOT, crawl_env, rows, run_crawl
+from tests.conftest import ANCHORS, ROOT, async_test, rows
 
 MONTHS = ("2025-08-07", "2025-09-07")
 SHOTS = {"index.html": "index.png", "zh/index.html": "zh-index.png",
          "en/orgs/BAAI/index.html": "en-org-BAAI.png", "zh/orgs/BAAI/index.html": "zh-org-BAAI.png"}
-pytestmark = pytest.mark.slow  # a replay, two builds, a browser: about half a minute
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("site-browser")
-    db, out, guard = tmp / "osir.db", tmp / "site", tmp / "netguard.log"
-    guard.touch()
-    env = {"OSIR_NETGUARD_LOG": guard}
-    run_crawl("legacy_import", db, args={"root": ANCHORS / "months", "months": ",".join(MONTHS)},
-              settings={"LOG_LEVEL": "WARNING"}, env=env)
-    for month in MONTHS:
-        scoring(["build", "--snapshot", month, "--profile", "published", "--db", str(db),
-                 "--out", str(tmp / "rankings" / month), "-q"], env)
-    scoring(["site", "--db", str(db), "--out", str(out)], env)
-    assert not guard.read_text(), "the replay tried to reach the network"
-    return {"db": db, "out": out}
-
-
-def scoring(args, env):
-    proc = prewarmed.run([sys.executable, "-m", "scoring", *args], cwd=ROOT,
-                         env=crawl_env(**env), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+pytestmark = pytest.mark.slow  # a replay, two builds and ~200 pages in a browser
 
 
 def artefacts() -> Path:
@@ -91,43 +67,44 @@ def browse(out: Path, shots: Path) -> dict:
                         seen["broken"].append(f"{url} -> {target}: no such file")
             if url[len(root):] in SHOTS:
                 page.screenshot(path=shots / SHOTS[url[len(root):]], full_page=True)
+            if url == root + "index.html":
+                seen["index_table"] = page.locator("table").first.locator(
+                    "tbody tr").evaluate_all(
+                    "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim()))")
         browser.close()
     return seen
 
 
-def test_every_page_opens_from_disk_with_no_broken_link_or_console_error(site):
+@async_test
+async def test_the_site_in_chromium(crawl, cli, tmp_path):
+    db, out = tmp_path / "osir.db", tmp_path / "site"
+    replay = await crawl("legacy_import", db, settings={"LOG_LEVEL": "WARNING"},
+                         args={"root": ANCHORS / "months", "months": ",".join(MONTHS)})
+    assert replay.status == 0, replay.log
+    for month in MONTHS:
+        built = cli.scoring("build", "--snapshot", month, "--profile", "published", "--db", db,
+                            "--out", tmp_path / "rankings" / month, "-q")
+        assert built.status == 0, built.err
+    made = cli.scoring("site", "--db", db, "--out", out)
+    assert made.status == 0 and "open " in made.err, made.err
+
     shots = artefacts()
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API wants a thread with no loop
-        seen = pool.submit(browse, site["out"], shots).result(timeout=400)
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API, away from the test's reactor
+        seen = pool.submit(browse, out, shots).result(timeout=400)
     print(f"\n{len(seen['pages'])} pages, {len(seen['files'])} other files, "
           f"{len(seen['external'])} evidence links (not followed); screenshots in {shots}")
     assert not seen["broken"], "\n".join(seen["broken"][:20])
     assert not seen["errors"], "\n".join(seen["errors"][:20])
-    html = {p.resolve().as_uri() for p in site["out"].rglob("*.html")}
+    html = {p.resolve().as_uri() for p in out.rglob("*.html")}
     assert html == set(seen["pages"]), "pages no link reaches"  # each reached from the index
     for name in SHOTS.values():
         assert (shots / name).stat().st_size > 10_000
 
-
-def test_the_index_shows_the_stores_overall_ranking(site):
-    stored = rows(site["db"], "SELECT org, rank, score, delta_rank FROM rankings "
-                              "WHERE snapshot = ? AND dimension = 'overall' ORDER BY rank, org",
+    # The index's table, as the browser shows it, is the store's latest overall ranking.
+    stored = rows(db, "SELECT org, rank, score, delta_rank FROM rankings "
+                      "WHERE snapshot = ? AND dimension = 'overall' ORDER BY rank, org",
                   [MONTHS[-1]])
-
-    def read(url):
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=OSIR_CHROMIUM)
-            page = browser.new_page()
-            page.goto(url)
-            cells = page.locator("table").first.locator("tbody tr").evaluate_all(
-                "trs => trs.map(tr => [...tr.cells].map(td => td.innerText.trim()))")
-            browser.close()
-            return cells
-
-    with ThreadPoolExecutor(1) as pool:
-        shown = pool.submit(read, (site["out"] / "index.html").resolve().as_uri()).result(120)
+    shown = seen["index_table"]
     assert len(shown) == len(stored) > 20
     for cells, row in zip(shown, stored):
         rank, change, org, score = cells[:4]

@@ -5,7 +5,8 @@ folder opens from disk (``index.html``) or from any web server path.
     FOLDER/index.html                      the latest overall ranking (English), = en/index.html
     FOLDER/{en,zh}/index.html              the latest overall ranking
     FOLDER/{en,zh}/MONTH/RANKING.html      overall, overall-accumulated, data, data-accumulated …
-    FOLDER/{en,zh}/orgs/SLUG/index.html    an organisation: history, latest breakdown, provenance
+    FOLDER/{en,zh}/orgs/SLUG/index.html    an organisation: history, breakdown and provenance of
+                                           the last month it is ranked in
     FOLDER/{en,zh}/orgs/SLUG/MONTH.html    the same for an earlier month
     FOLDER/{en,zh}/downloads.html          every table as CSV and Parquet
     FOLDER/charts/…svg, FOLDER/downloads/…{csv,parquet}, FOLDER/style.css
@@ -77,14 +78,12 @@ class SiteWriter:
                                                 for lang in LANGUAGES])
         self.ranking_pages(site.latest, OVERALL, [(lang, f"{lang}/index.html")
                                                   for lang in LANGUAGES] + [("en", "index.html")])
-        for org, slug in site.slugs.items():
+        for org in site.slugs:
             history = self.table(self.history_table(org))
-            ranked = [m for m in site.months if org in m.orgs]
-            for month in ranked:
-                paths = [(lang, f"{lang}/orgs/{slug}/{month.snapshot}.html") for lang in LANGUAGES]
-                if month is ranked[-1]:
-                    paths += [(lang, f"{lang}/orgs/{slug}/index.html") for lang in LANGUAGES]
-                self.org_pages(org, month, history, paths)
+            for month in site.months:
+                if org in month.orgs:
+                    self.org_pages(org, month, history, [
+                        (lang, self.org_path(org, month.snapshot, lang)) for lang in LANGUAGES])
         for lang in LANGUAGES:  # last: it lists every table the pages showed
             self.downloads_page(lang, f"{lang}/downloads.html")
         self._write_downloads()
@@ -203,22 +202,27 @@ class SiteWriter:
         return ("; " if lang == "en" else "；").join(out)
 
     # -- organisation pages --------------------------------------------------------------------
+    def org_path(self, org, snapshot, lang) -> str:
+        """The page of an organisation in a month: ``index.html`` for the last it is ranked."""
+        last = [m.snapshot for m in self.site.months if org in m.orgs][-1]
+        name = "index" if snapshot == last else snapshot
+        return f"{lang}/orgs/{self.site.slugs[org]}/{name}.html"
+
     def org_pages(self, org, month, history, paths):
         """An organisation's page for one month, at each (language, path) of ``paths``."""
         site = self.site
-        slug = site.slugs[org]
         report = explain(site, month, org)
         breakdown = self.table(self.breakdown_table(org, month, report)) if report else None
         indicators = self.table(self.indicator_table(org, month, report)) if report else None
         accumulated = self.table(self.accumulated_table(org, month))
         for lang, path in paths:
             links = Links(site, path, lang,
-                          month_target=lambda snap, lang=lang: f"{lang}/orgs/{slug}/{snap}.html")
+                          month_target=lambda snap, lang=lang: self.org_path(org, snap, lang))
             chart = self.org_chart(org, lang) if len(site.months) > 1 else None
             self.render(
                 "org.html", path, lang, links, org=org, month=month, report=report,
-                months=[(m.snapshot, links.to(f"{lang}/orgs/{slug}/{m.snapshot}.html"),
-                         m is month) for m in reversed(site.months) if org in m.orgs],
+                months=[(m.snapshot, links.to(self.org_path(org, m.snapshot, lang)), m is month)
+                        for m in reversed(site.months) if org in m.orgs],
                 history=history, history_chart=chart and links.to(chart),
                 breakdown=breakdown, indicators=indicators, accumulated=accumulated,
                 ranking_page=links.to(f"{lang}/{month.snapshot}/{OVERALL}.html"))
