@@ -133,8 +133,9 @@ def test_index_is_the_latest_overall_ranking_of_the_store(built):
             assert (int(rank), html.unescape(org), score) == (
                 row["rank"], row["org"], f"{row['score']:.3f}")
             delta = row["delta_rank"]
-            assert change == ("新" if "zh" in str(index) else "new") if delta is None else \
-                change == ("=" if delta == 0 else f"▲{delta:g}" if delta > 0 else f"▼{-delta:g}")
+            new = "新" if "zh" in str(index) else "new"
+            assert change == (new if delta is None else "=" if delta == 0
+                              else f"▲{delta:g}" if delta > 0 else f"▼{-delta:g}")
     assert "▲" in (built["out"] / "index.html").read_text()  # rank changes against August
 
 
@@ -242,3 +243,18 @@ def test_charts_are_svg_with_escaped_labels():
     assert bars.startswith("<svg") and "A&amp;B" in bars and "&lt;C&gt;" in bars
     lines = rank_lines(["2025-08-07", "2025-09-07"], {"A": [1, 2], "B": [2, 1], "C": [None, 3]})
     assert lines.count("<polyline") == 3 and "2025-09-07" in lines
+
+
+def test_datasette_links_organisation_names_to_their_pages(tmp_path, capfd):
+    from osir_crawl import browse
+
+    db = published_store(tmp_path / "osir.db", months=MONTHS[-1:], orgs=ORGS[:3])
+    assert main(["site", "--db", str(db)]) == 0  # beside the store: tmp_path/site
+    assert (tmp_path / "site" / "index.html").is_file()
+    capfd.readouterr()
+    assert browse.main([str(db), "--get", "/osir/rankings?dimension=overall"]) == 0
+    table = capfd.readouterr().out
+    for org in ORGS[:3]:
+        assert f'<a href="/site/en/orgs/{org}/index.html">{org}</a>' in table
+    assert browse.main([str(db), "--get", "/site/en/orgs/BAAI/index.html"]) == 0
+    assert "<h1>BAAI</h1>" in capfd.readouterr().out  # the page itself, served by Datasette

@@ -2,8 +2,9 @@
 legacy_import``, in process), ``python -m scoring build`` each, ``python -m scoring site``, then
 open the site from disk in Chromium (Playwright, the system browser, never a downloaded one) and
 follow every link: no broken link, image or style sheet, no console error, and the index's table
-is the store's overall ranking. Screenshots of the index and an organisation page (both languages) are kept in
-``test-artifacts/site/`` (or ``$OSIR_TEST_ARTIFACTS/site``), named in the test's output."""
+is the store's overall ranking. Screenshots of the index and an organisation page (both
+languages) are kept in ``test-artifacts/site/`` (or ``$OSIR_TEST_ARTIFACTS/site``), named in
+the test's output."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""``python -m scoring site [--db STORE] --out FOLDER``: the static ranking site (scoring.site)."""
+"""``python -m scoring site --db STORE --out FOLDER``: the static ranking site (scoring.site).
+Without ``--out``, the site goes to ``site/`` beside the store (``data/site`` for the default
+``data/osir.db``), so sites of two stores never overwrite each other."""
 
 import sys
 import time
+from pathlib import Path
 
 ORDER = 45
 
@@ -16,8 +19,9 @@ def add_parser(subparsers):
                     "SVG charts and CSV/Parquet downloads of every table. Open FOLDER/index.html "
                     "(no server needed) or publish the folder anywhere.")
     p.add_argument("--db", metavar="STORE", help="the store (default: $OSIR_DB or data/osir.db)")
-    p.add_argument("--out", metavar="FOLDER", default="data/site",
-                   help="the site's folder (default data/site)")
+    p.add_argument("--out", metavar="FOLDER",
+                   help="the site's folder (default: site/ beside the store, data/site for "
+                        "data/osir.db)")
     p.add_argument("--method", metavar="YAML", help="method file (default data/method.yaml)")
     p.set_defaults(func=run)
 
@@ -27,7 +31,9 @@ def run(args):
     from ..store import default_store
 
     started = time.monotonic()
-    pages = build_site(args.db or default_store(), args.out, args.method)
-    print(f"wrote {len(pages)} pages to {args.out} in {time.monotonic() - started:.1f} s; "
-          f"open {args.out}/index.html", file=sys.stderr)
+    db = Path(args.db or default_store())
+    out = Path(args.out or db.parent / "site")
+    pages = build_site(db, out, args.method)
+    print(f"wrote {len(pages)} pages to {out} in {time.monotonic() - started:.1f} s; "
+          f"open {out / 'index.html'}", file=sys.stderr)
     return 0

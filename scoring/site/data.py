@@ -175,7 +175,7 @@ class Move:
     rank: int
     previous_rank: int
     delta_rank: int
-    because: list  # of (what, key, before, after): ("rank", dimension, …) | ("value", indicator, …)
+    because: list  # (what, key, before, after): ("rank", dimension, …) | ("value", indicator, …)
 
 
 def movers(site: SiteData, month: Month, dimension: str, reasons: int = 3) -> list[Move]:

@@ -110,8 +110,10 @@ class SiteWriter:
         rest = path.split("/", 1)[1] if path.startswith(f"{lang}/") else "index.html"
         twin = {other: links.to(f"{other}/{rest}") for other in LANGUAGES}
         html = self.env.get_template(template).render(
-            lang=lang, links=links, twin=twin, site=self.site, view=lambda t, **where: view(t, lang, links, where),
-            download=lambda t: {k: links.to(f"downloads/{t.stem}.{k}") for k in ("csv", "parquet")},
+            lang=lang, links=links, twin=twin, site=self.site,
+            view=lambda t, **where: view(t, lang, links, where),
+            download=lambda t: {k: links.to(f"downloads/{t.stem}.{k}")
+                                for k in ("csv", "parquet")},
             home=links.to(f"{lang}/index.html"), css=links.to("style.css"),
             downloads_page=links.to(f"{lang}/downloads.html"), **context)
         target = self.out / path
