@@ -60,7 +60,9 @@ def problems(item, registry=None) -> list[str]:
             found.append(f"{name} is {_short(value)}: expected a number")
     for name in ("archived", "fork", "mirror", "public", "counted", "maintained", "exists"):
         value = getattr(item, name, None)
-        if value is not None and not isinstance(value, bool):
+        # 1 and 0 are booleans too: GitCode's documented schema types fork/private/public so.
+        if value is not None and not isinstance(value, bool) and not (
+                isinstance(value, int) and value in (0, 1)):
             found.append(f"{name} is {_short(value)}: expected true or false")
     return found
 
