@@ -14,6 +14,17 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from osir_crawl.middlewares import UNREACHABLE
 
 
+def exit_status(crawler) -> tuple[int, str]:
+    """The exit status of a crawl that ran, and its last line (``""`` when it ends well)."""
+    stats = crawler._stats if crawler else None  # Scrapy's name for "stats, if it started"
+    if stats and (fatal := stats.get_value("osir/fatal")):
+        return 1, f"osir-crawl: {fatal}"
+    if stats and stats.get_value("finish_reason") == UNREACHABLE:
+        return 1, (f"osir-crawl: {crawler.spidercls.name} stopped, platform unreachable: "
+                   f"{stats.get_value('osir/unreachable')}")
+    return 0, ""
+
+
 class Command(ScrapyCrawl):
     crawler = None
 
@@ -23,11 +34,7 @@ class Command(ScrapyCrawl):
 
     def run(self, args, opts):
         super().run(args, opts)
-        stats = self.crawler.stats if self.crawler and self.crawler.stats else None
-        if stats and (fatal := stats.get_value("osir/fatal")):
-            print(f"osir-crawl: {fatal}", file=sys.stderr, flush=True)
-            self.exitcode = 1
-        elif stats and stats.get_value("finish_reason") == UNREACHABLE:
-            print(f"osir-crawl: {args[0]} stopped, platform unreachable: "
-                  f"{stats.get_value('osir/unreachable')}", file=sys.stderr)
-            self.exitcode = 1
+        status, line = exit_status(self.crawler)
+        if status:
+            print(line, file=sys.stderr, flush=True)
+            self.exitcode = status
