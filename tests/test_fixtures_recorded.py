@@ -30,7 +30,7 @@ GITHUB = "https://api.github.com"
 
 def test_every_fixture_says_where_it_comes_from():
     for path in FIXTURES.rglob("*"):
-        if not path.is_file() or path.name.endswith(".source.json"):
+        if not path.is_file() or path.name.endswith((".source.json", ".md", ".pyc")):
             continue
         if path.relative_to(FIXTURES).parts[0] == "legacy_import":
             meta = json.loads((FIXTURES / "legacy_import/2025-09-07.source.json").read_text())
