@@ -174,6 +174,24 @@ class CatalogueCountItem:
 
 
 @dataclass
+class OfficialDatasetItem:
+    """A dataset an organisation's own machine-readable catalogue lists (official_datasets)."""
+
+    TABLE: ClassVar[str] = "official_datasets"
+    KEY: ClassVar[tuple[str, ...]] = ("source", "name")
+    COUNTS: ClassVar[tuple[str, ...]] = ()
+    REQUIRED: ClassVar[tuple[str, ...]] = ("source", "org", "name", "url")
+
+    source: str  # the catalogue read (spiders/official_datasets.py SOURCES)
+    org: str
+    name: str
+    url: str  # the dataset's page in the catalogue
+    section: str | None = None  # the catalogue's own grouping
+    modality: str | None = None  # Language | Vision | Speech | Multimodal | Embodied, if known
+    lifecycle: str | None = None  # the catalogue gives none today
+
+
+@dataclass
 class RequestFailure:
     """A request that finally failed after its retries; stored in ``failures``, never dropped."""
 

@@ -68,6 +68,11 @@ SCHEMAS: dict[str, dict] = {
     "catalogue_counts": _schema("rule snapshot",
                                 rule=str, snapshot=str, entry=str, org=str, field=str, url=str,
                                 value=int, names=str, refs=str, crawl_id=str, fetched_at=str),
+    # datasets of organisations' own machine-readable catalogues (spiders/official_datasets.py)
+    "official_datasets": _schema("source name snapshot",
+                                 source=str, name=str, snapshot=str, org=str, section=str,
+                                 modality=str, lifecycle=str, url=str, crawl_id=str,
+                                 fetched_at=str),
     "crawls": _schema("crawl_id",
                       crawl_id=str, spider=str, snapshot=str, orgs=str, shard=str, universe=str,
                       merged_from=str, started_at=str, finished_at=str, finish_reason=str,
@@ -85,7 +90,7 @@ SCHEMAS: dict[str, dict] = {
                            process=str, started_at=str, heartbeat_at=str),
 }
 RECORD_TABLES = ("models", "datasets", "repos", "leaderboard_entries", "boards",
-                 "catalogue_repos", "catalogue_counts")
+                 "catalogue_repos", "catalogue_counts", "official_datasets")
 LOG_TABLES = ("rejects", "failures")  # owned by the latest crawl of a spider and snapshot
 INDEXES = {
     "models": [("org", "snapshot"), ("snapshot", "platform")],
@@ -93,6 +98,7 @@ INDEXES = {
     "repos": [("org", "snapshot")],
     "leaderboard_entries": [("org", "snapshot")],
     "catalogue_repos": [("entry", "snapshot")],
+    "official_datasets": [("org", "snapshot")],
     "crawls": [("spider", "snapshot")],
     "rejects": [("crawl_id",)],
     "failures": [("crawl_id",)],
