@@ -207,7 +207,7 @@ class RequestFailure:
 
 
 RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem, BoardItem,
-                CatalogueRepoItem, CatalogueCountItem)
+                CatalogueRepoItem, CatalogueCountItem, OfficialDatasetItem)
 
 
 def record_key(item) -> tuple:

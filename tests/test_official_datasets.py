@@ -7,7 +7,10 @@ import pytest
 
 from osir_crawl.items import OfficialDatasetItem, RequestFailure
 from osir_crawl.spiders.official_datasets import OfficialDatasetsSpider
-from scoring.official_datasets import other_datasets
+from scoring.official_datasets import other_datasets, read_official
+from tests.conftest import async_test, rows
+from tests.fakes.forge_content import tfds_catalogue_content
+from tests.fakes.forges import FakeForge, ForgeData
 from tests.spider_fixtures import build, feed, started, stats
 
 TOC = "https://api.github.com/repos/tensorflow/datasets/contents/docs/catalog/_toc.yaml?ref=master"
@@ -65,3 +68,20 @@ def test_crawled_catalogues_replace_the_frozen_rows_of_their_orgs_only():
     assert other_datasets(frozen, []) == (frozen, {
         "Google": "data/curated/other-source-datasets.csv (1 datasets of Google)",
         "Meta": "data/curated/other-source-datasets.csv (1 datasets of Meta)"})
+
+
+@async_test
+async def test_a_crawl_stores_the_catalogue_and_the_data_dimension_reads_it(crawl):
+    """``scrapy crawl official_datasets`` against the GitHub fake serving the recorded
+    catalogue: one row per released dataset, which scoring takes for Google's."""
+    with FakeForge("github", ForgeData(), content=tfds_catalogue_content()) as fake:
+        run = await crawl("official_datasets", settings={"GITHUB_API_URL": fake.url,
+                                                         "OSIR_SNAPSHOT": "2025-10-07"})
+    assert (run.status, run.outcome) == (0, "finished")
+    stored = rows(run.db, "SELECT source, org, name, modality FROM official_datasets")
+    assert len(stored) == run.stats["osir/stored/official_datasets"] == 169
+    crawled = read_official(run.db, "2025-10-07")
+    assert len(crawled) == 169 and {r["org"] for r in crawled} == {"Google"}
+    rows_, notes = other_datasets([{"org": "Google", "modality": "Language",
+                                    "lifecycle": "Pre-training"}], crawled)
+    assert len(rows_) == 169 and notes["Google"].startswith("official_datasets crawl (169")
