@@ -152,6 +152,21 @@ class Board(Entry):
 
 
 @dataclass
+class ModelAccess(Entry):
+    """Whether models a board names have open weights, where neither the board nor the store
+    says (``open: false``: closed or API-only). ``models``: names, case-insensitive; a name
+    ending in ``*`` is a prefix."""
+
+    models: list[str] = field(default_factory=list)
+    open: bool = False
+
+    def matches(self, model) -> bool:
+        folded = str(model).strip().casefold()
+        return any(folded.startswith(m[:-1].casefold()) if m.endswith("*")
+                   else folded == m.casefold() for m in self.models)
+
+
+@dataclass
 class ModelChips(Entry):
     """The chips an organisation's models are adapted to (model ``num_adapted_chips``)."""
 
@@ -190,6 +205,7 @@ class Catalogue:
     eval: Side
     model_chips: list[ModelChips] = field(default_factory=list)
     chip_vendors: dict[str, str] = field(default_factory=dict)  # casefolded spelling -> vendor
+    model_access: list[ModelAccess] = field(default_factory=list)
 
     def vendor(self, name: str) -> str:
         """The chip vendor a project's or a rule's chip name stands for (``npu`` and
@@ -237,8 +253,13 @@ def load_catalogue(folder=None, orgs=None) -> Catalogue:
     chips = [ModelChips(**check.common(raw, infra.name),
                         chips=check.names(raw, infra.name, "chips"))
              for raw in _list(infra, "model_chips")]
+    access = [ModelAccess(**check.common(raw, eval_.name),
+                          models=check.names(raw, eval_.name, "models"),
+                          open=check.flag(raw, eval_.name, "open"))
+              for raw in _list(eval_, "model_access")]
     return Catalogue(projects, boards, items["datasets"], items["methods"], items["tools"], gaps,
-                     check.side(infra), check.side(eval_), chips, check.chip_vendors(infra))
+                     check.side(infra), check.side(eval_), chips, check.chip_vendors(infra),
+                     access)
 
 
 class _File(dict):
@@ -423,6 +444,10 @@ class _Checker:
             self.fail(raw, file, "a board no spider reads needs models (a number, or null)")
         if raw.get("board") and raw.get("board_prefix"):
             self.fail(raw, file, "give board or board_prefix, not both")
+        if raw.get("maintained") is True and raw.get("last_update") is None:
+            self.fail(raw, file, "maintained: true needs last_update, the date of the board's "
+                                 "latest result or commit that its evidence shows (maintenance "
+                                 "comes from a date)")
         return Board(
             **base, url=url, spider=spider, board=raw.get("board"),
             board_prefix=raw.get("board_prefix"), models=self.count(raw, file, "models"),

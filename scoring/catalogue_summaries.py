@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from osir_crawl.catalogue import Catalogue
+from osir_crawl.eval_rules import OpenWeights, board_maintained, judge_entries
 
 INFRA = ("num_operators", "num_adapted_chips_operator_lib",
          "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
@@ -71,6 +72,8 @@ class Inputs:
     repos: pd.DataFrame  # catalogue_repos: platform, repo_id, entry, exists, archived, …
     boards: pd.DataFrame  # boards: board, maintained, dataset_release, crawl_id, …
     entries: pd.DataFrame  # leaderboard_entries: board, model, counted, crawl_id, fetched_at
+    # the store's hub models, for entries a crawl left unjudged (read only when there are any)
+    weights: OpenWeights | None = None
 
 
 @dataclass
@@ -85,7 +88,8 @@ EMPTY = {"counts": ("rule", "value", "names", "crawl_id", "fetched_at"),
          "repos": ("platform", "repo_id", "entry", "exists", "archived", "crawl_id"),
          "boards": ("board", "maintained", "dataset_release", "last_update", "crawl_id",
                     "fetched_at", "url"),
-         "entries": ("board", "model", "counted", "crawl_id", "fetched_at")}
+         "entries": ("board", "model", "org", "url", "public", "evaluated_at", "counted",
+                     "excluded", "crawl_id", "fetched_at")}
 TABLES = {"counts": "catalogue_counts", "repos": "catalogue_repos", "boards": "boards",
           "entries": "leaderboard_entries"}
 
@@ -107,7 +111,37 @@ def read_inputs(db_path, snapshot: str) -> Inputs:
     if len(frames["counts"]):
         frames["counts"]["names"] = frames["counts"]["names"].map(
             lambda v: json.loads(v) if isinstance(v, str) else list(v or []))
-    return Inputs(snapshot, **frames)
+    weights = None
+    if frames["entries"]["counted"].isna().any():  # a crawl before the one rule step
+        weights = OpenWeights.from_store(db_path, snapshot)
+    return Inputs(snapshot, **frames, weights=weights)
+
+
+def judged_entries(cat: Catalogue, inputs: Inputs, day: dt.date, max_age_days: int
+                   ) -> pd.DataFrame:
+    """The snapshot's board entries, each with its decision under the seed's rules: the stored
+    one, or for an entry a crawl left unjudged (a store written before the rule step), the
+    same step now (osir_crawl/eval_rules.py) against the store's hub models."""
+    entries = inputs.entries.copy()
+    todo = entries["counted"].isna() if len(entries) else pd.Series([], dtype=bool)
+    if todo.any():
+        rows = entries[todo].astype(object).where(entries[todo].notna(), None)
+        rows = rows.to_dict("records")
+        for row in rows:
+            row.setdefault("public_by", None)
+        dated = {b: d for b, d in zip(inputs.boards.get("board", []),
+                                      inputs.boards.get("last_update", [])) if d}
+        for board in {r["board"] for r in rows} - set(dated):  # no boards row: its entries' dates
+            latest = max((str(r["evaluated_at"]) for r in rows
+                          if r["board"] == board and r.get("evaluated_at")), default=None)
+            if latest:
+                dated[board] = latest
+        weights = inputs.weights or OpenWeights()
+        weights.access = cat.model_access
+        decisions = judge_entries(rows, dated, weights, cat, day, max_age_days)
+        entries.loc[todo, "counted"] = [int(d.counted) for d in decisions]
+        entries.loc[todo, "excluded"] = [d.excluded for d in decisions]
+    return entries
 
 
 class _Origin:
@@ -155,6 +189,7 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
     eval_default = _Origin("catalogue", cat.eval.seeded_from[0], cat.eval.reviewed.isoformat())
 
     projects = [p for p in cat.projects if p.exists_on(day)]
+    entries = judged_entries(cat, inputs, day, max_age_days)
     for org in orgs:
         mine = [p for p in projects if p.org == org]
         for indicator, kind, how in INFRA_RULES:
@@ -168,7 +203,8 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
         names = {cat.vendor(c) for m in chips for c in m.chips}
         cells.append(("model", org, "num_adapted_chips",
                       _cell([_entry_origin(m, day) for m in chips], len(names), infra_default)))
-        for indicator, value, origins in _eval_values(cat, org, day, inputs, max_age_days):
+        for indicator, value, origins in _eval_values(cat, org, day, inputs, max_age_days,
+                                                      entries):
             cells.append(("eval", org, indicator, _cell(origins, value, eval_default)))
 
     prov = pd.DataFrame([{"dimension": d, "org": o, "indicator": i, **c} for d, o, i, c in cells],
@@ -228,25 +264,22 @@ def _infra_value(projects, how, counts, day, vanished, vendor):
     return value, origins
 
 
-def _eval_values(cat, org, day, inputs: Inputs, max_age_days):
+def _eval_values(cat, org, day, inputs: Inputs, max_age_days, entries):
     boards = [b for b in cat.boards if b.org == org and b.exists_on(day)]
     board_origins, model_origins, crawled_models, listed_models = [], [], set(), 0
-    rows, entries = inputs.boards, inputs.entries
+    rows = inputs.boards
     for b in boards:
         mine = rows[rows["board"].map(b.covers)] if len(rows) else rows
         seen = entries[entries["board"].map(b.covers)] if len(entries) else entries
         if b.spider and (len(mine) or len(seen)):
             if len(mine):
                 live = mine[(mine["maintained"] == 1) & (mine["dataset_release"] != 1)]
-            else:  # a crawled board without a boards row (a spider not applying the rules)
-                live = pd.DataFrame({"board": sorted(set(seen["board"])),
-                                     "crawl_id": seen.groupby("board")["crawl_id"].first()
-                                     .reindex(sorted(set(seen["board"]))).to_numpy(),
-                                     "fetched_at": seen.groupby("board")["fetched_at"].first()
-                                     .reindex(sorted(set(seen["board"]))).to_numpy()})
+            else:  # a board without a boards row (an older crawl): live if any entry counts
+                live = (seen[seen["counted"] == 1].groupby("board")[["crawl_id", "fetched_at"]]
+                        .first().reset_index())
             for _, row in live.iterrows():
                 board_origins.append(_crawl_origin(row))
-                counted = seen[(seen["board"] == row["board"]) & (seen["counted"] != 0)]
+                counted = seen[(seen["board"] == row["board"]) & (seen["counted"] == 1)]
                 crawled_models |= {str(m).casefold() for m in counted["model"]}
                 if len(counted):
                     model_origins.append(_crawl_origin(row))
@@ -257,12 +290,14 @@ def _eval_values(cat, org, day, inputs: Inputs, max_age_days):
         if b.spider:
             origin.flags.append(f"board not crawled: {b.id}")
         board_origins.append(origin)
-        if b.models is not None:
+        if b.models is not None and b.public_only:
             listed_models += b.models
-            model_origin = _entry_origin(b, day)
-            if not b.public_only:
-                model_origin.flags.append(f"public-model rule not applicable: {b.id}")
-            model_origins.append(model_origin)
+            model_origins.append(_entry_origin(b, day))
+        elif b.models is not None:  # the seed counts public models only: a mixed figure cannot
+            mixed = _entry_origin(b, day)
+            mixed.flags.append(f"not counted as evaluated models: {b.id}'s {b.models} mix open "
+                               f"and closed models (no open-only figure with evidence)")
+            model_origins.append(mixed)
     yield "num_leaderboards", len(board_origins), board_origins
     yield "num_evaluated_models", len(crawled_models) + listed_models, model_origins
     for indicator, items in (("num_evaluation_datasets", cat.datasets),
@@ -273,12 +308,11 @@ def _eval_values(cat, org, day, inputs: Inputs, max_age_days):
 
 
 def _catalogue_board_counts(board, day, max_age_days) -> bool:
-    """A board no crawl read this snapshot: maintained per the catalogue, not a release."""
-    if board.dataset_release:
+    """A board no crawl read this snapshot: not a release, and maintained by the date of its
+    evidence (``last_update`` within ``max_age_days``; ``maintained: false`` overrides)."""
+    if board.dataset_release or board.maintained is False:
         return False
-    if board.maintained is not None:
-        return board.maintained
-    return board.last_update is not None and (day - board.last_update).days <= max_age_days
+    return board_maintained(board.last_update, day, max_age_days)[0]
 
 
 # --- the build's side: constants, provenance kinds, JSON records ----------------------------

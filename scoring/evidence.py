@@ -19,6 +19,7 @@ from osir_crawl.text_tables import table_lines
 
 from .curated import CURATED_DIR, INDICATORS as CURATED_INDICATORS, CuratedError, load_curated
 from .derived import INDICATORS as DERIVED_INDICATORS, covered_orgs, derived_indicators, sources
+from .io import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHORS = published.PUBLISHED_DIR
@@ -105,18 +106,17 @@ def _anchors(snapshot: str, anchors: Path) -> dict:
     for dim in DIMENSIONS:
         path = anchors / "months" / month / f"{dim}-summary.csv"
         side = Side(f"published {path.name} of {month} (anchors, closest month to {snapshot})")
-        with published.open_text(path, encoding="utf-8-sig", newline="") as fh:
-            for rec in csv.DictReader(fh):
-                org = rec.pop("org")
-                side.values[org] = {k: _num(v) for k, v in rec.items()
-                                    if k in CURATED_INDICATORS[dim]}
-                side.sources[org] = side.origin
+        table = read_table(path)
+        for org, rec in zip(table.index, table.to_dict("records")):
+            side.values[org] = {k: _num(v) for k, v in rec.items()
+                                if k in CURATED_INDICATORS[dim]}
+            side.sources[org] = side.origin
         out[dim] = side
     return out
 
 
 def _num(cell):
-    value = float(cell)
+    value = float(cell)  # numpy's numbers as Python's
     return int(value) if value.is_integer() else value
 
 
