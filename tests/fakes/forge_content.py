@@ -218,3 +218,14 @@ def open_asr_content() -> dict[str, RepoContent]:
                               files={"main": {"scripts/data/en_shortform.csv": text}},
                               commits=[commit("2025-09-12T16:20:00Z", "scripts/data"),
                                        commit("2025-06-02T08:00:00Z", "README.md")])}
+
+
+def tfds_catalogue_content() -> dict[str, RepoContent]:
+    """The TensorFlow Datasets catalogue's table of contents as recorded (tests/fixtures/
+    official_datasets/_toc.yaml), for the official_datasets spider."""
+    from pathlib import Path
+
+    toc = (Path(__file__).resolve().parents[1] / "fixtures" / "official_datasets" / "_toc.yaml")
+    name = "tensorflow/datasets"
+    return {name: RepoContent(repo_info(name, "https://github.com", default_branch="master"),
+                              files={"master": {"docs/catalog/_toc.yaml": toc.read_text()}})}
