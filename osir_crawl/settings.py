@@ -103,6 +103,9 @@ OSIR_RATE_LIMIT_MAX_RETRIES = 30
 # Every wait ends early when the crawl stops (SIGTERM).
 OSIR_RATE_LIMIT_MAX_WAIT = float(_env("OSIR_RATE_LIMIT_MAX_WAIT", "3600"))
 OSIR_RATE_LIMIT_DEFAULT_WAIT = 10.0  # when a 429 carries no usable header
+# GitHub's secondary limit without Retry-After: at least this long, doubled on each repeat
+# (GitHub's docs: "wait for at least one minute", then exponentially longer); capped by MAX_WAIT.
+OSIR_RATE_LIMIT_SECONDARY_WAIT = 60.0
 # Longest wait for the answers that will tell a new window's budget; then go on without one.
 OSIR_RATE_LIMIT_ANSWER_WAIT = 60.0
 # Connection failures in a row to one host (DNS, refused, TLS; timeouts before any answer)

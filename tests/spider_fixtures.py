@@ -9,7 +9,6 @@ saved rendered DOM, with the JSON the page fetched (``browser_json``) from a sav
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -34,10 +33,19 @@ def build(spider_cls, settings: dict | None = None, **args):
 
 
 def started(spider) -> list:
-    """What ``spider.start()`` yields."""
+    """What ``spider.start()`` yields. Run to its end here, outside any event loop: the tests
+    run inside the reactor's (pytest-twisted), where ``asyncio.run`` is refused, and a start
+    that downloads nothing has nothing to wait for."""
     async def collect():
         return [r async for r in spider.start()]
-    return asyncio.run(collect())
+
+    steps = collect()
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return done.value
+    steps.close()
+    raise AssertionError("spider.start() waited on something: crawl it (the crawl fixture)")
 
 
 def fixture(name: str) -> bytes:
@@ -61,6 +69,20 @@ def feed(request: scrapy.Request, name: str | None, **response) -> tuple[list, l
     out = list(request.callback(respond(request, name, **response), **request.cb_kwargs) or [])
     requests = [o for o in out if isinstance(o, scrapy.Request)]
     return [o for o in out if not isinstance(o, scrapy.Request)], requests
+
+
+def sidecar(name: str) -> dict:
+    """The sidecar of fixture ``name`` (without extension): ``<name>.source.json``, saying where
+    the answer comes from (``recorded``: true for a public recording of the real service,
+    false for a written one, with why) and, for a recorded one, its status and headers."""
+    return json.loads(fixture(f"{name}.source.json"))
+
+
+def recorded(name: str) -> dict:
+    """``respond``'s status and headers for the recorded answer ``name``, from its sidecar."""
+    meta = sidecar(name)
+    assert meta["recorded"] is True, f"{name} is a written fixture"
+    return {"status": meta["status"], "headers": meta["headers"]}
 
 
 def stats(spider) -> dict:

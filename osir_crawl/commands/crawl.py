@@ -14,20 +14,25 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from osir_crawl.middlewares import UNREACHABLE
 
 
-def exit_verdict(crawler) -> tuple[int, str | None]:
-    """(exit status, the line that says why, or None) of a crawler that has run."""
-    stats = crawler.stats.get_stats() if crawler is not None and crawler.stats else {}
-    spider = getattr(getattr(crawler, "spider", None), "name", None) or "the spider"
+def exit_status(crawler) -> tuple[int, str]:
+    """The exit status of a crawl that ran, and its last line (``""`` when it ends well): 0
+    only for a crawl whose outcome (its ``crawls`` row's, osir_crawl/crawl_run.py) is
+    ``finished``."""
+    stats = crawler._stats if crawler else None  # Scrapy's name for "stats, if it started"
+    stats = stats.get_stats() if stats else {}
+    if not stats:  # no crawl ran: Scrapy's own status stands
+        return 0, ""
+    spider = getattr(getattr(crawler, "spidercls", None), "name", None) or "the spider"
     if fatal := stats.get("osir/fatal"):
         return 1, f"osir-crawl: {fatal}"
     reason = stats.get("finish_reason")
     if reason == UNREACHABLE:
         return 1, (f"osir-crawl: {spider} stopped, platform unreachable: "
                    f"{stats.get('osir/unreachable')}")
-    outcome = stats.get("osir/outcome") or reason  # the crawls row's (osir_crawl/crawl_run.py)
+    outcome = stats.get("osir/outcome") or reason
     crawl = stats.get("osir/crawl_id") or ""
     if outcome == "finished":
-        return 0, None
+        return 0, ""
     if outcome == "incomplete":
         return 1, (f"osir-crawl: {spider} incomplete: {stats.get('osir/failed_requests', 0)} "
                    f"failed requests (the failures table, crawl {crawl})")
@@ -35,10 +40,6 @@ def exit_verdict(crawler) -> tuple[int, str | None]:
         return 1, (f"osir-crawl: {spider} stopped before the end (shutdown); run it again "
                    "with the same JOBDIR to resume")
     return 1, f"osir-crawl: {spider} ended {outcome or 'without an outcome'} {crawl}".rstrip()
-
-
-def exit_status(crawler) -> int:
-    return exit_verdict(crawler)[0]
 
 
 class Command(ScrapyCrawl):
@@ -50,9 +51,7 @@ class Command(ScrapyCrawl):
 
     def run(self, args, opts):
         super().run(args, opts)
-        if self.exitcode or self.crawler is None:  # Scrapy's own failure (it has said why)
-            return
-        status, line = exit_verdict(self.crawler)
-        if line:
+        status, line = exit_status(self.crawler)
+        if status:
             print(line, file=sys.stderr, flush=True)
-        self.exitcode = status
+            self.exitcode = status

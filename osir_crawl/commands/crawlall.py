@@ -5,8 +5,9 @@ table of what answered, :mod:`osir_crawl.livecheck`.)
 Every spider of ``scrapy list`` except ``legacy_import`` runs as its own ``scrapy crawl``
 subprocess (a crash of one leaves the rest running), ``--concurrency`` at a time, all writing
 the same snapshot, each with its own JOBDIR ``<jobs-dir>/<snapshot>/<spider>/``. Then
-``python -m scoring build --snapshot`` (a subprocess, so it uses whatever scoring exists), then
-the crawl report (see :mod:`osir_crawl.report`).
+``python -m scoring build --snapshot`` (a subprocess, so it uses whatever scoring exists) and
+``python -m scoring site`` (the ranking site of every month, ``--site-dir``), then the crawl
+report (see :mod:`osir_crawl.report`).
 
 Before any spider starts, the ``-a orgs=`` selection is checked against the registry, and the
 host of every spider about to crawl is probed (:mod:`osir_crawl.reachability`, one request
@@ -100,6 +101,10 @@ class Command(ProjectCommand):
         parser.add_argument("--rankings-dir", default=None,
                             help="passed to scoring build as --out DIR/SNAPSHOT "
                                  "(default: scoring's own, data/rankings/SNAPSHOT)")
+        parser.add_argument("--site-dir", default=None,
+                            help="the ranking site scoring writes after its build, of every "
+                                 "month in the store (python -m scoring site; default: site/ "
+                                 "beside the store, data/site for data/osir.db)")
         parser.add_argument("--progress-interval", type=float, default=5.0, metavar="SECONDS",
                             help="at most one status line per interval (default 5)")
         parser.add_argument("--shard", metavar="I/N",
@@ -181,9 +186,14 @@ class Command(ProjectCommand):
             scoring=not opts.skip_scoring,
             rankings=(Path(opts.rankings_dir).resolve() / opts.snapshot
                       if opts.rankings_dir else None),
+            site=(Path(opts.site_dir) if opts.site_dir
+                  else Path(self.settings.get("OSIR_DB")).parent / "site").resolve(),
             endpoints=reachability.spider_endpoints(crawling, self.settings),
             probe_timeout=self.settings.getfloat("OSIR_PROBE_TIMEOUT", 5.0),
             user_agent=self.settings.get("USER_AGENT"),
+            eval_rules={"catalogue": self.settings.get("OSIR_CATALOGUE") or None,
+                        "max_age_days": self.settings.getint("OSIR_BOARD_MAX_AGE_DAYS", 183),
+                        "since": self.settings.get("OSIR_EVAL_SINCE") or "2023-01-01"},
         ).run()
 
 
@@ -199,10 +209,11 @@ def without_secrets(settings: list[str]) -> tuple[list[str], dict[str, str]]:
 
 class CrawlAll:
     def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
-                 interval, scoring, rankings=None, endpoints=None, probe_timeout=5.0,
-                 user_agent=None, secrets=None):
+                 interval, scoring, rankings=None, site=None, endpoints=None,
+                 probe_timeout=5.0, user_agent=None, eval_rules=None, secrets=None):
         self.secrets = secrets or {}  # token settings given with -s: the children's environment
-        self.rankings = rankings
+        self.rankings, self.site = rankings, site or db.parent / "site"
+        self.eval_rules = eval_rules or {}
         self.endpoints = endpoints or {}  # spider -> the platform endpoint it crawls
         self.probe_timeout, self.user_agent = probe_timeout, user_agent
         self.not_started: dict[str, str] = {}  # spider -> why (its host is unreachable)
@@ -236,6 +247,8 @@ class CrawlAll:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         failed = [r.name for r in self.runs if r.state != "done" and r.state != "skipped"]
+        if not self.interrupts:
+            self._judge_entries()
         scoring = self._scoring(failed)
         md, _, crawl_report = report.write_report(
             self.db, self.snapshot, self.reports, [r.name for r in self.runs],
@@ -420,6 +433,31 @@ class CrawlAll:
             conn.close()
         return dict(row) if row else None
 
+    def _judge_entries(self):
+        """The seed's evaluation rules once more over every board entry of the snapshot, now
+        that the hubs' models are in the store (osir_crawl/eval_rules.py): the spiders judged
+        openness against the store as it was while they ran."""
+        import datetime as dt
+
+        from osir_crawl.catalogue import CatalogueError, load_catalogue
+        from osir_crawl.eval_rules import judge_store
+
+        try:
+            catalogue = load_catalogue(self.eval_rules.get("catalogue"))
+        except CatalogueError as exc:
+            self.progress.event(f"evaluation rules not applied: {exc}")
+            return
+        db = store.open_store(self.db)
+        try:
+            done = judge_store(db, self.snapshot, catalogue,
+                               self.eval_rules.get("max_age_days", 183),
+                               dt.date.fromisoformat(self.eval_rules.get("since", "2023-01-01")))
+        finally:
+            db.close()
+        excluded = ", ".join(f"{n} {why}" for why, n in sorted(done["excluded"].items()))
+        self.progress.event(f"evaluation rules: {done['counted']} board models counted"
+                            + (f"; not counted: {excluded}" if excluded else ""))
+
     # --- scoring -------------------------------------------------------------------------------
     def _scoring(self, failed: list[str]) -> dict:
         if not self.scoring:
@@ -437,8 +475,10 @@ class CrawlAll:
         if self.spargs.get("universe") == "all":  # and the ecosystem, with its discovery report
             builds.append(["--universe", "all", "--reports-dir", str(self.reports.parent)]
                           + (["--out", str(self.rankings / "ecosystem")] if self.rankings else []))
-        for extra in builds:
-            cmd = [sys.executable, "-m", "scoring", "build", "--snapshot", self.snapshot, *extra]
+        steps = [["build", "--snapshot", self.snapshot, *extra] for extra in builds]
+        steps.append(["site", "--db", str(self.db), "--out", str(self.site)])  # every month
+        for step in steps:
+            cmd = [sys.executable, "-m", "scoring", *step]
             self.progress.event("scoring: python " + " ".join(cmd[1:]))
             with open(self.logs / "scoring.log", "ab") as log:
                 rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode
@@ -446,5 +486,6 @@ class CrawlAll:
                 return {"status": "failed",
                         "detail": f"exit {rc}, see {self.logs / 'scoring.log'}"}
         what = "rankings" + (" and the ecosystem ranking" if len(builds) > 1 else "")
-        return {"status": "ok", "detail": f"{what} of {self.snapshot} built"}
+        return {"status": "ok", "detail": f"{what} of {self.snapshot} built; the site: "
+                                          f"{self.site / 'index.html'}"}
 
