@@ -23,7 +23,7 @@ from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
 from osir_crawl import lost_requests
-from osir_crawl.commands.crawl import exit_status, exit_verdict
+from osir_crawl.commands.crawl import exit_status
 from osir_crawl.middlewares import TokenAuthMiddleware
 from osir_crawl.pipelines import DedupPipeline
 from osir_crawl.registry import Account
@@ -303,11 +303,10 @@ def test_merge_refuses_logs_of_another_snapshot(tmp_path):
 
 
 # --- exit status -----------------------------------------------------------------------------------
-def ran(stats: dict, name="huggingface_models"):
-    """A crawler after a crawl, as ``exit_verdict`` reads it."""
+def ran(stats: dict):
+    """A crawler after a crawl, as ``exit_status`` reads it."""
     crawler = get_crawler(HuggingfaceModelsSpider)
-    crawler.stats = type("Stats", (), {"get_stats": lambda self: stats})()
-    crawler.spider = type("Spider", (), {"name": name})()
+    crawler._stats = type("Stats", (), {"get_stats": lambda self: stats})()
     return crawler
 
 
@@ -323,13 +322,12 @@ def ran(stats: dict, name="huggingface_models"):
     ({"finish_reason": "finished"}, None),  # no crawl run (no store): Scrapy's reason
 ])
 def test_only_a_finished_crawl_exits_zero(stats, says):
-    status, line = exit_verdict(ran(stats))
-    assert status == exit_status(ran(stats))
+    status, line = exit_status(ran(stats))
     if says is None:
-        assert (status, line) == (0, None)
+        assert (status, line) == (0, "")
     else:
         assert status == 1 and line.startswith("osir-crawl: ") and says in line
-    assert exit_status(ran({"finish_reason": "finished", "osir/outcome": "finished"})) == 0
+    assert exit_status(ran({"finish_reason": "finished", "osir/outcome": "finished"})) == (0, "")
 
 
 # --- tokens belong to their platform ---------------------------------------------------------------
