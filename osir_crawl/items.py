@@ -160,6 +160,22 @@ class CatalogueCountItem:
 
 
 @dataclass
+class OfficialDatasetItem:
+    """A dataset an organisation's own machine-readable catalogue lists (official_datasets)."""
+
+    TABLE: ClassVar[str] = "official_datasets"
+    KEY: ClassVar[tuple[str, ...]] = ("source", "name")
+
+    source: str  # the catalogue read (spiders/official_datasets.py SOURCES)
+    org: str
+    name: str
+    url: str  # the dataset's page in the catalogue
+    section: str | None = None  # the catalogue's own grouping
+    modality: str | None = None  # Language | Vision | Speech | Multimodal | Embodied, if known
+    lifecycle: str | None = None  # the catalogue gives none today
+
+
+@dataclass
 class RequestFailure:
     """A request that finally failed after its retries; stored in ``failures``, never dropped."""
 
@@ -174,7 +190,7 @@ class RequestFailure:
 
 
 RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem, BoardItem,
-                CatalogueRepoItem, CatalogueCountItem)
+                CatalogueRepoItem, CatalogueCountItem, OfficialDatasetItem)
 
 
 def record_key(item) -> tuple:

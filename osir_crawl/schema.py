@@ -225,6 +225,7 @@ SCHEMAS: dict[str, dict] = {
     "boards": record_table(items.BoardItem),
     "catalogue_repos": record_table(items.CatalogueRepoItem, [("entry", "snapshot")]),
     "catalogue_counts": record_table(items.CatalogueCountItem),
+    "official_datasets": record_table(items.OfficialDatasetItem, [("org", "snapshot")]),
     "crawls": row_table(CrawlRow, [("spider", "snapshot")]),
     "rejects": row_table(RejectRow, [("crawl_id",)]),
     "failures": failures_table(),
