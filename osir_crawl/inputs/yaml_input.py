@@ -89,6 +89,17 @@ class _MarkedLoader(SAFE_LOADER):
         data.lines = [_line(item) for item in node.value]
 
 
+    def construct_yaml_timestamp(self, node):
+        """A date PyYAML cannot construct (``2025-13-45``) is an error of its line."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a date ({exc})", node.start_mark) from None
+
+
+_MarkedLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                              _MarkedLoader.construct_yaml_timestamp)
 _MarkedLoader.add_constructor("tag:yaml.org,2002:map", _MarkedLoader.construct_marked_mapping)
 _MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _MarkedLoader.construct_marked_sequence)
 
@@ -104,6 +115,8 @@ def parse_yaml(text: str, source: str, error: type[Exception]):
         at = f":{mark.line + 1}" if mark else ""
         text = " ".join(str(exc).replace(' in "<unicode string>",', " at").split())
         raise error(f"{source}{at}: not valid YAML: {text}") from None
+    except (ValueError, TypeError) as exc:  # a scalar PyYAML cannot construct: 2025-13-45
+        raise error(f"{source}: not valid YAML: {exc}") from None
 
 
 def load_yaml(path, error: type[Exception], what: str, source: str | None = None):
