@@ -116,21 +116,25 @@ def crawl(tmp_path, caplog, monkeypatch):
 
     ``spider``: a name (through the project's spider loader) or a class; ``settings``: ``-s``;
     ``args``: ``-a``; ``env``: the environment the command would start with (the settings'
-    defaults read it; platform tokens are never inherited from the test's). Returns a
-    :class:`tests.inprocess.CrawlResult`: crawler, stats, store, outcome, exit status, log."""
+    defaults read it; platform tokens are never inherited from the test's); ``check``: fail
+    unless it exits 0. Returns a :class:`tests.inprocess.CrawlResult`: crawler, stats, store,
+    outcome, exit status, log."""
     crawlers = []
 
     async def run(spider, db: Path | None = None, settings: dict | None = None,
-                  args: dict | None = None, env: dict | None = None):
+                  args: dict | None = None, env: dict | None = None, check: bool = True):
         for name in [n for n in os.environ if n.endswith("_TOKEN")]:
             monkeypatch.delenv(name)
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, str(value))
-        return await run_crawl_in_process(
+        result = await run_crawl_in_process(
             spider, db or tmp_path / "osir.db",
             {k: str(v) for k, v in (settings or {}).items()},  # as ``-s`` gives them
             {k: str(v) for k, v in (args or {}).items()},  # as ``-a`` gives them
             caplog, crawlers)
+        if check and result.status != 0:
+            raise AssertionError(f"crawl failed ({result.status}):\n{result.log[-6000:]}")
+        return result
 
     yield run
     assert not [c for c in crawlers if c.crawling], "a crawl was not awaited"

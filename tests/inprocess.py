@@ -138,17 +138,23 @@ def run_main(main, argv: list[str], capsys) -> CliResult:
 
 
 def scrapy_main(argv: list[str]) -> int:
-    """``scrapy <command> …`` for a command that starts no crawl (``settings``, ``merge``,
-    ``crawlall --check``): Scrapy's own ``execute``, in the project directory."""
+    """``scrapy <command> …`` for a command that starts no crawl of Scrapy's (``settings``,
+    ``merge``, crawlall's checks before it starts any spider): Scrapy's own ``execute``, in the
+    project directory, with the project's settings read afresh (see project_settings_module)."""
     from scrapy.cmdline import execute
 
-    cwd = os.getcwd()
+    settings = Settings()
+    settings.setmodule(project_settings_module(), priority="project")
+    if "EDITOR" in os.environ:  # as execute() does when it reads the settings itself
+        settings["EDITOR"] = os.environ["EDITOR"]
+    cwd, module = os.getcwd(), os.environ.get("SCRAPY_SETTINGS_MODULE")
     os.chdir(ROOT)
     try:
-        execute(["scrapy", *argv])
+        execute(["scrapy", *argv], settings)
     finally:
         os.chdir(cwd)
-        os.environ.pop("SCRAPY_SETTINGS_MODULE", None)  # execute() sets it from scrapy.cfg
+        if module is None:  # execute() sets it from scrapy.cfg
+            os.environ.pop("SCRAPY_SETTINGS_MODULE", None)
     return 0
 
 
