@@ -108,7 +108,7 @@ def no_leftover_crawl():
 
 
 @pytest.fixture
-def crawl(tmp_path, caplog, monkeypatch):
+def crawl(tmp_path, caplog, capsys, monkeypatch):
     """``scrapy crawl`` in this process, awaited by an ``@async_test`` test::
 
         result = await crawl("huggingface_models", db, {"HF_ENDPOINT": fake.url},
@@ -127,11 +127,14 @@ def crawl(tmp_path, caplog, monkeypatch):
             monkeypatch.delenv(name)
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, str(value))
+        capsys.readouterr()  # what came before is not this crawl's
         result = await run_crawl_in_process(
             spider, db or tmp_path / "osir.db",
             {k: str(v) for k, v in (settings or {}).items()},  # as ``-s`` gives them
             {k: str(v) for k, v in (args or {}).items()},  # as ``-a`` gives them
             caplog, crawlers)
+        result.out, printed = capsys.readouterr()  # what it printed, beside its log
+        result.log = printed + result.log
         if check and result.status != 0:
             raise AssertionError(f"crawl failed ({result.status}):\n{result.log[-6000:]}")
         return result

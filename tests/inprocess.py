@@ -72,6 +72,7 @@ class CrawlResult:
     log: str  # the crawl's log, formatted as Scrapy's LOG_FORMAT, then ``line``
     crawl_id: str | None = None
     stats: dict = field(default_factory=dict)
+    out: str = ""  # what it printed on stdout
 
     @property
     def outcome(self) -> str | None:
