@@ -27,7 +27,8 @@ if "PYTEST_XDIST_WORKER" not in os.environ:  # once, in the process that starts 
 from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from tests import prewarmed  # noqa: E402
 from tests.inprocess import (  # noqa: E402,F401  -- FAST, async_test: for the test modules
-    FAST, async_test, no_log_handlers_left, run_crawl_in_process, run_main, scrapy_main)
+    FAST, async_test, crawl_and_wait, crawl_in_process, no_log_handlers_left, run_main,
+    scrapy_main)
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
@@ -108,7 +109,7 @@ def no_leftover_crawl():
 
 
 @pytest.fixture
-def crawl(tmp_path, caplog, capsys, monkeypatch):
+def crawl(tmp_path, capsys):
     """``scrapy crawl`` in this process, awaited by an ``@async_test`` test::
 
         result = await crawl("huggingface_models", db, {"HF_ENDPOINT": fake.url},
@@ -123,16 +124,9 @@ def crawl(tmp_path, caplog, capsys, monkeypatch):
 
     async def run(spider, db: Path | None = None, settings: dict | None = None,
                   args: dict | None = None, env: dict | None = None, check: bool = True):
-        for name in [n for n in os.environ if n.endswith("_TOKEN")]:
-            monkeypatch.delenv(name)
-        for name, value in (env or {}).items():
-            monkeypatch.setenv(name, str(value))
         capsys.readouterr()  # what came before is not this crawl's
-        result = await run_crawl_in_process(
-            spider, db or tmp_path / "osir.db",
-            {k: str(v) for k, v in (settings or {}).items()},  # as ``-s`` gives them
-            {k: str(v) for k, v in (args or {}).items()},  # as ``-a`` gives them
-            caplog, crawlers)
+        result = await crawl_in_process(spider, db or tmp_path / "osir.db", settings, args,
+                                        env, crawlers)
         result.out, printed = capsys.readouterr()  # what it printed, beside its log
         result.log = printed + result.log
         if check and result.status != 0:
