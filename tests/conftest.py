@@ -138,14 +138,12 @@ def crawl(tmp_path, capsys):
 
 
 class Cli:
-    """The project's command lines in this process (``main(argv)``), output from ``capsys``."""
+    """The project's command lines in this process: ``main(argv)``, its output captured."""
 
-    def __init__(self, capsys):
-        self.capsys = capsys
-
-    def main(self, main, *argv):
+    @staticmethod
+    def main(main, *argv):
         """``python -m <module> argv…`` of a module whose ``main(argv)`` returns the status."""
-        return run_main(main, [str(a) for a in argv], self.capsys)
+        return run_main(main, argv)
 
     def scoring(self, *argv):
         """``python -m scoring argv…``"""
@@ -159,8 +157,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(capsys) -> Cli:
-    return Cli(capsys)
+def cli() -> Cli:
+    return Cli()
 
 
 def crawl_env(**extra) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import logging
 import os
 import sqlite3
@@ -166,17 +167,18 @@ class CliResult:
     err: str
 
 
-def run_main(main, argv: list[str], capsys) -> CliResult:
+def run_main(main, argv: list[str]) -> CliResult:
     """A CLI's ``main(argv)`` as ``python -m`` runs it: its return value or SystemExit is the
     exit status; an uncaught SystemExit message goes to stderr, as the interpreter prints it."""
-    capsys.readouterr()  # what came before is not this command's
+    out, err = io.StringIO(), io.StringIO()
     message = ""
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status, message = _status_of(exc)
-    out, err = capsys.readouterr()
-    return CliResult(status or 0, out, err + (f"{message}\n" if message else ""))
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main([str(a) for a in argv])
+        except SystemExit as exc:
+            status, message = _status_of(exc)
+    return CliResult(status or 0, out.getvalue(),
+                     err.getvalue() + (f"{message}\n" if message else ""))
 
 
 def scrapy_main(argv: list[str]) -> int:
