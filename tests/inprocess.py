@@ -152,8 +152,9 @@ async def _crawl(spider, db: Path, settings: Settings, args: dict, crawlers: lis
 
 
 def crawl_and_wait(spider, db: Path, **kw) -> CrawlResult:
-    """:func:`crawl_in_process` from synchronous code (a module- or session-scoped fixture):
-    the reactor runs the crawl while this waits (pytest-twisted's ``blockon``)."""
+    """:func:`crawl_in_process` from a synchronous fixture (module or session scope): the
+    reactor runs the crawl while this waits (pytest-twisted's ``blockon``). Not from a test
+    function: pytest-twisted runs those inside the reactor (``@async_test`` and await)."""
     result = pytest_twisted.blockon(deferred_from_coro(crawl_in_process(spider, db, **kw)))
     if result.status != 0:
         raise AssertionError(f"crawl failed ({result.status}):\n{result.log[-6000:]}")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
 from osir_crawl.livecheck import CHECKS, first_row, inspect
-from tests import prewarmed
-from tests.conftest import ROOT, crawl_env
+from tests.inprocess import CliResult, run_main, scrapy_main
 from tests.fakes.base import FixedWindow
 from tests.fakes.forges import FakeForge, ForgeData
 from tests.fakes.huggingface import FakeHuggingFace, HubData
@@ -20,9 +18,14 @@ ENDPOINTS = [c.endpoint_setting for c in CHECKS]
 CHECK = {c.platform: c for c in CHECKS}
 
 
-def check(env: dict) -> subprocess.CompletedProcess:
-    return prewarmed.run([sys.executable, "-m", "scrapy", "crawlall", "--check"], cwd=ROOT,
-                         env=crawl_env(**env), capture_output=True, text=True, timeout=120)
+def check(env: dict) -> CliResult:
+    """``scrapy crawlall --check`` in process, under ``env`` (and no token of the test's)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.endswith("_TOKEN")]:
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, str(value))
+        return run_main(scrapy_main, ["crawlall", "--check"])
 
 
 def lines(stdout: str) -> dict[str, str]:
@@ -35,7 +38,6 @@ def closed_port() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@pytest.mark.slow
 def test_every_fake_platform_passes_the_check():
     from tests.fakes.all import start_all
     servers, env = start_all()
@@ -44,18 +46,17 @@ def test_every_fake_platform_passes_the_check():
     finally:
         for server in servers:
             server.stop()
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    table = lines(proc.stdout)
+    assert proc.status == 0, proc.out + proc.err
+    table = lines(proc.out)
     assert set(CHECK) <= set(table)
     for platform, line in table.items():
         if platform in CHECK:
             assert "yes (HTTP 200)" in line and "MISSING" not in line, line
     assert "token accepted" in table["gitcode"]
-    assert "11 of 11 platforms ready" in proc.stdout
-    assert env["GITCODE_TOKEN"] not in proc.stdout + proc.stderr
+    assert "11 of 11 platforms ready" in proc.out
+    assert env["GITCODE_TOKEN"] not in proc.out + proc.err
 
 
-@pytest.mark.slow
 def test_refusals_missing_fields_limits_and_dead_hosts_are_told_apart():
     hub = HubData.synthetic({"BAAI": 3}, datasets_per_account=0)
     gitcode = ForgeData.synthetic("gitcode", {"mindspore": 2})
@@ -73,8 +74,8 @@ def test_refusals_missing_fields_limits_and_dead_hosts_are_told_apart():
                    GITEE_API_URL=ge.api_url, HF_TOKEN="hf_check_token", GITCODE_TOKEN="wrong")
         proc = check(env)
         seen = [s.path for s in gc.log]
-    assert proc.returncode == 1
-    table = lines(proc.stdout)
+    assert proc.status == 1
+    table = lines(proc.out)
     assert "token accepted" in table["huggingface"] and "MISSING" not in table["huggingface"]
     assert 'ratelimit: "api";r=99;t=' in table["huggingface"]  # the IETF header, as served
     assert "HTTP 401" in table["gitcode"] and "token refused" in table["gitcode"]
@@ -83,8 +84,8 @@ def test_refusals_missing_fields_limits_and_dead_hosts_are_told_apart():
     assert "MISSING stargazers_count" in table["gitee"]
     assert "all 11 present" in table["github"] and "x-ratelimit-remaining: 59" in table["github"]
     assert "no (connection refused" in table["modelscope"]  # reachability's causes
-    assert "wrong" not in proc.stdout and "hf_check_token" not in proc.stdout
-    assert "platforms ready; check " in proc.stdout
+    assert "wrong" not in proc.out and "hf_check_token" not in proc.out
+    assert "platforms ready; check " in proc.out
 
 
 def test_inspect_reads_what_an_answer_says():

@@ -18,7 +18,7 @@ import requests
 from osir_crawl.registry import load_registry
 from osir_crawl.shards import Shard
 from osir_crawl.store import RECORD_TABLES
-from tests.conftest import ROOT, crawl_and_wait, rows
+from tests.conftest import ROOT, async_test, rows
 from tests.fakes.forges import FakeForge, ForgeData
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
 from tests.fakes.modelscope import FakeModelScope, ScopeData
@@ -75,7 +75,9 @@ def wait(url: str, jobs: list[str], home) -> None:
         time.sleep(0.3)
 
 
-def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(cli, tmp_path):
+@async_test
+async def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(cli, crawl,
+                                                                               tmp_path):
     orgs = tmp_path / "orgs.yaml"
     orgs.write_text(REGISTRY)
     registry = load_registry(orgs)
@@ -121,7 +123,7 @@ def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(cli, tmp_
                 "ms": [(s.path, s.headers.get("Authorization")) for s in ms.log]}
         whole = tmp_path / "unsharded.db"
         for spider, args in SPIDERS.items():
-            crawl_and_wait(spider, whole, settings={**settings, **endpoints}, args=args)
+            await crawl(spider, whole, {**settings, **endpoints}, args=args)
 
     for _, home, _, store in stores:
         crawls = rows(store, "SELECT spider, shard, universe, outcome FROM crawls")
