@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
+from osir_crawl.inputs import load_yaml
 
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 KEY = "osir"  # the database name data/metadata.yml is written for
@@ -27,7 +27,7 @@ KEY = "osir"  # the database name data/metadata.yml is written for
 def metadata_for(store: str | os.PathLike, source: Path = METADATA) -> dict:
     """``source`` with its database entry (and the index page's links to it) under the name
     Datasette gives ``store``."""
-    meta = yaml.safe_load(source.read_text(encoding="utf-8"))
+    meta = load_yaml(source, ValueError, "Datasette metadata")
     name = Path(store).stem
     if name != KEY:
         meta["databases"] = {name: meta["databases"][KEY]}

@@ -311,7 +311,7 @@ def test_a_registry_with_a_key_twice_is_an_error_naming_the_line(tmp_path, text,
 
     path = tmp_path / "orgs.yaml"
     path.write_text(text)
-    with pytest.raises(RegistryError, match=rf"line {line}: .* appears twice"):
+    with pytest.raises(RegistryError, match=rf"orgs\.yaml:{line}: .* appears twice"):
         load_registry(path)
 
 
