@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
 from scrapy.settings import Settings
 
 from osir_crawl.livecheck import first_row, inspect, spider_checks
-from tests import prewarmed
-from tests.conftest import ROOT, crawl_env
+from tests.inprocess import CliResult, run_main, scrapy_main
 from tests.fakes.base import FixedWindow
 from tests.fakes.forges import FakeForge, ForgeData
 from tests.fakes.huggingface import FakeHuggingFace, HubData
@@ -26,9 +24,14 @@ ENDPOINTS = [c.endpoint_setting for c in CHECKS]
 CHECK = {c.platform: c for c in CHECKS}
 
 
-def check(env: dict) -> subprocess.CompletedProcess:
-    return prewarmed.run([sys.executable, "-m", "scrapy", "crawlall", "--check"], cwd=ROOT,
-                         env=crawl_env(**env), capture_output=True, text=True, timeout=120)
+def check(env: dict) -> CliResult:
+    """``scrapy crawlall --check`` in process, under ``env`` (and no token of the test's)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.endswith("_TOKEN")]:
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, str(value))
+        return run_main(scrapy_main, ["crawlall", "--check"])
 
 
 def lines(stdout: str) -> dict[str, str]:
@@ -41,7 +44,6 @@ def closed_port() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@pytest.mark.slow
 def test_every_fake_platform_passes_the_check():
     from tests.fakes.all import start_all
     servers, env = start_all()
@@ -50,21 +52,20 @@ def test_every_fake_platform_passes_the_check():
     finally:
         for server in servers:
             server.stop()
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    table = lines(proc.stdout)
+    assert proc.status == 0, proc.out + proc.err
+    table = lines(proc.out)
     assert set(CHECK) <= set(table)
     for platform, line in table.items():
         if platform in CHECK:  # an answer-only check (a bucket's root) may be any answer
             answer = "yes (HTTP " if CHECK[platform].answer_only else "yes (HTTP 200)"
             assert answer in line and "MISSING" not in line, line
     # What the fakes send beyond what the spiders read is named, per platform.
-    assert "fields the answer carried that the spider does not read:" in proc.stdout
+    assert "fields the answer carried that the spider does not read:" in proc.out
     assert "token accepted" in table["gitcode"]
-    assert f"{len(CHECKS)} of {len(CHECKS)} platforms ready" in proc.stdout
-    assert env["GITCODE_TOKEN"] not in proc.stdout + proc.stderr
+    assert f"{len(CHECKS)} of {len(CHECKS)} platforms ready" in proc.out
+    assert env["GITCODE_TOKEN"] not in proc.out + proc.err
 
 
-@pytest.mark.slow
 def test_refusals_missing_fields_limits_and_dead_hosts_are_told_apart():
     hub = HubData.synthetic({"BAAI": 3}, datasets_per_account=0)
     gitcode = ForgeData.synthetic("gitcode", {"mindspore": 2})
@@ -82,8 +83,8 @@ def test_refusals_missing_fields_limits_and_dead_hosts_are_told_apart():
                    GITEE_API_URL=ge.api_url, HF_TOKEN="hf_check_token", GITCODE_TOKEN="wrong")
         proc = check(env)
         seen = [s.path for s in gc.log]
-    assert proc.returncode == 1
-    table = lines(proc.stdout)
+    assert proc.status == 1
+    table = lines(proc.out)
     assert "token accepted" in table["huggingface"] and "MISSING" not in table["huggingface"]
     # the IETF header, as served (the datasets listing was asked first: r=99)
     assert 'ratelimit: "api";r=98;t=' in table["huggingface"]
@@ -93,8 +94,8 @@ def test_refusals_missing_fields_limits_and_dead_hosts_are_told_apart():
     assert "MISSING stargazers_count" in table["gitee"]
     assert "all 10 present" in table["github"] and "x-ratelimit-remaining: 59" in table["github"]
     assert "no (connection refused" in table["modelscope"]  # reachability's causes
-    assert "wrong" not in proc.stdout and "hf_check_token" not in proc.stdout
-    assert "platforms ready; check " in proc.stdout
+    assert "wrong" not in proc.out and "hf_check_token" not in proc.out
+    assert "platforms ready; check " in proc.out
 
 
 def test_inspect_reads_what_an_answer_says():
