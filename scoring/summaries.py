@@ -26,6 +26,9 @@ from .vocabulary import (ACCUMULATED, DATASET_COLUMN_LIFECYCLES, DATASET_COLUMN_
 
 KINDS = ("models", "datasets")
 OTHER_SOURCES = "data/curated/other-source-datasets.csv"
+# That list is the published pipeline's frozen other-source-datasets.jsonl of 2025-09-07 (its
+# last release): a value that adds it is of kind `published`, as of that date, in every month.
+OTHER_SOURCES_AS_OF = "2025-09-07"
 DATASETS_NEED_BASELINE = ("opendatalab", "baai_data")  # no baseline or a fall: not counted
 MERGED = ("org", "name", "repo", "platform", "modality", "lifecycle", "downloads", "likes",
           "community", "usage")
