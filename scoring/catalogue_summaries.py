@@ -358,14 +358,14 @@ def with_kinds(provenance: pd.DataFrame, snapshot: str, out: CatalogueBuild | No
     the published month used). In both, a count that adds the frozen published list of
     official-site datasets (data/curated/other-source-datasets.csv) is ``published`` as of
     that list's date."""
-    from .summaries import OTHER_SOURCES, OTHER_SOURCES_AS_OF
+    from .official_datasets import FROZEN, FROZEN_AS_OF
 
     frame = provenance.copy()
     base = frame["dimension"].str.removesuffix("-accumulated")
     frame["kind"], frame["as_of"], frame["flags"] = "crawl", snapshot, "[]"
     # counts that add the frozen published list of official-site datasets: never `crawl`
-    frozen = frame["source"].astype(str).str.contains(OTHER_SOURCES, regex=False)
-    frame.loc[frozen, "kind"], frame.loc[frozen, "as_of"] = "published", OTHER_SOURCES_AS_OF
+    frozen = frame["source"].astype(str).str.contains(FROZEN, regex=False)
+    frame.loc[frozen, "kind"], frame.loc[frozen, "as_of"] = "published", FROZEN_AS_OF
     if out is None:
         mask = base.isin(PUBLISHED_SOURCES) | pd.Series(
             list(zip(base, frame["indicator"])), index=frame.index).isin(CATALOGUE_CELLS)
