@@ -150,12 +150,15 @@ def test_default_build_has_every_infra_and_eval_indicator_from_crawl_or_catalogu
                           and r["as_of"] == "2025-09-07" for r in frozen)
     assert not [r for r in records if r["kind"] == "crawl"
                 and "other-source-datasets.csv" in r["source"]]
-    # an indicator no organisation has a value for is named on each of its cells
-    chips_flags = {f for r in records if r["indicator"] == "num_adapted_chips"
-                   for f in r.get("flags", [])}
-    assert any(f.startswith(f"not measured in {SEP}: ") and "model num_adapted_chips" in f
-               and f.endswith("(no organisation has a value: the dimension's mean leaves the "
-                              "indicator out)") for f in chips_flags), chips_flags
+    # an indicator no organisation has a value for is named on each of its cells, no other is
+    by_indicator = {}
+    for r in records:
+        if r["dimension"] in ("data", "model", "infra", "eval"):
+            by_indicator.setdefault((r["dimension"], r["indicator"]), []).append(r)
+    for (dim, ind), cells in by_indicator.items():
+        named = [any(f.startswith(f"not measured in {SEP}: ") and f"{dim} {ind}" in f
+                     for f in r.get("flags", [])) for r in cells]
+        assert all(named) if all(r["value"] == 0 for r in cells) else not any(named), (dim, ind)
     for r in records:
         if r["kind"] == "catalogue":
             assert r["source"].startswith(("http://", "https://")) and r["as_of"], r
