@@ -28,7 +28,6 @@ from osir_crawl.middlewares import TokenAuthMiddleware
 from osir_crawl.pipelines import DedupPipeline
 from osir_crawl.registry import Account
 from osir_crawl.spiders.huggingface import HuggingfaceModelsSpider
-from tests import prewarmed
 from tests.conftest import ROOT, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
 from tests.spider_fixtures import build, feed, started, stats
@@ -472,7 +471,7 @@ def test_sigterm_ends_a_rate_limit_wait_and_the_resume_is_exact(tmp_path):
         hf.add_fault(match="cursor=5", status=429, headers={"RateLimit": '"api";r=0;t=600'})
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "JOBDIR": jobdir}
-        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+        proc = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while not [s for s in hf.log if s.status == 429] and time.monotonic() < deadline:
@@ -525,7 +524,7 @@ def test_a_deleted_store_is_a_store_error_never_finished(tmp_path):
     with HeldHub(data, hold="10") as hf:
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "DOWNLOAD_TIMEOUT": 120}
-        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+        proc = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             assert hf.held.wait(90)
@@ -549,7 +548,7 @@ def test_a_resume_after_a_store_error_fetches_what_was_lost(tmp_path):
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_STORE_BATCH_SIZE": 2,
                     "DOWNLOAD_TIMEOUT": 120, "JOBDIR": jobdir}
-        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+        proc = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             assert hf.held.wait(90)
