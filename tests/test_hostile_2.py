@@ -28,7 +28,7 @@ from osir_crawl.middlewares import TokenAuthMiddleware
 from osir_crawl.pipelines import DedupPipeline
 from osir_crawl.registry import Account
 from osir_crawl.spiders.huggingface import HuggingfaceModelsSpider
-from tests.conftest import ROOT, crawl_env, rows, run_crawl
+from tests.conftest import ROOT, async_test, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
 from tests.spider_fixtures import build, feed, started, stats
 from tests.test_hostile import HeldHub, error_lines, orgs_file
@@ -38,19 +38,19 @@ SNAPSHOT = "2025-09-07"
 slow = pytest.mark.slow
 
 
-def hub_crawl(tmp_path, data, faults=(), settings=None, accounts=("acct-a",), db=None,
-              fake=None):
-    """One ``huggingface_models`` crawl of ``accounts`` against the fake; (proc, db, fake)."""
+async def hub_crawl(crawl, tmp_path, data, faults=(), settings=None, accounts=("acct-a",),
+                    db=None):
+    """One ``huggingface_models`` crawl (in process) of ``accounts`` against the fake;
+    (result, db, fake)."""
     db = db or tmp_path / "osir.db"
-    fake = fake or FakeHuggingFace(data)
-    with fake as hf:
+    with FakeHuggingFace(data) as hf:
         for fault in faults:
             hf.add_fault(**fault)
-        proc = run_crawl("huggingface_models", db, {
+        result = await crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, list(accounts)),
             "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "RETRY_TIMES": 1,
-            **(settings or {})}, check=False, timeout=180)
-    return proc, db, hf
+            **(settings or {})}, check=False)
+    return result, db, hf
 
 
 def popular(data: HubData, account="acct-a", n=8) -> HubData:
@@ -66,66 +66,66 @@ def outcome(db) -> dict:
 
 
 # --- requests dropped anywhere are failures ---------------------------------------------------
-@slow
-def test_a_url_longer_than_the_limit_is_a_failure_not_a_silent_drop(tmp_path):
+@async_test
+async def test_a_url_longer_than_the_limit_is_a_failure_not_a_silent_drop(crawl, tmp_path):
     """Scrapy's UrlLengthMiddleware dropped the detail request of a repo with a long id (and a
     long next-page cursor) with an INFO line: the row was neither stored nor rejected."""
     data = popular(HubData.synthetic({"acct-a": 4}, datasets_per_account=0))
     data.models[0]["id"] = "acct-a/" + "模" * 260  # a valid, long CJK name
-    proc, db, _ = hub_crawl(tmp_path, data, settings={"URLLENGTH_LIMIT": 600})
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, settings={"URLLENGTH_LIMIT": 600})
     failures = rows(db, "SELECT * FROM failures")
     assert [f for f in failures if "URLLENGTH_LIMIT" in f["reason"]], failures
     assert outcome(db)["outcome"] == "incomplete"
-    assert proc.returncode == 1
+    assert proc.status == 1
     stored = {r["repo_id"] for r in rows(db, "SELECT repo_id FROM models")}
     assert data.models[0]["id"] in stored  # kept, its detail fields unknown
     assert len(stored) == 4
 
 
-@slow
-def test_a_redirect_to_a_page_already_fetched_is_a_failure(tmp_path):
+@async_test
+async def test_a_redirect_to_a_page_already_fetched_is_a_failure(crawl, tmp_path):
     """The scheduler's duplicate filter dropped it without a trace (request_dropped)."""
     data = popular(HubData.synthetic({"acct-a": 3}, datasets_per_account=0))
     spider = build(HuggingfaceModelsSpider, {"HF_PAGE_SIZE": 5})
     listing = urlsplit(spider.listing_request(Account("huggingface", "acct-a", "Org")).url)
-    proc, db, _ = hub_crawl(tmp_path, data, faults=[dict(
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, faults=[dict(
         match="/api/models/acct-a/model-00001?", status=302,
         headers={"Location": f"{listing.path}?{listing.query}"})])
     failures = rows(db, "SELECT * FROM failures")
     assert outcome(db)["outcome"] == "incomplete", failures
-    assert proc.returncode == 1
+    assert proc.status == 1
     assert len(failures) == 1 and failures[0]["repo_id"] == "acct-a/model-00001"
     assert "already requested" in failures[0]["reason"]
 
 
-@slow
-def test_a_callback_exception_is_a_failure_of_its_request(tmp_path):
+@async_test
+async def test_a_callback_exception_is_a_failure_of_its_request(crawl, tmp_path):
     """A body nested 100,000 deep: RecursionError in the callback. Only spider_exceptions/*
     stats used to say so, and the crawl ended 'finished'."""
     data = HubData.synthetic({"acct-a": 12}, datasets_per_account=0)
     nested = b"[" * 100_000 + b"]" * 100_000
-    proc, db, _ = hub_crawl(tmp_path, data, faults=[dict(
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, faults=[dict(
         match="cursor=5", status=200, body=nested, times=99,
         headers={"Content-Type": "application/json"})])
     [failure] = rows(db, "SELECT * FROM failures")
     assert "RecursionError" in failure["reason"] and "cursor=5" in failure["url"]
     assert outcome(db)["outcome"] == "incomplete"
-    assert proc.returncode == 1 and "incomplete" in error_lines(proc.stderr)[-1]
+    assert proc.status == 1 and "incomplete" in proc.line
     assert len(rows(db, "SELECT * FROM models")) == 5  # the first page's rows
 
 
-@slow
-def test_a_file_link_is_never_followed(tmp_path):
+@async_test
+async def test_a_file_link_is_never_followed(crawl, tmp_path):
     """A Link header naming a local file: the file is not read, the listing is incomplete."""
     secret = tmp_path / "secret.json"
     secret.write_text('[{"id": "acct-a/from-a-file", "downloads": 9}]')
     data = HubData.synthetic({"acct-a": 3}, datasets_per_account=0)
-    proc, db, hf = hub_crawl(tmp_path, data, faults=[dict(
+    proc, db, hf = await hub_crawl(crawl, tmp_path, data, faults=[dict(
         match="author=acct-a", headers={"Link": f'<file://{secret}>; rel="next"'})])
     [failure] = rows(db, "SELECT * FROM failures")
     assert "not an http(s) URL" in failure["reason"]
     assert "acct-a/from-a-file" not in {r["repo_id"] for r in rows(db, "SELECT * FROM models")}
-    assert proc.returncode == 1
+    assert proc.status == 1
 
 
 def test_only_http_is_ever_downloaded():
@@ -140,15 +140,15 @@ def test_only_http_is_ever_downloaded():
     assert refuse.process_request(Request("https://huggingface.co/api/models")) is None
 
 
-@slow
-def test_an_endless_listing_is_cut_at_the_page_cap_with_a_failure(tmp_path):
+@async_test
+async def test_an_endless_listing_is_cut_at_the_page_cap_with_a_failure(crawl, tmp_path):
     """Every page links a new next page: the crawl ends, incomplete, at the cap."""
     data = HubData.synthetic({"acct-a": 40}, datasets_per_account=0)
-    proc, db, _ = hub_crawl(tmp_path, data, settings={"OSIR_MAX_PAGES_PER_LISTING": 3})
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, settings={"OSIR_MAX_PAGES_PER_LISTING": 3})
     [failure] = rows(db, "SELECT * FROM failures")
     assert "OSIR_MAX_PAGES_PER_LISTING" in failure["reason"] and "cursor=15" in failure["url"]
     assert len(rows(db, "SELECT * FROM models")) == 15
-    assert outcome(db)["outcome"] == "incomplete" and proc.returncode == 1
+    assert outcome(db)["outcome"] == "incomplete" and proc.status == 1
 
 
 def test_page_cap_counts_pages_of_one_listing():
@@ -430,14 +430,16 @@ def test_no_request_for_an_id_that_fails_validation():
     assert stats(spider)["osir/details/not_requested"] == 3
 
 
-@slow
-def test_an_empty_listing_of_an_account_with_rows_is_a_failure_not_a_deletion(tmp_path):
+@async_test
+async def test_an_empty_listing_of_an_account_with_rows_is_a_failure_not_a_deletion(
+        crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 6, "acct-b": 3}, datasets_per_account=0)
-    proc, db, _ = hub_crawl(tmp_path, data, accounts=("acct-a", "acct-b"))
-    assert proc.returncode == 0 and len(rows(db, "SELECT * FROM models")) == 9
-    proc, db, _ = hub_crawl(tmp_path, data, accounts=("acct-a", "acct-b"), db=db, faults=[
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, accounts=("acct-a", "acct-b"))
+    assert proc.status == 0 and len(rows(db, "SELECT * FROM models")) == 9
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, accounts=("acct-a", "acct-b"), db=db,
+                                  faults=[
         dict(match="author=acct-a&", status=200, body=[], times=99)])
-    assert proc.returncode == 1
+    assert proc.status == 1
     [failure] = rows(db, "SELECT * FROM failures")
     assert "listing of acct-a is empty" in failure["reason"] and "6 of its rows" in \
         failure["reason"]
@@ -447,18 +449,18 @@ def test_an_empty_listing_of_an_account_with_rows_is_a_failure_not_a_deletion(tm
 
 
 # --- bounded work: rate-limit windows, response sizes ----------------------------------------------
-@slow
-def test_a_day_long_rate_limit_window_fails_fast_instead_of_stalling(tmp_path):
+@async_test
+async def test_a_day_long_rate_limit_window_fails_fast_instead_of_stalling(crawl, tmp_path):
     """``RateLimit: "api";r=0;t=86400`` on a 200 used to stall the host 900 s per attempt."""
     data = popular(HubData.synthetic({"acct-a": 8}, datasets_per_account=0))
     started_at = time.monotonic()
-    proc, db, _ = hub_crawl(tmp_path, data, faults=[dict(
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, faults=[dict(
         match="author=acct-a&", headers={"RateLimit": '"api";r=0;t=86400'})])
     assert time.monotonic() - started_at < 90
     failures = rows(db, "SELECT * FROM failures")
     assert failures and all("more than OSIR_RATE_LIMIT_MAX_WAIT" in f["reason"]
                             for f in failures)
-    assert proc.returncode == 1
+    assert proc.status == 1
 
 
 @slow
@@ -496,9 +498,9 @@ def test_response_size_caps_are_set():
     assert settings.getint("DOWNLOAD_WARNSIZE") == 16 * 1024 * 1024
 
 
-@slow
 @pytest.mark.parametrize("kind", ["gzip bomb", "huge body"])
-def test_an_answer_past_the_size_cap_is_a_recorded_failure(tmp_path, kind):
+@async_test
+async def test_an_answer_past_the_size_cap_is_a_recorded_failure(crawl, tmp_path, kind):
     data = HubData.synthetic({"acct-a": 12}, datasets_per_account=0)
     if kind == "gzip bomb":  # 3 MB of zeros in a few kB; inflated past the cap
         fault = dict(body=gzip.compress(b"[" + b" " * 3_000_000 + b"]"),
@@ -506,14 +508,15 @@ def test_an_answer_past_the_size_cap_is_a_recorded_failure(tmp_path, kind):
     else:
         fault = dict(body=b"[" + b" " * 3_000_000 + b"]",
                      headers={"Content-Type": "application/json"})
-    proc, db, _ = hub_crawl(tmp_path, data, settings={"DOWNLOAD_MAXSIZE": 1_000_000}, faults=[
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, settings={"DOWNLOAD_MAXSIZE": 1_000_000},
+                                  faults=[
         dict(match="cursor=5", status=200, times=99, **fault)])
     [failure] = rows(db, "SELECT * FROM failures")
     assert "cursor=5" in failure["url"]
     assert "max size" in failure["reason"] or "maxsize" in failure["reason"].lower() \
         or "larger than" in failure["reason"], failure["reason"]
     assert len(rows(db, "SELECT * FROM models")) == 5
-    assert proc.returncode == 1
+    assert proc.status == 1
 
 
 # --- the store failing or vanishing under a crawl --------------------------------------------------
