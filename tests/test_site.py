@@ -258,3 +258,17 @@ def test_datasette_links_organisation_names_to_their_pages(tmp_path, capfd):
         assert f'<a href="/site/en/orgs/{org}/index.html">{org}</a>' in table
     assert browse.main([str(db), "--get", "/site/en/orgs/BAAI/index.html"]) == 0
     assert "<h1>BAAI</h1>" in capfd.readouterr().out  # the page itself, served by Datasette
+
+
+def test_dimension_pages_show_each_values_change_as_published(built):
+    """The delta view of the original dashboard: the build's model-summary-delta."""
+    shown = pd.read_csv(built["out"] / "downloads" / MONTHS[-1] / "model-changes.csv",
+                        index_col="org")
+    published = pd.read_csv(ANCHORS / "months" / MONTHS[-1] / "model-summary-delta.csv",
+                            index_col="org")
+    both = shown.index.intersection(published.index)
+    assert len(both) >= 8
+    pd.testing.assert_frame_equal(shown.loc[both, published.columns], published.loc[both],
+                                  check_dtype=False)
+    page = (built["out"] / "zh" / MONTHS[-1] / "model.html").read_text(encoding="utf-8")
+    assert "各指标自 2025-08-07 以来的变化" in page and 'class="num up"' in page
