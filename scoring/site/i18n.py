@@ -21,6 +21,7 @@ WORDS = {
     "infra": ("Infrastructure", "系统"),
     "eval": ("Evaluation", "评测"),
     "rank": ("Rank", "排名"),
+    "overall_rank": ("Overall rank", "总榜排名"),
     "delta_rank": ("Change", "排名变化"),
     "previous_rank": ("Previous rank", "上月排名"),
     "org": ("Organisation", "机构"),

@@ -258,10 +258,9 @@ class SiteWriter:
         frame["rank"] = frame.month.map(overall["rank"])
         frame["delta_rank"] = frame.month.map(overall["delta_rank"])
         frame["score"] = frame.month.map(overall["score"])
-        columns = [Column("month", "month", headings("", key="month")), Column("rank", "rank",
-                   {lang: dimension_name(OVERALL, lang) for lang in LANGUAGES},
-                   headings("", key="rank")), Column("delta_rank", "delta"),
-                   Column("score", "score")]
+        columns = [Column("month", "month"), Column("rank", "rank", {
+                       lang: word("overall_rank", lang) for lang in LANGUAGES}),
+                   Column("delta_rank", "delta"), Column("score", "score")]
         for dim in [d for d in self.site.latest.dimensions if d != OVERALL]:
             if dim in wide:
                 frame[f"rank_{dim}"] = frame.month.map(wide[dim])
