@@ -236,6 +236,11 @@ def test_a_rebuild_replaces_the_site_but_never_a_foreign_folder(built, tmp_path,
     assert "is not a site written by python -m scoring site" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text() == "keep me"
     assert main(["site", "--db", str(tmp_path / "none.db"), "--out", str(out)]) == 2
+    crawled = tmp_path / "crawled.db"
+    crawl_store.open_store(crawled).close()  # crawled, never built
+    capsys.readouterr()
+    assert main(["site", "--db", str(crawled), "--out", str(tmp_path / "s2")]) == 2
+    assert "run python -m scoring build --snapshot YYYY-MM-DD first" in capsys.readouterr().err
 
 
 def test_charts_are_svg_with_escaped_labels():

@@ -346,7 +346,8 @@ class SiteWriter:
 
     def score_chart(self, month, dim, lang) -> str:
         rows = month.ranked(dim)
-        bars = [(f"{int(r['rank'])}. {r['org']}", r["score"],
+        bars = [(f"{'–' if pd.isna(r['rank']) else int(r['rank'])}. {r['org']}",
+                 None if pd.isna(r["score"]) else r["score"],
                  delta_text(r["delta_rank"], lang) if month.previous else "")
                 for r in rows.to_dict("records")]
         return self._chart(f"{month.snapshot}/{dim}-{lang}.svg",
