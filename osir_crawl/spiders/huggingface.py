@@ -16,6 +16,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from osir_crawl.items import DatasetItem, ModelItem
+from osir_crawl.livecheck import Check
 from osir_crawl.registry import Account
 from osir_crawl.spiders._hub import HubSpider
 
@@ -34,6 +35,16 @@ class HuggingfaceSpider(HubSpider):
         "parse_children": ("descendants",),
         "parse_usage": ("dataset_usage",),
     }
+
+    check_label = ""
+    check_optional: tuple[str, ...] = ()
+
+    @classmethod
+    def live_checks(cls):
+        query = urlencode([("limit", 1), *(("expand[]", e) for e in cls.expand)])
+        return (Check(cls.check_label, cls.endpoint_setting,
+                      f"/api/{cls.kind}?author={{account}}&{query}", fields=("id",) + cls.expand,
+                      optional=cls.check_optional, account_platform=cls.platform),)
 
     def configure(self, settings):
         super().configure(settings)
@@ -58,7 +69,8 @@ class HuggingfaceSpider(HubSpider):
         return f"{self.endpoint}/{self.url_prefix}{repo_id}"
 
     def row_fields(self, row: dict) -> dict:
-        return {"downloads": row.get("downloads"), "downloads_total": row.get("downloadsAllTime"),
+        return {"downloads": self.sent(row, "downloads"),
+                "downloads_total": self.sent(row, "downloadsAllTime", "downloads_total"),
                 "tags": row.get("tags") or [], "created_at": row.get("createdAt"),
                 "last_modified": row.get("lastModified")}
 
@@ -67,7 +79,8 @@ class HuggingfaceSpider(HubSpider):
 
     def parse_discussions(self, response, data, item):
         data = data if isinstance(data, dict) else {}
-        count, closed = data.get("count"), data.get("numClosedDiscussions")
+        count = self.sent(data, "count", "discussions")
+        closed = data.get("numClosedDiscussions")
         item.discussions = count
         if isinstance(count, int) and isinstance(closed, int):
             item.discussions_open = count - closed
@@ -78,6 +91,8 @@ class HuggingfaceModelsSpider(HuggingfaceSpider):
     kind = "models"
     item_class = ModelItem
     expand = MODEL_EXPAND
+    check_label = "huggingface"
+    check_optional = ("pipeline_tag", "library_name", "safetensors", "config")  # per repo
 
     def row_fields(self, row: dict) -> dict:
         safetensors = row.get("safetensors")
@@ -122,6 +137,7 @@ class HuggingfaceDatasetsSpider(HuggingfaceSpider):
     kind = "datasets"
     item_class = DatasetItem
     expand = COMMON_EXPAND
+    check_label = "huggingface_datasets"
     url_prefix = "datasets/"
 
     def wants_details(self, item) -> bool:
