@@ -250,6 +250,7 @@ def test_charts_are_svg_with_escaped_labels():
     assert lines.count("<polyline") == 3 and "2025-09-07" in lines
 
 
+@pytest.mark.slow  # two Datasette processes
 def test_datasette_links_organisation_names_to_their_pages(tmp_path, capfd):
     from osir_crawl import browse
 
