@@ -72,6 +72,9 @@ WORDS = {
                         "总分 = Σ 权重 × g(排名)，g(排名) = 1 / log2(排名 + 1)。"),
     "dimension_formula": ("Dimension score = mean of the normalised indicators (value / max).",
                           "维度得分 = 各指标归一化值（数值 / 最大值）的平均。"),
+    "not_measured": ("Not measured in {month}: no organisation has a value, so each dimension's "
+                     "mean leaves these out for every organisation alike:",
+                     "{month} 未测量：没有任何机构有数值，各维度的平均对所有机构同样不计入这些指标："),
     "accumulated_values": ("Accumulated values", "累计数值"),
     "made_by": ("Built by python -m scoring site from the store {store} ({months}).",
                 "由 python -m scoring site 从数据库 {store} 生成（{months}）。"),
