@@ -9,6 +9,12 @@ LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 WORDS = {
     "title": ("Open-source influence ranking of the large-model technology stack",
               "大模型技术体系开源影响力榜单"),
+    "intro": ("How much open-source influence organisations have across the large-model "
+              "technology stack, month by month, by the OSIR-LMTS method: each dimension ranks "
+              "them by the mean of its normalised indicators; the overall score weighs the "
+              "dimension ranks ({weights}).",
+              "各机构在大模型技术体系中的开源影响力，按 OSIR-LMTS 方法逐月排名：每个维度按其归一化"
+              "指标的平均排名；总分按各维度排名加权（{weights}）。"),
     "short_title": ("OSIR-LMTS ranking", "开源影响力榜单"),
     "month": ("Month", "月份"),
     "months": ("Months", "月份"),

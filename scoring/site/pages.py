@@ -20,6 +20,7 @@ import json
 import os
 import posixpath
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
@@ -152,7 +153,10 @@ class SiteWriter:
                     not_measured(month.ranking) if month.ranking else [])
                     if dim in (OVERALL, i["dimension"])],
                 scores_chart=links.to(scores[lang]),
-                history_chart=history and links.to(history))
+                history_chart=history and links.to(history),
+                intro=path.endswith("index.html") and word("intro", lang, weights=", ".join(
+                    f"{dimension_name(d, lang)} {Fraction(w).limit_denominator(100)}"
+                    for d, w in site.method.overall_weights)))
 
     def ranking_table(self, month, dim) -> Table:
         rows = month.ranked(dim)
