@@ -6,7 +6,9 @@ Datasette names a database after its file's stem and applies metadata by that na
 keys them under ``osir``, for ``data/osir.db``). This writes the metadata re-keyed to the
 store's name into a temporary file and runs ``datasette serve STORE -m THAT …``. STORE
 defaults to ``OSIR_DB`` (else ``data/osir.db``); other options go to ``datasette serve``
-(``-p 8001``, ``-h 0.0.0.0``, ``--get /osir/orgs.json`` …).
+(``-p 8001``, ``-h 0.0.0.0``, ``--get /osir/orgs.json`` …). When the ranking site is beside
+the store (``site/``, ``python -m scoring site``), it is served at ``/site/`` and organisation
+names link to their pages there (``datasette_plugins/org_links.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from osir_crawl.inputs import load_yaml
 
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 KEY = "osir"  # the database name data/metadata.yml is written for
+PLUGINS = Path(__file__).resolve().parent / "datasette_plugins"
 
 
 def metadata_for(store: str | os.PathLike, source: Path = METADATA) -> dict:
@@ -37,6 +40,17 @@ def metadata_for(store: str | os.PathLike, source: Path = METADATA) -> dict:
     return meta
 
 
+def site_options(store, meta: dict) -> list[str]:
+    """The ranking site beside the store (``python -m scoring site``), served at ``/site/``,
+    and its organisation pages linked from every ``org`` cell; [] when there is no site."""
+    site = Path(store).resolve().parent / "site"
+    if not (site / "orgs.json").is_file():
+        return []
+    pages = json.loads((site / "orgs.json").read_text(encoding="utf-8"))
+    meta.setdefault("plugins", {})["org_links"] = {"base": "/site/en/", "pages": pages}
+    return ["--static", f"site:{site}", "--plugins-dir", str(PLUGINS)]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["-h"], ["--help"]):
@@ -49,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="osir-browse-") as tmp:
         metadata = Path(tmp) / "metadata.json"
-        metadata.write_text(json.dumps(metadata_for(store)), encoding="utf-8")
-        cmd = [sys.executable, "-m", "datasette", "serve", store, "-m", str(metadata), *args]
+        meta = metadata_for(store)
+        site = site_options(store, meta)
+        metadata.write_text(json.dumps(meta), encoding="utf-8")
+        cmd = [sys.executable, "-m", "datasette", "serve", store, "-m", str(metadata), *site,
+               *args]
         try:
             return subprocess.run(cmd).returncode
         except KeyboardInterrupt:

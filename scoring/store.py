@@ -8,6 +8,7 @@
     read_records(conn, kind, snapshot)     the load step: one read per table and snapshot
     read_totals(conn, kind, snapshot)      cumulative downloads, the next month's baseline
     read_previous_build(conn, snapshot)    last month's ranks and summaries (for the deltas)
+    read_summaries(conn, snapshot)         a built snapshot's summary tables
     write_build(conn, snapshot, ...)       a build's summaries, rankings and classification
 
 The crawlers own the record tables; scoring's (summaries, rankings, classification) are
@@ -184,7 +185,7 @@ def read_totals(conn, kind: str, snapshot: str, universe: str = "registry") -> p
 def read_previous_build(conn, snapshot: str, universe: str = "registry"):
     """(snapshot, profile, {output stem: ranks by org}, {dimension: summary frame}) of the month
     before ``snapshot`` in the ``rankings`` table (of the universe), or (None, None, {}, {})."""
-    rankings, summaries_table = table_of("rankings", universe), table_of("summaries", universe)
+    rankings = table_of("rankings", universe)
     if not has_table(conn, rankings):
         return None, None, {}, {}
     built = [r[0] for r in conn.execute(f"SELECT DISTINCT snapshot FROM [{rankings}]")]
@@ -195,15 +196,22 @@ def read_previous_build(conn, snapshot: str, universe: str = "registry"):
                      "ORDER BY rowid", conn, params=[prev])
     by_stem = {f"{dim}-rank": rows.set_index("org")["rank"]
                for dim, rows in ranks.groupby("dimension", sort=False)}
-    values = read_sql(f"SELECT dimension, org, indicator, value FROM [{summaries_table}] "
-                      "WHERE snapshot = ? ORDER BY rowid", conn, params=[prev])
+    return prev, ranks.profile.iloc[0], by_stem, read_summaries(conn, prev, universe)
+
+
+def read_summaries(conn, snapshot: str, universe: str = "registry") -> dict:
+    """{dimension: summary frame indexed by org} of a built snapshot, as the build wrote them
+    (the ``summaries`` table of the universe; rows and columns in written order)."""
+    values = read_sql(f"SELECT dimension, org, indicator, value FROM "
+                      f"[{table_of('summaries', universe)}] WHERE snapshot = ? ORDER BY rowid",
+                      conn, params=[snapshot])
     summaries = {}
     for dim, rows in values.groupby("dimension", sort=False):
         table = rows.pivot(index="org", columns="indicator", values="value")
         table = table.reindex(index=rows.org.unique(), columns=rows.indicator.unique())
         table.columns.name = None
         summaries[dim] = table.apply(_int_if_whole)
-    return prev, ranks.profile.iloc[0], by_stem, summaries
+    return summaries
 
 
 def _int_if_whole(column: pd.Series) -> pd.Series:

@@ -138,7 +138,8 @@ def repo_info(full_name: str, web: str, pushed_at: str = "2025-09-30T08:00:00Z",
             "full_name": full_name, "html_url": f"{web}/{full_name}", "private": False,
             "fork": False, "archived": archived, "pushed_at": pushed_at,
             "default_branch": default_branch, "stargazers_count": 1200, "forks_count": 100,
-            "open_issues_count": 12, "watchers_count": 1200}
+            "open_issues_count": 12, "watchers_count": 1200,  # GitHub: watchers_count = stars
+            "subscribers_count": 87}  # the real watchers: only on the repository endpoint
 
 
 def commit(date: str, path: str, message: str = "update") -> dict:
