@@ -146,9 +146,15 @@ class FakeForge(RepoContentRoutes, FakeAPI):
         """What the spider's endpoint setting should hold."""
         return self.url + {"gitee": "/api/v5", "gitcode": "/api/v5"}.get(self.style, "")
 
-    def org_repos(self, org: str, query: list, body: bytes) -> Reply:
+    def refused(self, query: list) -> Reply | None:
+        """GitCode's answer to any request without its token (every v5 endpoint requires one)."""
         if self.style == "gitcode" and not self.authorised(query):
             return Reply({"message": "401 Unauthorized"}, 401)
+        return None
+
+    def org_repos(self, org: str, query: list, body: bytes) -> Reply:
+        if refused := self.refused(query):
+            return refused
         rows = self.data.repos.get(org.casefold())
         if rows is None:
             return Reply({"message": "Not Found"}, 404)
