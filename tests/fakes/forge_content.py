@@ -63,23 +63,15 @@ class RepoContentRoutes:
     ]
     content: dict[str, RepoContent]
 
-    def refused(self, query: list) -> Reply | None:
-        """A forge's refusal of the request (GitCode without its token), else None."""
-        return None
-
     def _repo(self, repo: str) -> RepoContent | None:
         return self.content.get(repo) or next(
             (c for name, c in self.content.items() if name.casefold() == repo.casefold()), None)
 
     def repo_object(self, repo: str, query: list, body: bytes) -> Reply:
-        if refused := self.refused(query):
-            return refused
         found = self._repo(repo)
         return Reply(found.info) if found else Reply({"message": "Not Found"}, 404)
 
     def git_tree(self, repo: str, ref: str, query: list, body: bytes) -> Reply:
-        if refused := self.refused(query):
-            return refused
         found = self._repo(repo)
         if ref == "HEAD" and found:
             ref = found.info.get("default_branch", "main")
@@ -96,8 +88,6 @@ class RepoContentRoutes:
         return found.info.get("default_branch", "main") if found and ref == "HEAD" else ref
 
     def repo_file(self, repo: str, path: str, query: list, body: bytes) -> Reply:
-        if refused := self.refused(query):
-            return refused
         found = self._repo(repo)
         ref = self._ref(found, query)
         text = found.files.get(ref, {}).get(path) if found else None
@@ -112,8 +102,6 @@ class RepoContentRoutes:
                       "content": base64.b64encode(text.encode()).decode()})
 
     def raw_file(self, repo: str, path: str, query: list, body: bytes) -> Reply:
-        if refused := self.refused(query):
-            return refused
         found = self._repo(repo)
         text = found.files.get(self._ref(found, query), {}).get(path) if found else None
         if text is None:
@@ -121,8 +109,6 @@ class RepoContentRoutes:
         return Reply(text.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
 
     def repo_commits(self, repo: str, query: list, body: bytes) -> Reply:
-        if refused := self.refused(query):
-            return refused
         found = self._repo(repo)
         if found is None:
             return Reply({"message": "Not Found"}, 404)
