@@ -67,6 +67,7 @@ class SiteWriter:
                                 LANGUAGE_NAMES=LANGUAGE_NAMES, indicator_label=indicator_label)
         self.tables: dict[str, Table] = {}  # stem -> table, each downloadable once
         self.pages: list[str] = []
+        self._not_measured: dict[str, list] = {}
 
     # -- the whole site ------------------------------------------------------------------------
     def write(self) -> list[str]:
@@ -149,14 +150,20 @@ class SiteWriter:
                                               f"{dim if dim in m.dimensions else OVERALL}.html"),
                          m is month) for m in reversed(site.months)],
                 ranking=ranking, movers=moved, moves=moves, new=new, changes=changes,
-                unmeasured=[(i["dimension"], i["indicator"]) for i in (
-                    not_measured(month.ranking) if month.ranking else [])
-                    if dim in (OVERALL, i["dimension"])],
+                unmeasured=[(i["dimension"], i["indicator"]) for i in self.not_measured(month)
+                            if dim in (OVERALL, i["dimension"])],
                 scores_chart=links.to(scores[lang]),
                 history_chart=history and links.to(history),
                 intro=path.endswith("index.html") and word("intro", lang, weights=", ".join(
                     f"{dimension_name(d, lang)} {Fraction(w).limit_denominator(100)}"
                     for d, w in site.method.overall_weights)))
+
+    def not_measured(self, month) -> list:
+        """explain's indicators no organisation has a value for in the month (once a month)."""
+        if month.snapshot not in self._not_measured:
+            self._not_measured[month.snapshot] = (not_measured(month.ranking) if month.ranking
+                                                  else [])
+        return self._not_measured[month.snapshot]
 
     def ranking_table(self, month, dim) -> Table:
         rows = month.ranked(dim)

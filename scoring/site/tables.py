@@ -55,7 +55,7 @@ def headings(lang, texts: dict | None = None, key=None) -> dict:
 
 
 def view(table: Table, lang: str, links, where=None) -> dict:
-    """{"head": [[{text, span, rows, cls}]], "body": [[{parts: [(text, href)], cls}]]}.
+    """{"head": [[{text, span, rows, cls}]], "body": [[(cls, note, [(text, href)])]]}.
     ``links``: an object with ``org(name)`` and ``month(snapshot)`` giving hrefs (or None),
     and ``labels`` (data/indicators.yaml); ``where``: {column: value} keeps those rows only."""
     columns = [c for c in table.columns if c.only in (None, lang)]
@@ -79,8 +79,9 @@ def view(table: Table, lang: str, links, where=None) -> dict:
         if where and any(record.get(k) != v for k, v in where.items()):
             continue
         row = []
-        for c in columns:
-            row.append({"note": None, **cell(c, record.get(c.key), record, table, lang, links)})
+        for c in columns:  # tuples: the template unpacks them (no attribute look-ups per cell)
+            shown = cell(c, record.get(c.key), record, table, lang, links)
+            row.append((shown["cls"], shown.get("note"), shown["parts"]))
         body.append(row)
     return {"head": [top, second] if grouped else [top], "body": body}
 
