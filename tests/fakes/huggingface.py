@@ -20,11 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 from dataclasses import dataclass, field
 
 from osir_crawl import published
-from tests.fakes.base import FakeAPI, FixedWindow, Reply, route
+from tests.fakes.base import FakeAPI, FixedWindow, Reply, agreeing_params, route
 
 ALWAYS = ("_id", "id")
 # huggingface_hub hf_api.py ExpandModelProperty_T / ExpandDatasetProperty_T.
@@ -148,20 +147,9 @@ def model_config(repo_id: str, rng: random.Random) -> dict | None:
     return {"architectures": [arch], "model_type": model_type} if model_type else None
 
 
-# A size the repo name states ("opt-125m", "Qwen2.5-0.5B"): the fake's safetensors count then
-# agrees with it, as the Hub's does, instead of a random one.
-_STATED = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)([mMbB])(?![A-Za-z0-9])")
-
-
-def _params(repo_id: str, rng: random.Random) -> int | None:
-    params = rng.choice([None, 7_615_616_512, 567_754_752, 1_100_048_384])
-    sizes = [float(n) * (1e6 if u in "mM" else 1e9)
-             for n, u in _STATED.findall(repo_id.split("/")[-1])]
-    return int(max(sizes)) if params and sizes else params
-
-
 def _model_row(repo_id: str, downloads: int, rng: random.Random) -> dict:
-    params = _params(repo_id, rng)
+    params = agreeing_params(repo_id, rng.choice([None, 7_615_616_512, 567_754_752,
+                                                  1_100_048_384]))
     config = model_config(repo_id, rng)
     return {
         "_id": f"{abs(hash(repo_id)) & 0xFFFFFFFFFFFF:024x}",
