@@ -279,7 +279,11 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
     if write:
         out = Path(out_dir or default_out(snapshot, universe))
         frames = {f"{name}-summary": table for name, table in summary.tables.items()}
-        result.written = write_frames({**frames, **ranking.outputs()}, out)
+        outputs = ranking.outputs()
+        if profile.row_order == "rank":  # a person reads a ranking top down
+            outputs = {stem: frame.sort_values("rank", kind="stable") if "rank" in frame
+                       else frame for stem, frame in outputs.items()}
+        result.written = write_frames({**frames, **outputs}, out)
         built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         stamp = {"snapshot": snapshot, "profile": profile.name, "built_at": built_at}
         write_build(inputs.conn, snapshot, summary.provenance.assign(**stamp),

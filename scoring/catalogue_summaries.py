@@ -404,5 +404,14 @@ def main(argv=None) -> int:
     return 0
 
 
+def _main() -> int:
+    from .errors import reader_went_away
+
+    try:
+        return main()
+    except BrokenPipeError:  # output piped into head & co.
+        return reader_went_away()
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_main())

@@ -23,7 +23,7 @@ from osir_crawl.snapshots import check_snapshot
 from osir_crawl.store import StoreError
 
 from . import commands
-from .errors import ScoringError
+from .errors import ScoringError, reader_went_away
 
 
 def command_modules():
@@ -58,8 +58,7 @@ def main(argv=None):
                 raise ScoringError(str(err)) from None
         return args.func(args) or 0
     except BrokenPipeError:  # output piped into head & co.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return reader_went_away()
     except (ScoringError, RegistryError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

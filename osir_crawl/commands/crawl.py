@@ -2,7 +2,8 @@
 spider stopped on a fatal error: its platform could not be reached (ConnectionBreakerMiddleware),
 or its store failed on the way (the crawl run sets ``osir/fatal`` and stops the crawl).
 Scrapy exits 0 whenever a spider ran, however it ended; cron, scrapyd and crawlall must not take
-that for success. Problems found before the crawl starts (a store that cannot be opened, a scope
+that for success. The crawl's one-line summary (stored, rejected, failed requests) is repeated
+last, below Scrapy's stats dump. Problems found before the crawl starts (a store that cannot be opened, a scope
 another crawl is running, a bad registry) already end the process with one line and status 1."""
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class Command(ScrapyCrawl):
     def run(self, args, opts):
         super().run(args, opts)
         stats = self.crawler.stats if self.crawler and self.crawler.stats else None
+        if stats and (summary := stats.get_value("osir/summary")):
+            # Last, below Scrapy's stats dump, where a person looks (the log has it too).
+            print(summary, file=sys.stderr, flush=True)
         if stats and (fatal := stats.get_value("osir/fatal")):
             print(f"osir-crawl: {fatal}", file=sys.stderr, flush=True)
             self.exitcode = 1

@@ -1,5 +1,5 @@
-"""``scrapy crawlall [--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--shard I/N]``:
-the monthly full crawl. (``scrapy crawlall --check`` crawls nothing: one live request per platform and a
+"""``scrapy crawlall [--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--fresh]
+[--shard I/N]``: the monthly full crawl. (``scrapy crawlall --check`` crawls nothing: one live request per platform and a
 table of what answered, :mod:`osir_crawl.livecheck`.)
 
 Every spider of ``scrapy list`` except ``legacy_import`` runs as its own ``scrapy crawl``
@@ -21,7 +21,7 @@ go under ``shard-I-of-N/``, and scoring waits for ``scrapy merge`` of the shard 
 Re-running with the same snapshot continues a stopped run, deciding per spider from its latest
 ``crawls`` row for the snapshot:
 
-* ``finished`` — skipped;
+* ``finished`` — skipped (``--fresh``: every spider is crawled again from scratch);
 * ``shutdown`` (stopped by Ctrl-C/SIGTERM: Scrapy saved its queue) — resumed from the JOBDIR;
 * ``running`` (the process was SIGKILLed: Scrapy wrote no queue state) — recovered from the
   JOBDIR when it holds the marker of :mod:`osir_crawl.resume`, else crawled again from scratch;
@@ -75,7 +75,7 @@ class Interrupted(Exception):
 
 
 class Command(ProjectCommand):
-    usage = "[--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--shard I/N]"
+    usage = "[--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--fresh] [--shard I/N]"
     summary = "Run every spider for one snapshot (resumable), then scoring and the crawl report"
 
     def add_options(self, parser):
@@ -85,6 +85,9 @@ class Command(ProjectCommand):
                             help="the snapshot to write (default: OSIR_SNAPSHOT, i.e. today UTC)")
         parser.add_argument("--skip-scoring", action="store_true",
                             help="do not run `python -m scoring build` after the crawl")
+        parser.add_argument("--fresh", action="store_true",
+                            help="crawl every spider from scratch, even those that already "
+                                 "finished this snapshot (their rows are replaced)")
         parser.add_argument("--concurrency", type=int, default=2, metavar="N",
                             help="spiders running at once (default 2)")
         parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
@@ -180,14 +183,16 @@ class Command(ProjectCommand):
             endpoints=reachability.spider_endpoints(crawling, self.settings),
             probe_timeout=self.settings.getfloat("OSIR_PROBE_TIMEOUT", 5.0),
             user_agent=self.settings.get("USER_AGENT"),
+            fresh=opts.fresh,
         ).run()
 
 
 class CrawlAll:
     def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
                  interval, scoring, rankings=None, endpoints=None, probe_timeout=5.0,
-                 user_agent=None):
+                 user_agent=None, fresh=False):
         self.rankings = rankings
+        self.fresh = fresh  # ignore earlier crawls of the snapshot: every spider from scratch
         self.endpoints = endpoints or {}  # spider -> the platform endpoint it crawls
         self.probe_timeout, self.user_agent = probe_timeout, user_agent
         self.not_started: dict[str, str] = {}  # spider -> why (its host is unreachable)
@@ -244,7 +249,7 @@ class CrawlAll:
         """One request per platform host, all at once; the spiders of a host that cannot be
         reached are not started. Spiders that already finished this snapshot are not probed."""
         todo = {r.name: self.endpoints[r.name] for r in self.runs if r.name in self.endpoints
-                and (self._last_crawl(r.name) or {}).get("outcome") != "finished"}
+                and (self._earlier_crawl(r.name) or {}).get("outcome") != "finished"}
         if not todo:
             return
         headers = {"User-Agent": self.user_agent} if self.user_agent else None
@@ -253,6 +258,10 @@ class CrawlAll:
                       key=lambda res: res.endpoint.host)
         self.progress.event(f"probe: {len(results) - len(down)} of {len(results)} platform "
                             f"hosts reachable")
+        if down and len(down) == len(results):
+            self.progress.event('no platform answered: no internet here? The README\'s "Try it '
+                                'without the internet" crawls loopback fakes of every platform '
+                                '(python -m tests.fakes.all)')
         for res in down:
             spiders = sorted(n for n, e in todo.items() if e == res.endpoint)
             self.progress.event(f"unreachable: {res.line()} — not starting {', '.join(spiders)}")
@@ -315,14 +324,16 @@ class CrawlAll:
 
     def _launch(self, run: SpiderRun, fd: int):
         """Start (or skip) one spider; ``fd`` is its held lock, handed to the child."""
-        last = self._last_crawl(run.name)
+        last = self._earlier_crawl(run.name)
         jobdir = self.jobs / run.name
         if last and last["outcome"] == "finished":
             os.close(fd)
             run.state, run.outcome, run.note = "skipped", "finished", "already finished"
             run.figures = {"items": last["items"] or 0, "rejects": last["rejected"] or 0}
             self.progress.event(f"{run.name}: already finished for {self.snapshot} "
-                                f"({last['crawl_id']}), skipped")
+                                f"({last['crawl_id']}), skipped; to crawl it again: "
+                                f"scrapy crawlall --snapshot {self.snapshot} --only {run.name} "
+                                "--fresh")
             return
         if last and last["outcome"] == "shutdown" and jobdir.is_dir():
             how = f"resuming from {jobdir}"
@@ -332,6 +343,8 @@ class CrawlAll:
             if jobdir.exists():  # stale or unusable queue state (see the module docstring)
                 shutil.rmtree(jobdir)
             how = "starting" if not last else f"starting again (last crawl: {last['outcome']})"
+            if self.fresh and (earlier := self._last_crawl(run.name)):
+                how = f"starting again (--fresh; last crawl: {earlier['outcome']})"
         run.stats_file.unlink(missing_ok=True)
         cmd = [sys.executable, "-m", "scrapy", "crawl", run.name]
         for setting in self.forwarded:
@@ -391,6 +404,10 @@ class CrawlAll:
             return ""
         last = next((line.strip() for line in reversed(lines) if line.strip()), "")
         return last[:300] if last.startswith("osir-crawl:") else ""
+
+    def _earlier_crawl(self, spider: str) -> dict | None:
+        """The crawl this run continues or skips: the latest one, or none with --fresh."""
+        return None if self.fresh else self._last_crawl(spider)
 
     def _last_crawl(self, spider: str) -> dict | None:
         """The spider's latest crawl of the snapshot (of this run's shard)."""
