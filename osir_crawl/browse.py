@@ -24,8 +24,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
 from datasette.utils import tilde_encode
+
+from osir_crawl.inputs import load_yaml
 
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 KEY = "osir"  # the database name data/metadata.yml is written for
@@ -35,7 +36,7 @@ PATHS_PLUGIN = Path(__file__).with_name("datasette_paths.py")
 def metadata_for(store: str | os.PathLike, source: Path = METADATA) -> dict:
     """``source`` with its database entry (and the index page's links to it) under the name
     Datasette gives ``store``."""
-    meta = yaml.safe_load(source.read_text(encoding="utf-8"))
+    meta = load_yaml(source, ValueError, "Datasette metadata")
     name = Path(store).stem
     if name != KEY:
         meta["databases"] = {name: meta["databases"][KEY]}

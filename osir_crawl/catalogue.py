@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from osir_crawl.registry import SAFE_LOADER
+from osir_crawl.inputs.yaml_input import SAFE_LOADER
 
 CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "data" / "catalogue"
 KINDS = ("operator_library", "parallel_framework", "deep_learning_framework", "ai_compiler",

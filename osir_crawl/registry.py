@@ -1,10 +1,9 @@
 """The organisation registry (``data/orgs.yaml``): which accounts each organisation owns.
 
-Format: a mapping from org name to platform keys. Each platform key holds a list of account
-names (or ``{account: NAME, source: URL}`` mappings, where ``source`` is evidence a reviewer can
-check); ``baai_data`` is true/false. Loading validates the whole file and raises
-:class:`RegistryError` naming the org and the problem, so a bad registry stops a crawl before
-any request is sent.
+Format (:class:`RegistryFile`): a mapping from org name to platform keys. Each platform key
+holds a list of account names (or ``{account: NAME, source: URL}`` mappings, where ``source`` is
+evidence a reviewer can check); ``baai_data`` is true/false. Loading validates the whole file
+and raises :class:`RegistryError` naming the file, the line, the org and the problem.
 """
 
 from __future__ import annotations
@@ -14,8 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, RootModel,
+                      field_validator, model_validator)
+
+from osir_crawl.inputs import line_of, load_yaml, validated
+from osir_crawl.inputs.yaml_input import dotted, message
 
 ACCOUNT_PLATFORMS = (
     "huggingface",
@@ -119,109 +123,122 @@ class Registry:
         return next((o for o in self.orgs if close and o.casefold() == close[0]), None)
 
 
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key, line: int, first: int):
-        super().__init__(f"line {line}: {key!r} appears twice in one mapping "
-                         f"(first on line {first}); only one can count")
+
+# --- the file's model --------------------------------------------------------------------------
+
+def _org_name(name: str) -> str:
+    if not name.strip():
+        raise ValueError(f"org name {name!r} must be a non-empty string")
+    if UNREGISTERED_SEPARATOR in name:
+        raise ValueError(f"org name {name!r} may not contain {UNREGISTERED_SEPARATOR!r} (it "
+                         "marks unregistered authors, e.g. huggingface:someone)")
+    return name
 
 
-# libyaml's parser where PyYAML was built with it: the same documents and line marks (terser
-# error texts), about eight times faster (every spider loads the registry, and most the
-# catalogue, when it starts).
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _plain_name(name: str) -> str:
+    if not name.strip() or "/" in name:
+        raise ValueError("must be a plain account name")
+    return name.strip()
 
 
-class _UniqueKeyLoader(SAFE_LOADER):
-    """The safe loader, refusing a mapping key given twice: PyYAML keeps the last silently, so
-    an org listed twice would lose the accounts of its first entry (and its stored rows)."""
+def _as_entry(value):
+    """A bare account name is the entry ``{account: NAME}``."""
+    return value if isinstance(value, dict) else {"account": value}
 
-    def construct_mapping(self, node, deep=False):
-        lines: dict = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = lines.setdefault(key, key_node.start_mark.line + 1)
-            except TypeError:  # an unhashable key: the constructor reports it
-                continue
-            if first != key_node.start_mark.line + 1:
-                raise _DuplicateKey(key, key_node.start_mark.line + 1, first)
-        return super().construct_mapping(node, deep=deep)
+
+class AccountEntry(BaseModel):
+    """One account of a platform list: ``NAME`` or ``{account: NAME, source: URL}``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    account: Annotated[str, AfterValidator(_plain_name)]
+    source: str | None = None  # evidence a reviewer can check
+
+
+class CreatorEntry(AccountEntry):
+    """An OpenDataLab account: a creator id, which YAML reads as a number."""
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _id_as_text(cls, value):
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Accounts = list[Annotated[AccountEntry, BeforeValidator(_as_entry)]]
+
+
+class OrgAccounts(BaseModel):
+    """One org's platform keys (ACCOUNT_PLATFORMS, FLAG_PLATFORMS)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    huggingface: Accounts = []
+    modelscope: Accounts = []
+    github: Accounts = []
+    gitee: Accounts = []
+    gitcode: Accounts = []
+    openi: Accounts = []
+    opendatalab: list[Annotated[CreatorEntry, BeforeValidator(_as_entry)]] = []
+    baai_data: bool = False
+
+
+class RegistryFile(RootModel[dict[Annotated[str, AfterValidator(_org_name)],
+                                  OrgAccounts | None]]):
+    """``data/orgs.yaml``: org name -> its platform keys, in registry order."""
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if not self.root:
+            raise ValueError("expected a mapping of org name -> platform accounts")
+        return self
+
+
+assert set(OrgAccounts.model_fields) == set(PLATFORMS)
+
+
+def _describe(loc: tuple, error: dict) -> str:
+    """A problem of the registry file in its own terms: the org, the platform, the account."""
+    if not loc:
+        return "expected a mapping of org name -> platform accounts"
+    org, what = loc[0], message(error)
+    if len(loc) == 1:
+        if error["loc"][-1] == "[key]":  # the name itself
+            return what if error["type"] == "value_error" else f"org name {org!r} {what}"
+        return f"org {org}: expected a mapping of platform -> accounts"
+    platform = loc[1]
+    if len(loc) == 2:
+        if error["type"] == "extra_forbidden":
+            return f"org {org}: unknown platform key {platform!r} (known: {', '.join(PLATFORMS)})"
+        if error["type"] == "list_type":
+            return f"org {org}: {platform} must be a list of accounts"
+        return f"org {org}: {platform} {what}"
+    entry = error["input"] if loc[3:] == ("account",) else None
+    if len(loc) == 3 or loc[3:] == ("account",):
+        return f"org {org}: {platform} account {entry!r} must be a plain account name"
+    return f"org {org}: {platform} account entry: {dotted(loc[3:], error)}"
 
 
 def load_registry(path: str | Path) -> Registry:
+    """The registry in ``path``, validated as a whole: RegistryError naming the file, the line,
+    the org and the problem, so a bad registry stops a crawl before any request is sent."""
     path = str(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.load(fh, Loader=_UniqueKeyLoader)  # noqa: S506 -- a SafeLoader
-    except FileNotFoundError:
-        raise RegistryError(f"{path}: registry file not found") from None
-    except OSError as exc:  # a folder, no permission
-        raise RegistryError(f"{path}: cannot read the registry: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise RegistryError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
-    except _DuplicateKey as exc:
-        raise RegistryError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:  # one line: the message goes to a terminal or a log
-        raise RegistryError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    if not isinstance(raw, dict) or not raw:
-        raise RegistryError(f"{path}: expected a mapping of org name -> platform accounts")
-
-    registry = Registry(path=path, orgs=[])
+    raw = load_yaml(path, RegistryError, "registry")
+    orgs = validated(RegistryFile, raw, path, RegistryError, _describe).root
+    registry = Registry(path=path, orgs=list(orgs))
     owners: dict[tuple[str, str], str] = {}
-    for org, platforms in raw.items():
-        if not isinstance(org, str) or not org.strip():
-            raise RegistryError(f"{path}: org name {org!r} must be a non-empty string")
-        if UNREGISTERED_SEPARATOR in org:
-            raise RegistryError(f"{path}: org name {org!r} may not contain "
-                                f"{UNREGISTERED_SEPARATOR!r} (it marks unregistered authors, "
-                                "e.g. huggingface:someone)")
-        if platforms is None:
-            platforms = {}
-        if not isinstance(platforms, dict):
-            raise RegistryError(f"{path}: org {org}: expected a mapping of platform -> accounts")
-        registry.orgs.append(org)
-        for platform, value in platforms.items():
-            if platform not in PLATFORMS:
-                raise RegistryError(
-                    f"{path}: org {org}: unknown platform key {platform!r} "
-                    f"(known: {', '.join(PLATFORMS)})"
-                )
+    for org, declared in orgs.items():
+        for platform in (raw[org] or {}) if declared else ():  # in the file's order
+            value = getattr(declared, platform)
             if platform in FLAG_PLATFORMS:
-                if not isinstance(value, bool):
-                    raise RegistryError(f"{path}: org {org}: {platform} must be true or false")
                 if value:
                     registry.flags.setdefault(platform, set()).add(org)
                 continue
-            for account in _accounts(path, org, platform, value):
-                key = (platform, account.name.casefold())
+            for i, entry in enumerate(value):
+                key = (platform, entry.account.casefold())
                 if key in owners:
                     raise RegistryError(
-                        f"{path}: org {org}: {platform} account {account.name!r} "
-                        f"is already claimed by org {owners[key]}"
-                    )
+                        f"{path}:{line_of(raw, (org, platform, i))}: org {org}: {platform} "
+                        f"account {entry.account!r} is already claimed by org {owners[key]}")
                 owners[key] = org
-                registry.accounts.append(account)
+                registry.accounts.append(Account(platform, entry.account, org, entry.source))
     return registry
-
-
-def _accounts(path: str, org: str, platform: str, value) -> list[Account]:
-    if not isinstance(value, list):
-        raise RegistryError(f"{path}: org {org}: {platform} must be a list of accounts")
-    accounts = []
-    for entry in value:
-        source = None
-        if isinstance(entry, dict):
-            source = entry.get("source")
-            entry = entry.get("account")
-        if isinstance(entry, int) and platform == "opendatalab":
-            entry = str(entry)  # creator ids are numbers
-        if not isinstance(entry, str) or not entry.strip() or "/" in entry:
-            raise RegistryError(
-                f"{path}: org {org}: {platform} account {entry!r} must be a plain account name"
-            )
-        if source is not None and not isinstance(source, str):
-            raise RegistryError(f"{path}: org {org}: {platform} account {entry}: bad source")
-        accounts.append(Account(platform, entry.strip(), org, source))
-    return accounts

@@ -26,6 +26,12 @@ The published indicator lists are :data:`scoring.vocabulary.INDICATORS`.
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from osir_crawl.inputs import line_of, load_yaml, validated
+from osir_crawl.inputs.yaml_input import message
 
 from .errors import ScoringError
 from .vocabulary import INDICATORS, LATER_INDICATORS
@@ -93,120 +99,129 @@ def default_method():
 
 def load_method(path=None):
     """Read a method file (default ``data/method.yaml``; the built-in method if that is absent)."""
-    import yaml
-
     if path is None and not METHOD_FILE.exists():
         return default_method()
     path = Path(path or METHOD_FILE)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            spec = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise ScoringError(f"{path}: method file not found") from None
-    except yaml.YAMLError as err:
-        raise ScoringError(f"{path}: not valid YAML ({' '.join(str(err).split())})") from None
-    return method_from_dict(spec, str(path))
+    return method_from_dict(load_yaml(path, ScoringError, "method"), str(path))
 
 
-def _number(value, loc):
+def _number(value):
+    """A weight: a number or ``"a/b"``, finite and >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ScoringError(f"{loc}: expected a number or 'a/b', got {value!r}")
+        raise ValueError(f"expected a number or 'a/b', got {value!r}")
     if isinstance(value, str):
         try:
             num, _, den = value.partition("/")
             value = float(num) / float(den) if den else float(num)
         except (ValueError, ZeroDivisionError):
-            raise ScoringError(f"{loc}: expected a number or 'a/b', got {value!r}") from None
+            raise ValueError(f"expected a number or 'a/b', got {value!r}") from None
     value = float(value)
     if not math.isfinite(value) or value < 0:
-        raise ScoringError(f"{loc}: weight must be a finite number >= 0, got {value!r}")
+        raise ValueError(f"weight must be a finite number >= 0, got {value!r}")
     return value
 
 
+def _indicators(items):
+    """A dimension's list: ``name`` or ``{name: weight}`` items -> ((name, weight or None), ...)."""
+    if not isinstance(items, list) or not items:
+        raise ValueError("expected a non-empty list of indicators")
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and len(item) == 1:
+            (name, weight), = item.items()
+            try:
+                weight = _number(weight)
+            except ValueError as err:
+                raise ValueError(f"[{i}] ({name}): {err}") from None
+        elif isinstance(item, str):
+            name, weight = item, None
+        else:
+            raise ValueError(f"[{i}]: expected a name or {{name: weight}}, got {item!r}")
+        if any(name == seen for seen, _ in out):
+            raise ValueError(f"[{i}]: indicator {name!r} listed twice")
+        out.append((str(name), weight))
+    return tuple(out)
+
+
+Weight = Annotated[float, BeforeValidator(_number)]
+Names = list[str]
+
+
+class MethodFile(BaseModel):
+    """The YAML structure (see the module docstring); cross-references between its keys are
+    checked by :func:`method_from_dict`."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    normalisation: Literal[NORMALISATIONS] = PUBLISHED["normalisation"]
+    ties: Literal[TIE_MODES] = PUBLISHED["ties"]
+    discount: Literal[tuple(DISCOUNTS)] = PUBLISHED["discount"]
+    overall_weights: dict[str, Weight] = PUBLISHED["overall_weights"]
+    summary_delta: Names = PUBLISHED["summary_delta"]
+    dimensions: dict[str, Annotated[tuple, BeforeValidator(_indicators)]]
+    optional: dict[str, Names] | None = None
+    derived: dict[str, Names] | None = None
+
+
+def _describe(loc, error):
+    if error["type"] == "literal_error":
+        allowed = {"normalisation": NORMALISATIONS, "ties": TIE_MODES,
+                   "discount": tuple(DISCOUNTS)}[loc[0]]
+        return f"{loc[0]}: {error['input']!r} is not one of {', '.join(allowed)}"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key(s) {loc[0]}"
+    if loc == ("dimensions",) or (loc[:1] == ("dimensions",) and error["type"] != "value_error"):
+        return "dimensions: expected a mapping of dimension -> indicators"
+    if loc[:1] == ("dimensions",):  # _indicators' words start with the item: [2] ...
+        text = message(error)
+        return f"dimensions.{loc[1]}{'' if text.startswith('[') else ': '}{text}"
+    if loc[:1] == ("overall_weights",) and len(loc) == 2:
+        return f"overall_weights.{loc[1]}: {message(error)}"
+    return f"{loc[0]}: " + {
+        "overall_weights": "expected one weight for each dimension",
+        "summary_delta": "expected a list of dimensions",
+        "optional": "expected a mapping of dimension -> indicators",
+        "derived": "expected lists of indicators per dimension"}.get(loc[0], message(error))
+
+
 def method_from_dict(spec, source="method"):
-    """Build and validate a :class:`Method` from the YAML structure (see module docstring)."""
+    """Build and validate a :class:`Method` from the YAML structure (see module docstring);
+    errors name ``source`` (and the line, for a file)."""
     if not isinstance(spec, dict):
         raise ScoringError(f"{source}: expected a mapping at top level")
-    unknown = set(spec) - set(PUBLISHED) - {"derived"}
-    if unknown:
-        raise ScoringError(f"{source}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+    declared = validated(MethodFile, spec, source, ScoringError, _describe)
+    dims = list(declared.dimensions)
 
-    def choice(key, allowed):
-        value = spec.get(key, PUBLISHED[key])
-        if value not in allowed:
-            raise ScoringError(f"{source}: {key}: {value!r} is not one of {', '.join(allowed)}")
-        return value
+    def fail(key, text):
+        line = line_of(spec, (key,))
+        raise ScoringError(f"{source}{f':{line}' if line else ''}: {key}: {text}")
 
-    normalisation = choice("normalisation", NORMALISATIONS)
-    ties = choice("ties", TIE_MODES)
-    discount = choice("discount", tuple(DISCOUNTS))
-    dims_spec = spec.get("dimensions")
-    if not isinstance(dims_spec, dict) or not dims_spec:
-        raise ScoringError(f"{source}: dimensions: expected a mapping of dimension -> indicators")
-    dims = []
-    for name, items in dims_spec.items():
-        loc = f"{source}: dimensions.{name}"
-        if not isinstance(items, list) or not items:
-            raise ScoringError(f"{loc}: expected a non-empty list of indicators")
-        names, weights = [], []
-        for i, item in enumerate(items):
-            if isinstance(item, dict) and len(item) == 1:
-                (ind, w), = item.items()
-                weights.append(_number(w, f"{loc}[{i}] ({ind})"))
-            elif isinstance(item, str):
-                ind = item
-                weights.append(None)
-            else:
-                raise ScoringError(f"{loc}[{i}]: expected a name or {{name: weight}}, got {item!r}")
-            if ind in names:
-                raise ScoringError(f"{loc}[{i}]: indicator {ind!r} listed twice")
-            names.append(str(ind))
-        weighted = any(w is not None for w in weights)
-        dims.append(Dimension(str(name), tuple(names),
-                              tuple(1.0 if w is None else w for w in weights) if weighted else None))
-    dim_names = [d.name for d in dims]
-    dims = _with_optional(dims, spec.get("optional"), source)
-
-    ow = spec.get("overall_weights", PUBLISHED["overall_weights"])
-    if not isinstance(ow, dict) or set(ow) != set(dim_names):
-        raise ScoringError(f"{source}: overall_weights: expected one weight for each of "
-                           f"{', '.join(dim_names)}")
-    overall = tuple((d, _number(ow[d], f"{source}: overall_weights.{d}")) for d in dim_names)
-
-    sd = spec.get("summary_delta", PUBLISHED["summary_delta"])
-    if not isinstance(sd, list) or any(d not in dim_names for d in sd):
-        raise ScoringError(f"{source}: summary_delta: expected a list of dimensions "
-                           f"({', '.join(dim_names)})")
-    derived = spec.get("derived") or {}
-    if not isinstance(derived, dict) or any(
-            d not in dim_names or not isinstance(v, list) for d, v in derived.items()):
-        raise ScoringError(f"{source}: derived: expected lists of indicators per dimension "
-                           f"({', '.join(dim_names)})")
-    return Method(
-        dimensions=tuple(dims),
-        derived=tuple((d, tuple(map(str, v))) for d, v in derived.items()),
-        overall_weights=overall,
-        normalisation=normalisation,
-        ties=ties,
-        discount=discount,
-        summary_delta=tuple(sd),
-    )
-
-
-def _with_optional(dims, optional, source):
-    if not optional:
-        return dims
-    if not isinstance(optional, dict):
-        raise ScoringError(f"{source}: optional: expected a mapping of dimension -> indicators")
-    known = {d.name: d for d in dims}
+    if set(declared.overall_weights) != set(dims):
+        fail("overall_weights", f"expected one weight for each of {', '.join(dims)}")
+    if any(d not in dims for d in declared.summary_delta):
+        fail("summary_delta", f"expected a list of dimensions ({', '.join(dims)})")
+    if any(d not in dims for d in declared.derived or {}):
+        fail("derived", f"expected lists of indicators per dimension ({', '.join(dims)})")
+    optional = declared.optional or {}
     for name, items in optional.items():
-        dim = known.get(name)
-        if dim is None or not isinstance(items, list) or any(i not in dim.indicators
-                                                             for i in items):
-            raise ScoringError(f"{source}: optional.{name}: expected a list of the dimension's "
-                               f"indicators")
-        known[name] = Dimension(dim.name, dim.indicators, dim.weights, tuple(items))
-    return [known[d.name] for d in dims]
+        if name not in dims or any(i not in dict(declared.dimensions[name]) for i in items):
+            fail("optional", f"{name}: expected a list of the dimension's indicators")
+    dimensions = []
+    for name, items in declared.dimensions.items():
+        weighted = any(w is not None for _, w in items)
+        dimensions.append(Dimension(
+            name, tuple(i for i, _ in items),
+            tuple(1.0 if w is None else w for _, w in items) if weighted else None,
+            tuple(optional.get(name, ()))))
+    return Method(
+        dimensions=tuple(dimensions),
+        derived=tuple((d, tuple(v)) for d, v in (declared.derived or {}).items()),
+        overall_weights=tuple((d, declared.overall_weights[d]) for d in dims),
+        normalisation=declared.normalisation,
+        ties=declared.ties,
+        discount=declared.discount,
+        summary_delta=tuple(declared.summary_delta),
+    )
 
 
 def load_indicator_labels(path=None):
@@ -214,10 +229,7 @@ def load_indicator_labels(path=None):
 
     Returns ``{}`` when the file is absent (labels are only decoration).
     """
-    import yaml
-
     path = Path(path or DATA_DIR / "indicators.yaml")
     if not path.exists():
         return {}
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    return load_yaml(path, ScoringError, "indicator labels") or {}

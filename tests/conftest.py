@@ -26,14 +26,8 @@ if "PYTEST_XDIST_WORKER" not in os.environ:  # once, in the process that starts 
 
 from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from tests import prewarmed  # noqa: E402
-
-# Settings every test crawl uses: no waiting on a loopback fake.
-FAST = {
-    "AUTOTHROTTLE_ENABLED": "False",
-    "OSIR_RETRY_BACKOFF_BASE": "0.05",
-    "DOWNLOAD_TIMEOUT": "10",
-    "LOG_LEVEL": "INFO",
-}
+from tests.inprocess import (  # noqa: E402,F401  -- FAST, async_test: for the test modules
+    FAST, async_test, no_log_handlers_left, run_crawl_in_process, run_main, scrapy_main)
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
@@ -87,6 +81,85 @@ def netguard(tmp_path_factory, monkeypatch):
     yield
     attempts = log.read_text()
     assert not attempts, f"a test tried to reach a non-loopback host:\n{attempts}"
+
+
+@pytest.fixture(autouse=True)
+def quick_engine_heartbeat(monkeypatch):
+    """The engine looks for work every 5 s when idle; 0.1 s in the tests, as in Scrapy's own
+    (conftest.py there): otherwise a crawl waits seconds on its last, already finished, page."""
+    from scrapy.core.engine import ExecutionEngine
+
+    monkeypatch.setattr(ExecutionEngine, "_SLOT_HEARTBEAT_INTERVAL", 0.1)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_crawl():
+    """A crawl left running (not awaited) keeps logging and counting into later tests."""
+    yield
+    left = no_log_handlers_left()
+    if left:
+        from scrapy.extensions.logcount import LogCounterHandler
+        import logging
+
+        for handler in [h for h in logging.getLogger().handlers
+                        if isinstance(h, LogCounterHandler)]:
+            logging.getLogger().removeHandler(handler)  # the next test starts clean
+    assert not left, f"a crawl was left running: {left}"
+
+
+@pytest.fixture
+def crawl(tmp_path, caplog, monkeypatch):
+    """``scrapy crawl`` in this process, awaited by an ``@async_test`` test::
+
+        result = await crawl("huggingface_models", db, {"HF_ENDPOINT": fake.url},
+                             args={"orgs": "BAAI"}, env={...})
+
+    ``spider``: a name (through the project's spider loader) or a class; ``settings``: ``-s``;
+    ``args``: ``-a``; ``env``: the environment the command would start with (the settings'
+    defaults read it; platform tokens are never inherited from the test's). Returns a
+    :class:`tests.inprocess.CrawlResult`: crawler, stats, store, outcome, exit status, log."""
+    crawlers = []
+
+    async def run(spider, db: Path | None = None, settings: dict | None = None,
+                  args: dict | None = None, env: dict | None = None):
+        for name in [n for n in os.environ if n.endswith("_TOKEN")]:
+            monkeypatch.delenv(name)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, str(value))
+        return await run_crawl_in_process(
+            spider, db or tmp_path / "osir.db",
+            {k: str(v) for k, v in (settings or {}).items()},  # as ``-s`` gives them
+            {k: str(v) for k, v in (args or {}).items()},  # as ``-a`` gives them
+            caplog, crawlers)
+
+    yield run
+    assert not [c for c in crawlers if c.crawling], "a crawl was not awaited"
+
+
+class Cli:
+    """The project's command lines in this process (``main(argv)``), output from ``capsys``."""
+
+    def __init__(self, capsys):
+        self.capsys = capsys
+
+    def main(self, main, *argv):
+        """``python -m <module> argv…`` of a module whose ``main(argv)`` returns the status."""
+        return run_main(main, [str(a) for a in argv], self.capsys)
+
+    def scoring(self, *argv):
+        """``python -m scoring argv…``"""
+        from scoring.cli import main
+
+        return self.main(main, *argv)
+
+    def scrapy(self, *argv):
+        """``scrapy argv…`` for a command that starts no crawl (settings, merge, …)."""
+        return self.main(scrapy_main, *argv)
+
+
+@pytest.fixture
+def cli(capsys) -> Cli:
+    return Cli(capsys)
 
 
 def crawl_env(**extra) -> dict:

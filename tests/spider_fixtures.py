@@ -9,7 +9,6 @@ saved rendered DOM, with the JSON the page fetched (``browser_json``) from a sav
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -34,10 +33,19 @@ def build(spider_cls, settings: dict | None = None, **args):
 
 
 def started(spider) -> list:
-    """What ``spider.start()`` yields."""
+    """What ``spider.start()`` yields. Run to its end here, outside any event loop: the tests
+    run inside the reactor's (pytest-twisted), where ``asyncio.run`` is refused, and a start
+    that downloads nothing has nothing to wait for."""
     async def collect():
         return [r async for r in spider.start()]
-    return asyncio.run(collect())
+
+    steps = collect()
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return done.value
+    steps.close()
+    raise AssertionError("spider.start() waited on something: crawl it (the crawl fixture)")
 
 
 def fixture(name: str) -> bytes:

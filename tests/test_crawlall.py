@@ -18,7 +18,7 @@ import pytest
 from osir_crawl import report, store
 from osir_crawl.registry import load_registry
 from tests import prewarmed
-from tests.conftest import FAST, ROOT, crawl_env, rows
+from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
 pytestmark = pytest.mark.slow
@@ -320,11 +320,11 @@ def test_report_flags_no_items_and_missing_spiders(tmp_path):
     assert f"| openi_repos | finished | 0 | – | – | 0 | 0 | 0 | – | note: {why} |" in md
 
 
-def test_every_spiders_start_requests_pickle_for_the_jobdir_queue(monkeypatch):
+@async_test
+async def test_every_spiders_start_requests_pickle_for_the_jobdir_queue(monkeypatch):
     """crawlall gives every spider a JOBDIR, whose disk queue pickles requests: callbacks must
     be spider methods and cb_kwargs/meta plain data (follow-up requests of the Hugging Face and
     GitHub spiders are checked by the crawls above: no ``scheduler/unserializable``)."""
-    import asyncio
     import pickle
 
     from scrapy.crawler import Crawler
@@ -348,6 +348,6 @@ def test_every_spiders_start_requests_pickle_for_the_jobdir_queue(monkeypatch):
     for name in names:
         cls = loader.load(name)
         spider = cls.from_crawler(Crawler(cls, settings))
-        for request in asyncio.run(first_requests(spider)):
+        for request in await first_requests(spider):
             restored = pickle.loads(pickle.dumps(request.to_dict(spider=spider), protocol=4))
             assert restored["url"] == request.url, name

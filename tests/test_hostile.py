@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests import prewarmed
-from tests.conftest import FAST, ROOT, crawl_env, rows, run_crawl
+from tests.conftest import FAST, ROOT, async_test, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_resume import crawl_cmd
 
@@ -201,7 +201,8 @@ def test_a_redirect_beside_a_rate_limit_does_not_hang_the_crawl(tmp_path):
     assert crawl["rate_limited"] == 1 and len(models(db)) == 30
 
 
-def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budget():
+@async_test
+async def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budget():
     """Unit: the in-flight count falls whatever answers a request, and waiting is capped."""
     import asyncio
 
@@ -219,8 +220,8 @@ def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budget():
         await middleware.process_request(request)
 
     first, second = Request(url), Request(url + "?b")
-    asyncio.run(let_through(first))
-    asyncio.run(let_through(second))
+    await let_through(first)
+    await let_through(second)
     assert window.outstanding() == 2
     # A redirect answers the first (RedirectMiddleware returns before process_response runs);
     # the downloader says it left all the same. The second fails with an exception.
@@ -231,7 +232,7 @@ def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budget():
 
     # A request that is never accounted for (a leak) delays the next one at most the cap.
     lost = Request(url + "?lost")
-    asyncio.run(let_through(lost))
+    await let_through(lost)
     window.budget = 0  # a window spent, with no reset announced
 
     async def timed():
@@ -240,7 +241,7 @@ def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budget():
         await asyncio.wait_for(let_through(Request(url + "?next")), timeout=30)
         return loop.time() - start
 
-    assert asyncio.run(timed()) < 30
+    assert await timed() < 30
 
 
 # --- 3. a retry redirected to another host -------------------------------------------------------
@@ -297,7 +298,7 @@ def test_a_registry_with_a_key_twice_is_an_error_naming_the_line(tmp_path, text,
 
     path = tmp_path / "orgs.yaml"
     path.write_text(text)
-    with pytest.raises(RegistryError, match=rf"line {line}: .* appears twice"):
+    with pytest.raises(RegistryError, match=rf"orgs\.yaml:{line}: .* appears twice"):
         load_registry(path)
 
 

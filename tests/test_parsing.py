@@ -18,6 +18,8 @@ from osir_crawl.spiders.huggingface import HuggingfaceModelsSpider
 from osir_crawl.spiders.modelscope import ModelScopeModelsSpider, error_of
 from osir_crawl.spiders.opendatalab import OpenDataLabDatasetsSpider, _owner_name, records_from_json
 
+from tests.conftest import async_test
+
 
 def configured(spider_cls):
     """A spider configured from the project settings (registry, endpoint), without a crawl."""
@@ -142,7 +144,8 @@ def test_browser_pages_have_a_slot_of_their_own_that_autothrottle_leaves_alone()
     assert request.meta["playwright_page_methods"][0].args[2] == spider.ready_for
 
 
-def test_the_ready_wait_ends_the_quiet_wait_only_when_it_succeeds():
+@async_test
+async def test_the_ready_wait_ends_the_quiet_wait_only_when_it_succeeds():
     from osir_crawl.spiders._browser import _first_of
 
     async def scenario():
@@ -167,7 +170,7 @@ def test_the_ready_wait_ends_the_quiet_wait_only_when_it_succeeds():
         await _first_of([never.wait(), ready()])  # the ready selector: no quiet to wait for
         assert ended == ["idle", "ready"]
 
-    asyncio.run(scenario())
+    await scenario()
 
 
 def test_abort_heavy_resources():

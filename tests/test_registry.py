@@ -76,3 +76,16 @@ def test_shipped_openi_accounts_each_name_their_evidence():
         ("BAAI", "BAAI"), ("Huawei", "MindSpore"), ("Baidu", "PaddlePaddle")}
     for account in accounts:
         assert account.source.startswith(f"https://openi.pcl.ac.cn/{account.name}/")
+
+
+@pytest.mark.parametrize("text, where", [
+    ("A:\n  huggingface: [x]\n  githb: [y]\n", ":3: org A: unknown platform key 'githb'"),
+    ("A:\n  github:\n    - x\n    - {account: y, sorce: z}\n", ":4: org A: github account entry"),
+    ("A:\n  huggingface: [x]\nB:\n  modelscope: [m]\n  huggingface:\n    - X\n",
+     ":6: org B: huggingface account 'X' is already claimed by org A"),
+])
+def test_registry_errors_name_the_file_and_line(tmp_path, text, where):
+    path = write(tmp_path, text)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert str(caught.value).startswith(f"{path}{where}")

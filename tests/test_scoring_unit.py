@@ -273,3 +273,12 @@ def test_indicator_labels_cover_the_method():
             assert labels[dim.name][ind]["label"] and labels[dim.name][ind]["group"]
     assert labels["infra"]["num_operators"] == {"group": "Operator Library",
                                                 "label": "Number of operators"}
+
+
+def test_method_file_errors_name_the_file_and_line(tmp_path):
+    text = (ROOT / "data" / "method.yaml").read_text(encoding="utf-8")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("ties:"))
+    path = tmp_path / "method.yaml"
+    path.write_text(text.replace("ties: dense", "ties: average"), encoding="utf-8")
+    with pytest.raises(ScoringError, match=rf"method\.yaml:{line}: ties: 'average' is not one of"):
+        load_method(path)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from osir_crawl import shards, store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, async_test
 
 SNAPSHOT = "2031-03-07"
 
@@ -94,11 +94,11 @@ def test_logs_are_superseded_only_within_what_a_crawl_covers(tmp_path):
     assert {r["crawl_id"] for r in db.query("SELECT crawl_id FROM failures")} == {"all"}
 
 
-def test_every_spider_splits_its_start_requests_among_shards(monkeypatch):
+@async_test
+async def test_every_spider_splits_its_start_requests_among_shards(monkeypatch):
     """``-a shard=I/N`` on every spider of ``scrapy list`` (the shipped registry): the shards'
     start requests are disjoint and together the unsharded crawl's; a spider reading one
     indivisible thing (a board, BAAI's platform, the replay) runs in exactly one shard."""
-    import asyncio
     import functools
 
     from scrapy.crawler import Crawler
@@ -133,9 +133,9 @@ def test_every_spider_splits_its_start_requests_among_shards(monkeypatch):
                           for i in range(1, count + 1)]
                 assert owners.count(True) == 1, name
             continue
-        whole = asyncio.run(urls(spider(name)))
+        whole = await urls(spider(name))
         for count in (2, 4):
-            parts = [asyncio.run(urls(spider(name, shard=f"{i}/{count}")))
+            parts = [await urls(spider(name, shard=f"{i}/{count}"))
                      for i in range(1, count + 1)]
             assert sorted(u for part in parts for u in part) == sorted(whole), (name, count)
             if len(whole) >= 8:  # many accounts: really split (a stable hash, not luck)

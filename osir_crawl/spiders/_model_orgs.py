@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
+from osir_crawl.inputs import line_of, load_yaml
 
 ACCOUNT_HOSTS = {"huggingface.co": "huggingface", "hf.co": "huggingface", "github.com": "github",
                  "modelscope.cn": "modelscope", "www.modelscope.cn": "modelscope",
@@ -21,11 +21,18 @@ class ModelOrgs:
         self.registry = registry
         self.prefixes: list[tuple[str, str]] = []
         if path and Path(path).exists():
-            with open(path, encoding="utf-8") as fh:
-                raw = yaml.safe_load(fh) or {}
-            unknown = sorted({o for o in raw.values() if o not in registry.orgs})
-            if not isinstance(raw, dict) or unknown:
-                raise SystemExit(f"osir-crawl: {path}: orgs not in the registry: {unknown}")
+            try:
+                raw = load_yaml(path, ValueError, "model name orgs") or {}
+            except ValueError as exc:
+                raise SystemExit(f"osir-crawl: {exc}") from None
+            if not isinstance(raw, dict):
+                raise SystemExit(f"osir-crawl: {path}: expected a mapping of model name "
+                                 "prefix -> org")
+            unknown = [p for p, o in raw.items() if not isinstance(o, str)
+                       or o not in registry.orgs]
+            if unknown:
+                raise SystemExit(f"osir-crawl: {path}:{line_of(raw, unknown[:1])}: orgs not in "
+                                 f"the registry: {sorted({str(raw[p]) for p in unknown})}")
             self.prefixes = sorted(((str(p).casefold(), o) for p, o in raw.items()),
                                    key=lambda p: -len(p[0]))
 
