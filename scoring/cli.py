@@ -18,6 +18,7 @@ import pkgutil
 import sqlite3
 import sys
 
+from osir_crawl.outputs import OutputClash
 from osir_crawl.registry import RegistryError
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.store import StoreError
@@ -62,7 +63,7 @@ def main(argv=None):
     except (ScoringError, RegistryError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except StoreError as err:
+    except (StoreError, OutputClash) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except sqlite3.Error as err:  # a store that is damaged, or read-only for a build

@@ -51,7 +51,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
-from osir_crawl import reachability, report, store
+from osir_crawl import outputs, reachability, report, store
 from osir_crawl.progress import Progress, SpiderRun
 from osir_crawl.project_command import ProjectCommand
 from osir_crawl.registry import RegistryError, load_registry
@@ -92,15 +92,14 @@ class Command(ProjectCommand):
                             help="spiders running at once (default 2)")
         parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
                             help="spider argument for every spider, e.g. -a orgs=BAAI,Ali")
-        parser.add_argument("--jobs-dir", default="data/jobs",
-                            help="JOBDIR root (default data/jobs)")
-        parser.add_argument("--logs-dir", default="data/logs",
-                            help="spider logs (default data/logs)")
-        parser.add_argument("--reports-dir", default="data/reports",
-                            help="crawl reports (default data/reports)")
+        # Defaults: beside the store (osir_crawl/outputs.py), data/… for data/osir.db.
+        parser.add_argument("--jobs-dir", help="JOBDIR root (default: jobs/ beside the store)")
+        parser.add_argument("--logs-dir", help="spider logs (default: logs/ beside the store)")
+        parser.add_argument("--reports-dir",
+                            help="crawl reports (default: reports/ beside the store)")
         parser.add_argument("--rankings-dir", default=None,
                             help="passed to scoring build as --out DIR/SNAPSHOT "
-                                 "(default: scoring's own, data/rankings/SNAPSHOT)")
+                                 "(default: scoring's own, rankings/SNAPSHOT beside the store)")
         parser.add_argument("--progress-interval", type=float, default=5.0, metavar="SECONDS",
                             help="at most one status line per interval (default 5)")
         parser.add_argument("--shard", metavar="I/N",
@@ -166,13 +165,19 @@ class Command(ProjectCommand):
                     if not getattr(c, "nothing_to_crawl", lambda *a: None)(registry, orgs)
                     and not _elsewhere(c, opts.shard)}  # nor those another shard runs
         part = f"shard-{opts.shard.index}-of-{opts.shard.count}" if opts.shard else ""
+        db = Path(self.settings.get("OSIR_DB")).resolve()
+
+        def folder(given, kind):  # the store's own, unless given
+            return (Path(given).resolve() if given else outputs.root_of(db) / kind) \
+                / opts.snapshot / part
+
         self.exitcode = CrawlAll(
             names=names,
             snapshot=opts.snapshot,
-            db=Path(self.settings.get("OSIR_DB")).resolve(),
-            jobs=Path(opts.jobs_dir).resolve() / opts.snapshot / part,
-            logs=Path(opts.logs_dir).resolve() / opts.snapshot / part,
-            reports=Path(opts.reports_dir).resolve() / opts.snapshot / part,
+            db=db,
+            jobs=folder(opts.jobs_dir, "jobs"),
+            logs=folder(opts.logs_dir, "logs"),
+            reports=folder(opts.reports_dir, "reports"),
             forwarded=forwarded,
             spargs=opts.spargs,
             concurrency=opts.concurrency,
@@ -209,8 +214,13 @@ class CrawlAll:
 
     # --- the run -------------------------------------------------------------------------------
     def run(self) -> int:
-        self.jobs.mkdir(parents=True, exist_ok=True)
-        self.logs.mkdir(parents=True, exist_ok=True)
+        try:  # another store's logs, JOBDIRs or report here: refused, not mixed
+            for out, option in ((self.jobs, "--jobs-dir"), (self.logs, "--logs-dir"),
+                                (self.reports, "--reports-dir")):
+                outputs.claim(out, self.db, option)
+        except outputs.OutputClash as exc:
+            print(f"osir-crawl: {exc}", file=sys.stderr, flush=True)
+            return 1
         store.open_store(self.db).close()  # schema in place before anyone reads crawls rows
         self.progress.event(
             f"crawlall snapshot {self.snapshot}: {len(self.runs)} spiders, {self.concurrency} at a "
@@ -395,15 +405,20 @@ class CrawlAll:
     def _last_word(self, spider: str) -> str:
         """The spider's own last message (``osir-crawl: …``, as its log ends), if it left one:
         why it stopped, which the console should say rather than only point at the log."""
+        return self._last_line(self.logs / f"{spider}.log", "osir-crawl:")
+
+    @staticmethod
+    def _last_line(path: Path, prefix: str) -> str:
+        """The last line of a log, if it starts with ``prefix`` (a command's one-line error)."""
         try:
-            with open(self.logs / f"{spider}.log", "rb") as log:
+            with open(path, "rb") as log:
                 log.seek(0, os.SEEK_END)
                 log.seek(max(0, log.tell() - 4096))
                 lines = log.read().decode("utf-8", "replace").splitlines()
         except OSError:
             return ""
         last = next((line.strip() for line in reversed(lines) if line.strip()), "")
-        return last[:300] if last.startswith("osir-crawl:") else ""
+        return last[:300] if last.startswith(prefix) else ""
 
     def _earlier_crawl(self, spider: str) -> dict | None:
         """The crawl this run continues or skips: the latest one, or none with --fresh."""
@@ -445,8 +460,10 @@ class CrawlAll:
             with open(self.logs / "scoring.log", "ab") as log:
                 rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode
             if rc != 0:
+                said = self._last_line(self.logs / "scoring.log", "error:")
                 return {"status": "failed",
-                        "detail": f"exit {rc}, see {self.logs / 'scoring.log'}"}
+                        "detail": f"exit {rc}, see {self.logs / 'scoring.log'}"
+                                  + (f" ({said})" if said else "")}
         what = "rankings" + (" and the ecosystem ranking" if len(builds) > 1 else "")
         return {"status": "ok", "detail": f"{what} of {self.snapshot} built"}
 
