@@ -193,7 +193,8 @@ def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
     """The six summaries of a snapshot and where each cell comes from."""
     if snapshot not in inputs.snapshots:
         raise ScoringError(f"snapshot {snapshot} has no models or datasets in the store "
-                           f"(it holds: {', '.join(inputs.snapshots) or 'nothing'})")
+                           f"{inputs.db_path} (it holds: "
+                           f"{', '.join(inputs.snapshots) or 'nothing'})")
     notes = []
     built, published_months = None, {}
     if profile.use_catalogue:  # this snapshot's crawl plus data/catalogue

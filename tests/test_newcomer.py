@@ -2,7 +2,10 @@
 a "did you mean" for ``-a orgs=``, no warnings from a plain ``scrapy crawl``, its summary line
 last, ``--json`` into ``head``, rank files by rank, every doc link resolving, crawlall's hints
 (offline, already finished) and ``--fresh``, a resumed crawl reported whole, and ``browse``
-escaping, hiding the store's path and stopping Datasette with itself."""
+escaping, hiding the store's path and stopping Datasette with itself. And the store sticks
+(issue 23, item 4): the fakes' env file exports OSIR_DB, ``explain`` reads the store too,
+outputs go beside their store and another store's are never overwritten, advice names the
+store."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from osir_crawl import store
+from osir_crawl import outputs, store
 from osir_crawl.browse import metadata_for
 from osir_crawl.commands.crawlall import CrawlAll
 from osir_crawl.reachability import Endpoint
@@ -260,3 +263,83 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except OSError:
         return True
+
+
+# --- the store sticks -----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_the_fakes_env_file_exports_the_try_out_s_store(tmp_path):
+    env_file, db = tmp_path / "fakes.env", tmp_path / "try" / "osir.db"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.all", "--env", str(env_file),
+                             "--db", str(db)], cwd=ROOT, env=crawl_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):
+            if env_file.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        lines = env_file.read_text().splitlines()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert f"export OSIR_DB={db}" in lines and db.parent.is_dir()
+    assert any(line.startswith("export HF_ENDPOINT=http://127.0.0.1:") for line in lines)
+
+
+def test_explain_reads_a_build_from_the_store_as_from_its_folder(small_store, tmp_path, cli):
+    from tests.test_build import AUG
+
+    build(small_store, AUG, tmp_path / AUG)
+    build(small_store, SEP, tmp_path / SEP)
+    from_store = cli.scoring("explain", "--snapshot", SEP, "--db", small_store, "--org", "BAAI",
+                             "--json")
+    from_folder = cli.scoring("explain", tmp_path / SEP, "--previous", tmp_path / AUG,
+                              "--org", "BAAI", "--json")
+    assert from_store.status == from_folder.status == 0, from_store.err
+
+    def numbers(out):  # the same figures; only the sources' names differ
+        return re.sub(r'"source": "[^"]*"', "", out)
+
+    assert numbers(from_store.out) == numbers(from_folder.out)
+    assert '"delta rank"' in from_store.out or "delta" in from_store.out
+    unbuilt = cli.scoring("explain", "--snapshot", "2025-10-07", "--db", small_store,
+                          "--org", "BAAI")
+    assert unbuilt.status == 2
+    assert (f"run python -m scoring build --snapshot 2025-10-07 --db {small_store}"
+            in unbuilt.err)
+
+
+def test_outputs_go_beside_their_store_and_another_store_s_are_refused(small_store, tmp_path,
+                                                                      cli):
+    assert cli.scoring("build", "--snapshot", SEP, "--db", small_store, "-q").status == 0
+    beside = small_store.parent / "rankings" / SEP
+    assert (beside / "overall-rank.csv").is_file()
+    assert outputs.store_of(beside)["store"] == str(small_store)
+    before = (beside / "overall-rank.csv").read_bytes()
+    other = tmp_path / "other.db"  # another store in the same folder
+    other.write_bytes(small_store.read_bytes())
+    refused = cli.scoring("build", "--snapshot", SEP, "--db", other, "-q")
+    assert refused.status == 1
+    assert (f"{beside} holds the outputs of the store {small_store}, not of {other}: choose "
+            f"another folder (--out DIR" in refused.err and f"or remove {beside}" in refused.err)
+    assert (beside / "overall-rank.csv").read_bytes() == before
+    assert cli.scoring("build", "--snapshot", SEP, "--db", other, "-q",
+                       "--out", tmp_path / "elsewhere").status == 0
+    # The store and its outputs moved together are still one.
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"
+    small_store.parent.rename(moved)
+    again = cli.scoring("build", "--snapshot", SEP, "--db", moved / small_store.name, "-q")
+    assert again.status == 0, again.err
+
+
+def test_crawlall_refuses_another_store_s_logs(tmp_path, capsys):
+    run = crawlall(tmp_path, ["huggingface_models"], capsys)
+    outputs.claim(run.logs, tmp_path / "monthly.db")
+    assert run.run() == 1
+    assert f"osir-crawl: {run.logs} holds the outputs of the store" in capsys.readouterr().err
+
+
+def test_advice_names_the_store_in_use(small_store, cli):
+    said = cli.scoring("evidence", "--snapshot", SEP, "--db", small_store, "--json")
+    assert said.status == 2
+    assert f"run python -m scoring build --snapshot {SEP} --db {small_store}" in said.err
