@@ -25,6 +25,8 @@ KINDS = ("operator_library", "parallel_framework", "deep_learning_framework", "a
          "communication_library", "data_processing_tool")
 LIFECYCLE = ("pretraining", "finetuning", "inference", "serving")
 FORGES = ("github", "gitee", "gitcode", "openi")
+RULE_FORGES = {"github": ("file", "dir", "tree"), "gitee": ("file", "dir", "tree"),
+               "gitcode": ("file", "dir")}  # GitCode pages its recursive tree: no tree rules
 COUNTED = ("operators", "chips")  # fields a counting rule may refresh
 STALE_DAYS = 183  # an entry verified longer ago than this before a snapshot is flagged
 
@@ -50,25 +52,37 @@ class Repo:
 
 @dataclass(frozen=True)
 class Rule:
-    """Count the distinct first groups of ``pattern`` over a file's lines (``file``) or over
-    the paths of a repository tree (``tree``, on each of ``refs`` or the default branch);
-    names matching ``exclude`` are left out."""
+    """Count the distinct first groups of ``pattern`` over what the rule reads, on each of
+    ``refs`` (or the default branch): a file's text (``file``), the entries of one folder
+    (``dir``: each entry's path, a folder's with a trailing ``/``) or every path of the
+    repository tree (``tree``: neither given). ``within`` narrows a file to the first groups
+    of its matches first (e.g. one Python list); names matching ``exclude`` are left out."""
 
     project: str
     field: str  # operators | chips
     repo: Repo
     pattern: str
     file: str | None = None
+    dir: str | None = None
     refs: tuple[str, ...] = ()
     exclude: str | None = None
+    within: str | None = None
     means: str = ""
 
     @property
     def key(self) -> str:
         return f"{self.project}.{self.field}"
 
+    @property
+    def reads(self) -> str:
+        """file | dir | tree: which of the forge's APIs the rule reads."""
+        return "file" if self.file else "dir" if self.dir else "tree"
+
     def names(self, texts) -> set[str]:
-        """The distinct names the rule matches in ``texts`` (file lines or tree paths)."""
+        """The distinct names the rule matches in ``texts`` (file texts or paths)."""
+        if self.within:
+            region = re.compile(self.within, re.M | re.S)
+            texts = [m.group(1) for text in texts for m in region.finditer(text)]
         found = set()
         pattern, exclude = re.compile(self.pattern, re.M), self.exclude and re.compile(self.exclude)
         for text in texts:
@@ -138,6 +152,21 @@ class Board(Entry):
 
 
 @dataclass
+class ModelAccess(Entry):
+    """Whether models a board names have open weights, where neither the board nor the store
+    says (``open: false``: closed or API-only). ``models``: names, case-insensitive; a name
+    ending in ``*`` is a prefix."""
+
+    models: list[str] = field(default_factory=list)
+    open: bool = False
+
+    def matches(self, model) -> bool:
+        folded = str(model).strip().casefold()
+        return any(folded.startswith(m[:-1].casefold()) if m.endswith("*")
+                   else folded == m.casefold() for m in self.models)
+
+
+@dataclass
 class ModelChips(Entry):
     """The chips an organisation's models are adapted to (model ``num_adapted_chips``)."""
 
@@ -175,6 +204,13 @@ class Catalogue:
     infra: Side
     eval: Side
     model_chips: list[ModelChips] = field(default_factory=list)
+    chip_vendors: dict[str, str] = field(default_factory=dict)  # casefolded spelling -> vendor
+    model_access: list[ModelAccess] = field(default_factory=list)
+
+    def vendor(self, name: str) -> str:
+        """The chip vendor a project's or a rule's chip name stands for (``npu`` and
+        ``ascend`` are both Ascend); a name the catalogue does not map stands for itself."""
+        return self.chip_vendors.get(name.casefold(), name.casefold())
 
     def rules(self) -> list[Rule]:
         return [r for p in self.projects for r in p.rules.values()]
@@ -217,8 +253,13 @@ def load_catalogue(folder=None, orgs=None) -> Catalogue:
     chips = [ModelChips(**check.common(raw, infra.name),
                         chips=check.names(raw, infra.name, "chips"))
              for raw in _list(infra, "model_chips")]
+    access = [ModelAccess(**check.common(raw, eval_.name),
+                          models=check.names(raw, eval_.name, "models"),
+                          open=check.flag(raw, eval_.name, "open"))
+              for raw in _list(eval_, "model_access")]
     return Catalogue(projects, boards, items["datasets"], items["methods"], items["tools"], gaps,
-                     check.side(infra), check.side(eval_), chips)
+                     check.side(infra), check.side(eval_), chips, check.chip_vendors(infra),
+                     access)
 
 
 class _File(dict):
@@ -359,25 +400,38 @@ class _Checker:
 
     def rule(self, spec, file, project, name) -> Rule:
         repo = self.repo(spec, file, spec.get("repo"))
-        if repo.platform != "github":
-            self.fail(spec, file, f"counts.{name}: rules are evaluated on GitHub only")
-        if ("file" in spec) == ("tree" in spec):
-            self.fail(spec, file, f"counts.{name}: give exactly one of file (a path) or tree")
-        pattern = spec.get("pattern") if "file" in spec else spec.get("tree")
-        for key, regex in (("pattern", pattern), ("exclude", spec.get("exclude"))):
-            if regex is None and key == "exclude":
+        given = [k for k in ("file", "dir", "tree") if k in spec]
+        if len(given) != 1:
+            self.fail(spec, file, f"counts.{name}: give exactly one of file (a path), dir (a "
+                                  f"folder) or tree (a pattern over every path)")
+        reads = given[0]
+        if reads not in RULE_FORGES.get(repo.platform, ()):
+            allowed = ", ".join(f"{f}: {'/'.join(r)}" for f, r in RULE_FORGES.items())
+            self.fail(spec, file, f"counts.{name}: a {reads} rule cannot be evaluated on "
+                                  f"{repo.platform} (forges and rules: {allowed})")
+        pattern = spec.get("tree") if reads == "tree" else spec.get("pattern")
+        for key, regex in (("pattern", pattern), ("exclude", spec.get("exclude")),
+                           ("within", spec.get("within"))):
+            if regex is None and key != "pattern":
                 continue
+            if key == "within" and reads != "file":
+                self.fail(spec, file, f"counts.{name}.within narrows a file: only with file")
             try:
                 groups = re.compile(str(regex)).groups
             except re.error as exc:
                 self.fail(spec, file, f"counts.{name}.{key}: not a regular expression ({exc})")
-            if key == "pattern" and groups < 1:
-                self.fail(spec, file, f"counts.{name}: the pattern needs a group (the name)")
+            if key in ("pattern", "within") and groups < 1:
+                self.fail(spec, file, f"counts.{name}: the {key} needs a group "
+                                      f"({'the name' if key == 'pattern' else 'the region'})")
         refs = spec.get("refs") or []
         if not isinstance(refs, list) or not all(isinstance(r, str) and r for r in refs):
             self.fail(spec, file, f"counts.{name}.refs must be a list of branch names")
+        folder = spec.get("dir")
+        if folder is not None and (not isinstance(folder, str) or not folder.strip("/")):
+            self.fail(spec, file, f"counts.{name}.dir must be a folder path (got {folder!r})")
         return Rule(project=project, field=name, repo=repo, pattern=str(pattern),
-                    file=spec.get("file"), refs=tuple(refs), exclude=spec.get("exclude"),
+                    file=spec.get("file"), dir=folder.strip("/") if folder else None,
+                    refs=tuple(refs), exclude=spec.get("exclude"), within=spec.get("within"),
                     means=str(spec.get("means") or ""))
 
     def board(self, raw, file) -> Board:
@@ -390,6 +444,10 @@ class _Checker:
             self.fail(raw, file, "a board no spider reads needs models (a number, or null)")
         if raw.get("board") and raw.get("board_prefix"):
             self.fail(raw, file, "give board or board_prefix, not both")
+        if raw.get("maintained") is True and raw.get("last_update") is None:
+            self.fail(raw, file, "maintained: true needs last_update, the date of the board's "
+                                 "latest result or commit that its evidence shows (maintenance "
+                                 "comes from a date)")
         return Board(
             **base, url=url, spider=spider, board=raw.get("board"),
             board_prefix=raw.get("board_prefix"), models=self.count(raw, file, "models"),
@@ -411,6 +469,24 @@ class _Checker:
         return Gap(dimension, org, self.text(raw, file, "indicator"), raw["published"],
                    raw["catalogue"], self.text(raw, file, "note"),
                    f"{file}:{raw.get('__line__')}")
+
+    def chip_vendors(self, data: _File) -> dict[str, str]:
+        """``chip_vendors: {vendor: [spelling, …]}`` as spelling -> vendor (each spelling once)"""
+        raw = data.get("chip_vendors") or {}
+        if not isinstance(raw, dict):
+            self.fail(data, data.name, "chip_vendors must map a vendor to its spellings")
+        out: dict[str, str] = {}
+        for vendor, names in raw.items():
+            if vendor == "__line__":
+                continue
+            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+                self.fail(raw, data.name, f"chip_vendors.{vendor} must be a list of names")
+            for name in [vendor, *names]:
+                if out.get(name.casefold(), vendor) != vendor:
+                    self.fail(raw, data.name, f"chip_vendors: {name!r} is both "
+                                              f"{out[name.casefold()]} and {vendor}")
+                out[name.casefold()] = vendor
+        return out
 
     def side(self, data: _File) -> Side:
         seeded = data.get("seeded_from")

@@ -105,7 +105,9 @@ class LeaderboardEntryItem:
     evaluated_at: str | None = None
     public: bool | None = None
     counted: bool | None = None
-    excluded: str | None = None  # why it does not count
+    excluded: str | None = None  # why it does not count (short: counts by reason)
+    public_by: str | None = None  # what said whether it is public: board|catalogue|store|unknown
+    reason: str | None = None  # the decision as a reader sees it (osir_crawl/eval_rules.py)
 
 
 @dataclass

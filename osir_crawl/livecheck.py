@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from osir_crawl.middlewares import TOKEN_PLATFORMS, with_param
 from osir_crawl.reachability import Endpoint, probe
 from osir_crawl.spiders.huggingface import MODEL_EXPAND
+from osir_crawl.text_tables import table_lines
 
 RATE_LIMIT_HEADERS = ("ratelimit", "ratelimit-policy", "x-ratelimit-limit",
                       "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
@@ -228,9 +229,7 @@ def table(results: list[Result]) -> str:
             fields = "not checked"
         limits = ", ".join(f"{k}: {v}" for k, v in r.rate_limit.items()) or "none"
         lines.append((r.platform, reach, r.auth or "-", fields, limits))
-    widths = [max(len(str(row[i])) for row in [head, *lines]) for i in range(len(head))]
-    out = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
-           for row in [head, tuple("-" * w for w in widths), *lines]]
+    out = table_lines(head, lines, markdown=False)
     notes = [f"{r.platform}: {r.note} ({host(r.url)})" for r in results if r.note]
     return "\n".join(out + ([""] + notes if notes else []))
 

@@ -30,6 +30,7 @@ from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.reachability import cause_of_reason
 from osir_crawl.store import RECORD_TABLES, dict_rows, table_names
+from osir_crawl.text_tables import table_lines
 
 DROP = 0.20  # a fall in items larger than this is flagged
 
@@ -239,23 +240,24 @@ def to_markdown(report: dict) -> str:
                     else "Nothing flagged."))
     if "scoring" in report:
         lines += ["", f"Scoring: {report['scoring']['status']} — {report['scoring']['detail']}"]
-    lines += ["", "| spider | outcome | items | previous | change | rejects | failures | retries "
-              "| duration | flags |", "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"]
+    rows = []
     for e in report["spiders"]:
         prev = e["previous_items"]
         change = f"{(e['items'] - prev) / prev:+.0%}" if prev else "–"
         prev_text = f"{prev:,} ({e['previous_snapshot']})" if prev is not None else "–"
         remark = "; ".join(e["flags"]) or (f"note: {e['note']}" if e.get("note") else "")
         shards = f" (shards {', '.join(e['shards'])})" if e.get("shards") else ""
-        lines.append(
-            f"| {e['spider']}{shards} | {e['outcome']} | {e['items']:,} | {prev_text} | {change} "
-            f"| {e['rejects']:,} | {e['failures']:,} | {e['retries']:,} "
-            f"| {_duration(e['duration_s'])} | {remark} |")
+        rows.append([f"{e['spider']}{shards}", e["outcome"], f"{e['items']:,}", prev_text, change,
+                     f"{e['rejects']:,}", f"{e['failures']:,}", f"{e['retries']:,}",
+                     _duration(e["duration_s"]), remark])
+    lines += ["", *table_lines(("spider", "outcome", "items", "previous", "change", "rejects",
+                                "failures", "retries", "duration", "flags"), rows,
+                               right=range(2, 9))]
     if report.get("failures_by_cause"):
-        lines += ["", "Failed requests by cause:", "", "| cause | requests | spiders | example |",
-                  "|---|--:|---|---|"]
-        lines += [f"| {g['cause']} | {g['count']:,} | {', '.join(g['spiders'])} "
-                  f"| {g['example_url']} |" for g in report["failures_by_cause"]]
+        lines += ["", "Failed requests by cause:", "", *table_lines(
+            ("cause", "requests", "spiders", "example"),
+            ([g["cause"], f"{g['count']:,}", ", ".join(g["spiders"]), g["example_url"]]
+             for g in report["failures_by_cause"]), right=(1,))]
     lines += ["", f"A spider is flagged when it did not start or finish, finished with no "
               f"items, or its items fell by more than {DROP:.0%} since the previous snapshot; "
               f"one with nothing to crawl (no registry accounts) only gets a note. Rejects and "
@@ -269,9 +271,9 @@ def catalogue_markdown(flags: list[dict]) -> list[str]:
         return lines + ["No catalogue entry flagged.", ""]
     lines += [f"{len(flags)} flags (stale: verified more than six months before the snapshot; "
               "vanished/archived repositories; boards that stopped updating; counting rules "
-              "not evaluated).", "", "| flag | entry | org | detail |", "|---|---|---|---|"]
-    lines += [f"| {f['flag']} | {f['entry'] or ''} | {f['org'] or ''} | {f['detail']} |"
-              for f in flags]
+              "not evaluated).", ""]
+    lines += table_lines(("flag", "entry", "org", "detail"),
+                         ([f["flag"], f["entry"], f["org"], f["detail"]] for f in flags))
     return lines + [""]
 
 

@@ -52,7 +52,7 @@ SCHEMAS: dict[str, dict] = {
                                    board=str, model=str, snapshot=str, org=str, rank=int,
                                    score=float, params=float, scores=str, url=str, crawl_id=str,
                                    fetched_at=str, evaluated_at=str, public=int, counted=int,
-                                   excluded=str),
+                                   excluded=str, public_by=str, reason=str),
     # one row per leaderboard a crawl read (spiders/_board.py)
     "boards": _schema("board snapshot",
                       board=str, snapshot=str, url=str, host=str, entry=str, last_update=str,

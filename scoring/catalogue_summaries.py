@@ -13,9 +13,10 @@ Frames in, frames out::
     out.provenance           # dimension, org, indicator, value, kind, source, as_of, flags
     with_kinds(build_provenance, snapshot, out)   # the build's cells, kinds and dates added
 
-A value's ``kind`` is ``crawl`` when every part of it came from this snapshot's crawl (a
-counting rule the forge spider evaluated, a board a leaderboard spider read; ``source`` the
-crawl id, ``as_of`` the crawl date), else ``catalogue`` (``source`` the evidence URL of the
+A value's ``kind`` is ``crawl`` when every part of it was read from a platform this snapshot (a
+board a leaderboard spider read; ``source`` the crawl id, ``as_of`` the crawl date), ``rule``
+when every part came from this snapshot's crawl and at least one was counted by a catalogue
+counting rule over a repository the forge spider read (same source and date), else ``catalogue`` (``source`` the evidence URL of the
 first catalogue entry behind it, ``as_of`` the oldest ``verified`` date among them; a value no
 entry supplies is 0 with the catalogue's ``seeded_from`` list and ``reviewed`` date).
 docs/catalogue.md describes how each indicator is derived.
@@ -32,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from osir_crawl.catalogue import Catalogue
+from osir_crawl.eval_rules import OpenWeights, board_maintained, judge_entries
 
 INFRA = ("num_operators", "num_adapted_chips_operator_lib",
          "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
@@ -70,6 +72,8 @@ class Inputs:
     repos: pd.DataFrame  # catalogue_repos: platform, repo_id, entry, exists, archived, …
     boards: pd.DataFrame  # boards: board, maintained, dataset_release, crawl_id, …
     entries: pd.DataFrame  # leaderboard_entries: board, model, counted, crawl_id, fetched_at
+    # the store's hub models, for entries a crawl left unjudged (read only when there are any)
+    weights: OpenWeights | None = None
 
 
 @dataclass
@@ -84,7 +88,8 @@ EMPTY = {"counts": ("rule", "value", "names", "crawl_id", "fetched_at"),
          "repos": ("platform", "repo_id", "entry", "exists", "archived", "crawl_id"),
          "boards": ("board", "maintained", "dataset_release", "last_update", "crawl_id",
                     "fetched_at", "url"),
-         "entries": ("board", "model", "counted", "crawl_id", "fetched_at")}
+         "entries": ("board", "model", "org", "url", "public", "evaluated_at", "counted",
+                     "excluded", "crawl_id", "fetched_at")}
 TABLES = {"counts": "catalogue_counts", "repos": "catalogue_repos", "boards": "boards",
           "entries": "leaderboard_entries"}
 
@@ -106,7 +111,37 @@ def read_inputs(db_path, snapshot: str) -> Inputs:
     if len(frames["counts"]):
         frames["counts"]["names"] = frames["counts"]["names"].map(
             lambda v: json.loads(v) if isinstance(v, str) else list(v or []))
-    return Inputs(snapshot, **frames)
+    weights = None
+    if frames["entries"]["counted"].isna().any():  # a crawl before the one rule step
+        weights = OpenWeights.from_store(db_path, snapshot)
+    return Inputs(snapshot, **frames, weights=weights)
+
+
+def judged_entries(cat: Catalogue, inputs: Inputs, day: dt.date, max_age_days: int
+                   ) -> pd.DataFrame:
+    """The snapshot's board entries, each with its decision under the seed's rules: the stored
+    one, or for an entry a crawl left unjudged (a store written before the rule step), the
+    same step now (osir_crawl/eval_rules.py) against the store's hub models."""
+    entries = inputs.entries.copy()
+    todo = entries["counted"].isna() if len(entries) else pd.Series([], dtype=bool)
+    if todo.any():
+        rows = entries[todo].astype(object).where(entries[todo].notna(), None)
+        rows = rows.to_dict("records")
+        for row in rows:
+            row.setdefault("public_by", None)
+        dated = {b: d for b, d in zip(inputs.boards.get("board", []),
+                                      inputs.boards.get("last_update", [])) if d}
+        for board in {r["board"] for r in rows} - set(dated):  # no boards row: its entries' dates
+            latest = max((str(r["evaluated_at"]) for r in rows
+                          if r["board"] == board and r.get("evaluated_at")), default=None)
+            if latest:
+                dated[board] = latest
+        weights = inputs.weights or OpenWeights()
+        weights.access = cat.model_access
+        decisions = judge_entries(rows, dated, weights, cat, day, max_age_days)
+        entries.loc[todo, "counted"] = [int(d.counted) for d in decisions]
+        entries.loc[todo, "excluded"] = [d.excluded for d in decisions]
+    return entries
 
 
 class _Origin:
@@ -116,8 +151,8 @@ class _Origin:
         self.kind, self.source, self.as_of, self.flags = kind, source, as_of, list(flags)
 
 
-def _crawl_origin(row) -> _Origin:
-    return _Origin("crawl", row["crawl_id"], str(row.get("fetched_at") or "")[:10] or None)
+def _crawl_origin(row, kind: str = "crawl") -> _Origin:
+    return _Origin(kind, row["crawl_id"], str(row.get("fetched_at") or "")[:10] or None)
 
 
 def _entry_origin(entry, day, vanished=()) -> _Origin:
@@ -132,8 +167,8 @@ def _cell(parts: list[_Origin], value, default: _Origin) -> dict:
     """One provenance cell from the origins of its parts."""
     if not parts:
         origin = default
-    elif all(p.kind == "crawl" for p in parts):
-        origin = parts[0]
+    elif all(p.kind in ("crawl", "rule") for p in parts):
+        origin = next((p for p in parts if p.kind == "rule"), parts[0])
     else:
         cats = [p for p in parts if p.kind == "catalogue"]
         origin = min(cats, key=lambda p: p.as_of)
@@ -154,20 +189,22 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
     eval_default = _Origin("catalogue", cat.eval.seeded_from[0], cat.eval.reviewed.isoformat())
 
     projects = [p for p in cat.projects if p.exists_on(day)]
+    entries = judged_entries(cat, inputs, day, max_age_days)
     for org in orgs:
         mine = [p for p in projects if p.org == org]
         for indicator, kind, how in INFRA_RULES:
             parts = [p for p in mine if kind in p.kinds]
-            value, origins = _infra_value(parts, how, counts, day, vanished)
+            value, origins = _infra_value(parts, how, counts, day, vanished, cat.vendor)
             cells.append(("infra", org, indicator, _cell(origins, value, infra_default)))
         tools = [p for p in mine if "data_processing_tool" in p.kinds]
-        value, origins = _infra_value(tools, "sum", counts, day, vanished)
+        value, origins = _infra_value(tools, "sum", counts, day, vanished, cat.vendor)
         cells.append(("data", org, "operators", _cell(origins, value, infra_default)))
         chips = [m for m in cat.model_chips if m.org == org and m.exists_on(day)]
-        names = {c.casefold() for m in chips for c in m.chips}
+        names = {cat.vendor(c) for m in chips for c in m.chips}
         cells.append(("model", org, "num_adapted_chips",
                       _cell([_entry_origin(m, day) for m in chips], len(names), infra_default)))
-        for indicator, value, origins in _eval_values(cat, org, day, inputs, max_age_days):
+        for indicator, value, origins in _eval_values(cat, org, day, inputs, max_age_days,
+                                                      entries):
             cells.append(("eval", org, indicator, _cell(origins, value, eval_default)))
 
     prov = pd.DataFrame([{"dimension": d, "org": o, "indicator": i, **c} for d, o, i, c in cells],
@@ -194,8 +231,10 @@ def _vanished(inputs: Inputs) -> dict[str, list[str]]:
     return out
 
 
-def _infra_value(projects, how, counts, day, vanished):
-    """An infra indicator over ``projects`` of one kind, with the origin of each part."""
+def _infra_value(projects, how, counts, day, vanished, vendor):
+    """An infra indicator over ``projects`` of one kind, with the origin of each part; chips
+    are counted as vendors (``vendor``: a chip name -> its vendor), so two projects naming one
+    vendor differently (``npu``, ``ascend``) count it once."""
     origins, chips, frameworks, stages, total = [], set(), set(), set(), 0
     for p in projects:
         rule = p.rules.get("operators" if how == "sum" else "chips")
@@ -207,14 +246,14 @@ def _infra_value(projects, how, counts, day, vanished):
                 total += p.operators or 0
         elif how == "chips":
             names = crawled["names"] if crawled is not None else p.chips
-            chips |= {str(n).casefold() for n in names}
+            chips |= {vendor(str(n)) for n in names}
         elif how == "frameworks":
             frameworks |= {f.casefold() for f in p.frameworks}
         elif how == "lifecycle":
             stages |= set(p.lifecycle)
         elif how.startswith("any:") and not getattr(p, how[4:]):
             continue  # a project without the capability adds nothing to a 0/1 flag
-        origin = _crawl_origin(crawled) if crawled is not None else \
+        origin = _crawl_origin(crawled, "rule") if crawled is not None else \
             _entry_origin(p, day, vanished.get(p.id, ()))
         if crawled is None and rule is not None and how in ("sum", "chips"):
             origin.flags.append(f"rule not evaluated: {rule.key}")
@@ -225,25 +264,22 @@ def _infra_value(projects, how, counts, day, vanished):
     return value, origins
 
 
-def _eval_values(cat, org, day, inputs: Inputs, max_age_days):
+def _eval_values(cat, org, day, inputs: Inputs, max_age_days, entries):
     boards = [b for b in cat.boards if b.org == org and b.exists_on(day)]
     board_origins, model_origins, crawled_models, listed_models = [], [], set(), 0
-    rows, entries = inputs.boards, inputs.entries
+    rows = inputs.boards
     for b in boards:
         mine = rows[rows["board"].map(b.covers)] if len(rows) else rows
         seen = entries[entries["board"].map(b.covers)] if len(entries) else entries
         if b.spider and (len(mine) or len(seen)):
             if len(mine):
                 live = mine[(mine["maintained"] == 1) & (mine["dataset_release"] != 1)]
-            else:  # a crawled board without a boards row (a spider not applying the rules)
-                live = pd.DataFrame({"board": sorted(set(seen["board"])),
-                                     "crawl_id": seen.groupby("board")["crawl_id"].first()
-                                     .reindex(sorted(set(seen["board"]))).to_numpy(),
-                                     "fetched_at": seen.groupby("board")["fetched_at"].first()
-                                     .reindex(sorted(set(seen["board"]))).to_numpy()})
+            else:  # a board without a boards row (an older crawl): live if any entry counts
+                live = (seen[seen["counted"] == 1].groupby("board")[["crawl_id", "fetched_at"]]
+                        .first().reset_index())
             for _, row in live.iterrows():
                 board_origins.append(_crawl_origin(row))
-                counted = seen[(seen["board"] == row["board"]) & (seen["counted"] != 0)]
+                counted = seen[(seen["board"] == row["board"]) & (seen["counted"] == 1)]
                 crawled_models |= {str(m).casefold() for m in counted["model"]}
                 if len(counted):
                     model_origins.append(_crawl_origin(row))
@@ -254,12 +290,14 @@ def _eval_values(cat, org, day, inputs: Inputs, max_age_days):
         if b.spider:
             origin.flags.append(f"board not crawled: {b.id}")
         board_origins.append(origin)
-        if b.models is not None:
+        if b.models is not None and b.public_only:
             listed_models += b.models
-            model_origin = _entry_origin(b, day)
-            if not b.public_only:
-                model_origin.flags.append(f"public-model rule not applicable: {b.id}")
-            model_origins.append(model_origin)
+            model_origins.append(_entry_origin(b, day))
+        elif b.models is not None:  # the seed counts public models only: a mixed figure cannot
+            mixed = _entry_origin(b, day)
+            mixed.flags.append(f"not counted as evaluated models: {b.id}'s {b.models} mix open "
+                               f"and closed models (no open-only figure with evidence)")
+            model_origins.append(mixed)
     yield "num_leaderboards", len(board_origins), board_origins
     yield "num_evaluated_models", len(crawled_models) + listed_models, model_origins
     for indicator, items in (("num_evaluation_datasets", cat.datasets),
@@ -270,12 +308,11 @@ def _eval_values(cat, org, day, inputs: Inputs, max_age_days):
 
 
 def _catalogue_board_counts(board, day, max_age_days) -> bool:
-    """A board no crawl read this snapshot: maintained per the catalogue, not a release."""
-    if board.dataset_release:
+    """A board no crawl read this snapshot: not a release, and maintained by the date of its
+    evidence (``last_update`` within ``max_age_days``; ``maintained: false`` overrides)."""
+    if board.dataset_release or board.maintained is False:
         return False
-    if board.maintained is not None:
-        return board.maintained
-    return board.last_update is not None and (day - board.last_update).days <= max_age_days
+    return board_maintained(board.last_update, day, max_age_days)[0]
 
 
 # --- the build's side: constants, provenance kinds, JSON records ----------------------------

@@ -12,8 +12,9 @@ Three paths, in order (``path`` in the store's ``classification`` table):
 Model: modality and whether it is a large model: a Transformer architecture or later
 (``data/rules/architectures.csv``: the config's ``model_type``, then its ``architectures``, then
 model-type tags, then whole words of the name, then the library; an architecture the table does
-not know goes to review), and for language models only, 500M parameters or more (a count of 0
-or none is unknown). Dataset: modality from ``modality:*`` tags, else ``task_categories:*``;
+not know goes to review), and for language models only — labelled or not — 500M parameters or
+more (the platform's safetensors count, else the size the name states, "opt-125m"; a count of 0
+or none is unknown, and a language model of unknown size stays in, "size unknown"). Dataset: modality from ``modality:*`` tags, else ``task_categories:*``;
 lifecycle from tags (``data/rules/dataset_lifecycle.csv``), else whole words of the name and
 plain tags ("test" inside "latest" is not Evaluation); validity.
 
@@ -108,6 +109,39 @@ def _extract(texts: pd.Series, pattern: str) -> pd.Series:
 def _word(text: str, pattern: str) -> str | None:
     hit = re.search(pattern, text)
     return hit and hit.group(1)
+
+
+# A size the name states: "opt-125m", "Qwen2.5-0.5B", "Mixtral-8x7B", "bloom-1b7"; not "A3B"
+# (active parameters), "bge-m3", "128k" (context). The largest stated size counts.
+_SIZE = re.compile(r"(?<![A-Za-z0-9.])(?:(\d+)x)?(\d+(?:\.\d+)?)([mMbBtT])(\d)?(?![A-Za-z0-9])")
+_SCALE = {"m": 1e6, "b": 1e9, "t": 1e12}
+
+
+@lru_cache(maxsize=100_000)
+def stated_size(name) -> float | None:
+    """The parameter count a repo name states (of the part after the last ``/``), or None."""
+    if not isinstance(name, str):
+        return None
+    sizes = []
+    for times, number, unit, decimal in _SIZE.findall(name.split("/")[-1]):
+        value = float(number + (f".{decimal}" if decimal and "." not in number else ""))
+        sizes.append(value * _SCALE[unit.lower()] * (int(times) if times else 1))
+    return max(sizes) if sizes else None
+
+
+def size_of(params, name_size) -> tuple[float | None, str]:
+    """(parameters, where the figure comes from): the platform's count (safetensors) first,
+    else the size the name states."""
+    if (params := _params(params)) is not None:
+        return params, "safetensors"
+    if isinstance(name_size, (int, float)) and name_size == name_size and name_size > 0:
+        return float(name_size), "name"
+    return None, ""
+
+
+def _size_text(size: float, source: str) -> str:
+    figure = f"{size / 1e9:.3g}B" if size >= 1e9 else f"{size / 1e6:.0f}M"
+    return f"{figure} parameters ({source})"
 
 
 # -- what metadata says (one call per distinct set of metadata) --------------------------------
@@ -210,9 +244,9 @@ def dataset_meta(tags) -> DatasetMeta:
 
 # -- the decisions (plain Python, once per distinct input) ------------------------------------
 
-def model_rule_from(meta: ModelMeta, name_era, name_word, params):
+def model_rule_from(meta: ModelMeta, name_era, name_word, params, name_size=None):
     """(modality, large, reason) from the metadata, the era of the name's words (and the word
-    that gave it) and the parameter count (None: unknown)."""
+    that gave it), the parameter count (None: unknown) and the size the name states."""
     why = [meta.why] if meta.why else []
     if meta.era:
         era, era_why = meta.era, meta.era_why
@@ -227,19 +261,32 @@ def model_rule_from(meta: ModelMeta, name_era, name_word, params):
     if era == PRE_TRANSFORMER:
         large = False
     elif modality == "Language":  # the 500M rule is for language models only
-        if params is not None:
-            large = params >= rules.MIN_LANGUAGE_PARAMS
-            why.append(f"{params / 1e6:.0f}M parameters {'>=' if large else '<'} 500M")
-        else:
-            why.append("parameter count unknown")
+        size, source = size_of(params, name_size)
+        if size is not None:
+            large = size >= rules.MIN_LANGUAGE_PARAMS
+            why.append(f"{_size_text(size, source)} {'>=' if large else '<'} 500M")
+        else:  # unknown size keeps a Transformer-era language model
+            large = True if era == TRANSFORMER else None
+            why.append("size unknown")
     elif era == TRANSFORMER and modality is not None:
         large = True
     return modality, large, "; ".join(why)
 
 
-def decide_model(label: ModelLabel | None, use_rules: bool, rule=None) -> Verdict:
+def decide_model(label: ModelLabel | None, use_rules: bool, rule=None, size=None) -> Verdict:
     """A model's verdict from its label and (a callable giving) the rule's (modality, large,
-    reason); the rule is asked only where the label leaves something open."""
+    reason); the rule is asked only where the label leaves something open. With rules, the
+    500M rule applies to every language model, labelled or not: the label says *whether* it
+    is a language model, ``size`` ((parameters, source) or (None, "")) *how large* it is."""
+    if label is not None and use_rules and label.modality == "Language" and label.large:
+        params, source = size() if size is not None else (None, "")
+        if params is None:
+            return Verdict("label", "curated label; language model, size unknown", "Language",
+                           True)
+        large = params >= rules.MIN_LANGUAGE_PARAMS
+        return Verdict("label" if large else "rule",
+                       f"curated label: language model; {_size_text(params, source)} "
+                       f"{'>=' if large else '<'} 500M", "Language", large)
     if label is not None and (not use_rules or label.modality and label.large is not None):
         return Verdict("label", "curated label", label.modality, label.large)
     if not use_rules:
@@ -325,7 +372,7 @@ def model_rule(pipeline_tag=None, library=None, tags=(), params=None, name="", m
     era, word = next(((era, w) for p, era in load_tables().words if (w := _word(text, p))),
                      (None, None))
     meta = model_meta(pipeline_tag, library, _stored(tags), model_type, _stored(architectures))
-    return model_rule_from(meta, era, word, _params(params))
+    return model_rule_from(meta, era, word, _params(params), stated_size(name))
 
 
 def dataset_rule(tags=(), name=""):
@@ -338,7 +385,8 @@ def dataset_rule(tags=(), name=""):
 
 def classify_model(repo_id, labels, use_rules=True, **meta) -> Verdict:
     return decide_model(labels.model(repo_id), use_rules,
-                        lambda: model_rule(name=repo_id, **meta))
+                        lambda: model_rule(name=repo_id, **meta),
+                        lambda: size_of(meta.get("params"), stated_size(repo_id)))
 
 
 def classify_dataset(repo_id, labels, use_rules=True, **meta) -> Verdict:
@@ -359,8 +407,13 @@ def classify_models(records: pd.DataFrame, labels: Labels, use_rules: bool) -> p
         inputs["meta"] = np.where(ask, _codes(metas), -1)
         era, word = first_word(name_words(records.repo_id[ask]), load_tables().words)
         inputs["name_era"], inputs["name_word"] = era, word  # aligned on the index: None else
+        # the 500M rule's inputs: also for labelled language models
+        sized = ask | ((inputs.modality == "Language") & (inputs.large == True)).to_numpy()  # noqa: E712
         params = records["params"]
-        inputs["params"] = params.where(ask & (params > 0).fillna(False).to_numpy())
+        inputs["params"] = params.where(sized & (params > 0).fillna(False).to_numpy())
+        names = records.repo_id[sized]
+        inputs["name_size"] = names.map(dict(zip(uniq := names.unique(),
+                                                 map(stated_size, uniq))))
 
     def verdict(row, first):
         label = ModelLabel(row.modality, row.large) if row.labelled else None
@@ -368,7 +421,7 @@ def classify_models(records: pd.DataFrame, labels: Labels, use_rules: bool) -> p
             return decide_model(label, False)
         return decide_model(label, True, lambda: model_rule_from(
             model_meta(*(_none(v) for v in metas.iloc[first])), row.name_era, row.name_word,
-            row.params))
+            row.params, row.name_size), lambda: size_of(row.params, row.name_size))
 
     return _decide_distinct(inputs, verdict, MODEL_VERDICT)
 

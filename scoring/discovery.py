@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from osir_crawl.registry import UNREGISTERED_SEPARATOR
+from osir_crawl.text_tables import table_lines
 
 from .vocabulary import DATASET_COLUMN_MODALITIES, MODEL_COLUMN_MODALITIES, column
 
@@ -100,17 +101,14 @@ def _markdown(frame, result, top) -> str:
     for dim, (org, rank, downloads) in last_registered(result, top).items():
         lines.append(f"For comparison, {dim}: the registry's last organisation within the top "
                      f"{top} is {org} (rank {rank}, {downloads:,} monthly downloads).")
-    lines += ["", "| # | author | model rank | data rank | overall | model downloads | models "
-              "| likes | descendants | dataset downloads | datasets | usage |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for i, r in enumerate(frame.itertuples(index=False), start=1):
-        lines.append(
-            f"| {i} | [{r.org}]({r.account_page}) | {_rank(r.model_rank)} | "
-            f"{_rank(r.data_rank)} | {_rank(r.overall_rank)} | {r.model_downloads:,} | "
-            f"{r.models:,} | {r.likes:,} | {r.descendants:,} | {r.dataset_downloads:,} | "
-            f"{r.datasets:,} | {r.dataset_usage:,} |")
-    if not len(frame):
-        lines.append("| | none | | | | | | | | | | |")
+    rows = [[i, f"[{r.org}]({r.account_page})", _rank(r.model_rank), _rank(r.data_rank),
+             _rank(r.overall_rank), f"{r.model_downloads:,}", f"{r.models:,}", f"{r.likes:,}",
+             f"{r.descendants:,}", f"{r.dataset_downloads:,}", f"{r.datasets:,}",
+             f"{r.dataset_usage:,}"] for i, r in enumerate(frame.itertuples(index=False), start=1)]
+    lines += ["", *table_lines(("#", "author", "model rank", "data rank", "overall",
+                                "model downloads", "models", "likes", "descendants",
+                                "dataset downloads", "datasets", "usage"),
+                               rows or [["", "none", *[""] * 10]])]
     lines += ["", "## Adding one to the registry", "",
               "Check who the account belongs to (its page, the organisation's own site), then add "
               "it to `data/orgs.yaml` with the evidence, under an existing organisation or a new "

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osir_crawl import published
+from osir_crawl.text_tables import table_lines
 
 from .curated import CURATED_DIR, INDICATORS as CURATED_INDICATORS, CuratedError, load_curated
 from .derived import INDICATORS as DERIVED_INDICATORS, covered_orgs, derived_indicators, sources
+from .io import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHORS = published.PUBLISHED_DIR
@@ -104,18 +106,17 @@ def _anchors(snapshot: str, anchors: Path) -> dict:
     for dim in DIMENSIONS:
         path = anchors / "months" / month / f"{dim}-summary.csv"
         side = Side(f"published {path.name} of {month} (anchors, closest month to {snapshot})")
-        with published.open_text(path, encoding="utf-8-sig", newline="") as fh:
-            for rec in csv.DictReader(fh):
-                org = rec.pop("org")
-                side.values[org] = {k: _num(v) for k, v in rec.items()
-                                    if k in CURATED_INDICATORS[dim]}
-                side.sources[org] = side.origin
+        table = read_table(path)
+        for org, rec in zip(table.index, table.to_dict("records")):
+            side.values[org] = {k: _num(v) for k, v in rec.items()
+                                if k in CURATED_INDICATORS[dim]}
+            side.sources[org] = side.origin
         out[dim] = side
     return out
 
 
 def _num(cell):
-    value = float(cell)
+    value = float(cell)  # numpy's numbers as Python's
     return int(value) if value.is_integer() else value
 
 
@@ -139,13 +140,14 @@ def markdown(evidence: Evidence) -> str:
         heads += [f"{i} (curated)" for i in curated_only]
         heads += [f"{i} (derived)" for i in derived_only]
         out += [f"## {dim}", "", f"- curated: {curated.origin}",
-                f"- derived: {derived.origin}", "",
-                "| org | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+                f"- derived: {derived.origin}", ""]
+        rows = []
         for org in evidence.orgs(dim):
             c, d = curated.values.get(org, {}), derived.values.get(org, {})
             cells = [x for ci, di in pairs for x in (c.get(ci), d.get(di))]
             cells += [c.get(i) for i in curated_only] + [d.get(i) for i in derived_only]
-            out.append(f"| {org} | " + " | ".join(_fmt(x) for x in cells) + " |")
+            rows.append([org, *map(_fmt, cells)])
+        out += table_lines(["org", *heads], rows)
         out += ["", f"Curated sources ({dim}):", ""]
         out += [f"- {org}: {curated.sources[org]}" for org in curated.values
                 if org in curated.sources]

@@ -13,6 +13,8 @@ overall score. ``accumulated=True`` explains ``overall-accumulated-rank``.
 
 import difflib
 
+from osir_crawl.text_tables import table_lines
+
 from .errors import ScoringError
 from .rank import ACCUMULATED, DELTA
 
@@ -119,13 +121,8 @@ def _delta(d):
 
 
 def _table(headers, rows, right):
-    widths = [max(len(str(r[j])) for r in [headers, *rows]) for j in range(len(headers))]
-    lines = []
-    for r in [headers, *rows]:
-        cells = [str(c).rjust(w) if right[j] else str(c).ljust(w)
-                 for j, (c, w) in enumerate(zip(r, widths))]
-        lines.append("  " + "  ".join(cells).rstrip())
-    return lines
+    return table_lines(headers, rows, right=[j for j, r in enumerate(right) if r],
+                       markdown=False, rule=False, indent="  ")
 
 
 def format_explanation(explanation):

@@ -15,47 +15,24 @@ written as floats throughout ("1.0"), so ``delta rank`` is an int column unless 
 organisation is new this month.
 """
 
-import csv
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from .csv_files import read_cells
 from .errors import ScoringError, where
 from .method import load_method
 from .rank import ACCUMULATED, Previous, rank_month
 from .summary_frames import ORG, from_rows
 
-_INT = re.compile(r"[+-]?[0-9]+(\.0*)?\Z")
-
-
-def _open(path):
-    try:
-        return open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise ScoringError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ScoringError(f"{path}: is a directory, expected a CSV file") from None
-    except OSError as err:
-        raise ScoringError(f"{path}: cannot read ({err.strerror})") from None
-
-
-def _rows(path):
-    with _open(path) as fh:
-        try:
-            rows = list(csv.reader(fh))
-        except (csv.Error, UnicodeDecodeError) as err:
-            raise ScoringError(f"{path}: not a readable UTF-8 CSV file ({err})") from None
-    if not rows:
-        raise ScoringError(f"{path}: empty file (no header line)")
-    return rows
+_INT = r"[+-]?[0-9]+(?:\.0*)?"  # a whole rank, as pandas writes it in a float column too
 
 
 def read_table(path) -> pd.DataFrame:
     """Read one summary CSV (errors name file, line and column)."""
-    rows = _rows(path)
-    return from_rows(str(path), rows[0], rows[1:])
+    header, rows = read_cells(path, ScoringError)
+    return from_rows(str(path), header, rows.to_numpy().tolist(), lines=rows.index.tolist())
 
 
 def read_month(month_dir, method=None):
@@ -74,31 +51,29 @@ def read_month(month_dir, method=None):
 
 def read_ranks(path) -> pd.Series:
     """Rank by org from a published or computed rank file (blank rank -> NaN)."""
-    rows = _rows(path)
-    header = [h.strip() for h in rows[0]]
+    header, rows = read_cells(path, ScoringError)
+    header = [h.strip() for h in header]
     for col in (ORG, "rank"):
         if col not in header:
             raise ScoringError(f"{where(path, 1, col)}: missing column")
-    io, ir = header.index(ORG), header.index("rank")
-    ranks, first = {}, {}
-    for n, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            raise ScoringError(f"{where(path, n)}: {len(row)} cells, header has {len(header)}")
-        org, cell = row[io].strip(), row[ir].strip()
-        if not org:
-            raise ScoringError(f"{where(path, n, ORG)}: empty organisation name")
-        if org in first:
-            raise ScoringError(f"{where(path, n, ORG)}: duplicated organisation {org!r} "
-                               f"(first on line {first[org]})")
-        first[org] = n
-        if cell and not _INT.match(cell):
-            raise ScoringError(f"{where(path, n, 'rank')}: not an integer rank {cell!r}")
-        ranks[org] = int(float(cell)) if cell else None
-    if not ranks:
+    cells = rows.apply(lambda column: column.str.strip())
+    cells = cells[(cells != "").any(axis=1)]  # blank lines and rows of blank cells
+    orgs, ranks = cells.iloc[:, header.index(ORG)], cells.iloc[:, header.index("rank")]
+    if (orgs == "").any():
+        raise ScoringError(f"{where(path, orgs.index[orgs.eq('').argmax()], ORG)}: "
+                           "empty organisation name")
+    if orgs.duplicated().any():
+        n = orgs.index[orgs.duplicated().argmax()]
+        raise ScoringError(f"{where(path, n, ORG)}: duplicated organisation {orgs[n]!r} "
+                           f"(first on line {orgs.index[orgs.eq(orgs[n]).argmax()]})")
+    values = pd.to_numeric(ranks.where(ranks.str.fullmatch(_INT)), errors="coerce")
+    bad = ranks.ne("") & values.isna()
+    if bad.any():
+        n = ranks.index[bad.argmax()]
+        raise ScoringError(f"{where(path, n, 'rank')}: not an integer rank {ranks[n]!r}")
+    if not len(orgs):
         raise ScoringError(f"{path}: empty table (no organisations)")
-    return pd.Series(ranks, dtype="float64", name="rank")
+    return pd.Series(values.to_numpy(dtype="float64"), index=orgs.to_list(), name="rank")
 
 
 def read_previous(prev_dir, method=None):

@@ -26,8 +26,9 @@ _MISSING = object()
 NEVER_NEGATIVE = " (an indicator counts something: never negative)"
 
 
-def from_rows(source, header, rows, first_line=2) -> pd.DataFrame:
-    """A summary from a CSV header and string rows (``first_line``: the line of ``rows[0]``)."""
+def from_rows(source, header, rows, first_line=2, lines=None) -> pd.DataFrame:
+    """A summary from a CSV header and string rows (``first_line``: the line of ``rows[0]``,
+    ``lines``: the line of each row, where they are not consecutive)."""
     header = [h.strip() for h in header]
     if not header or header == [""]:
         raise ScoringError(f"{source}: empty file (no header line)")
@@ -41,7 +42,7 @@ def from_rows(source, header, rows, first_line=2) -> pd.DataFrame:
             raise ScoringError(f"{where(source, 1)}: empty column name")
         seen.add(name)
     data_rows, lines = [], []
-    for n, row in enumerate(rows, start=first_line):
+    for n, row in zip(lines or range(first_line, first_line + len(rows)), rows):
         if not row or all(not c.strip() for c in row):
             continue  # blank line
         if len(row) != len(header):

@@ -35,8 +35,8 @@ def test_exclusion_applies_the_four_rules_in_order():
     judge = lambda e, **kw: exclusion(e, **{"dataset_release": False, "maintained": True,  # noqa
                                             "since": SINCE, **kw})
     assert judge(entry(public=True, evaluated_at="2024-05-01")) is None
-    assert judge(entry(public=None)) is None  # the board does not say: it counts
-    assert judge(entry(evaluated_at="2022-12-31")) == "evaluated before 2023-01-01"
+    assert judge(entry(public=None)) == "openness unknown"  # nothing shows open weights
+    assert judge(entry(public=True, evaluated_at="2022-12-31")) == "evaluated before 2023-01-01"
     assert judge(entry(public=False)) == "not a public model"
     assert judge(entry(public=True), maintained=False) == "board not maintained"
     assert judge(entry(public=True), dataset_release=True) == "dataset-release board"

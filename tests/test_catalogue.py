@@ -69,6 +69,8 @@ def _replace(path: Path, old: str, new: str):
      "the pattern needs a group"),
     ("eval.yaml", "    models: 24\n", "    models: many\n", "models must be a whole number"),
     ("eval.yaml", "  - id: mathbench\n", "  - id: mmbench\n", "id 'mmbench' is used twice"),
+    ("eval.yaml", "    maintained: true\n    last_update: 2025-05-16\n", "    maintained: true\n",
+     "maintained: true needs last_update"),
 ])
 def test_a_malformed_entry_names_file_line_and_problem(tmp_path, file, old, new, problem):
     folder = _copy(tmp_path)

@@ -62,7 +62,7 @@ def test_crawled_rules_replace_static_values_and_say_so(catalogue):
     assert out.tables["infra"].loc["BAAI", "num_operators"] == 250
     assert out.tables["infra"].loc["BAAI", "num_adapted_chips_operator_lib"] == 3
     ops = cell(out, "infra", "BAAI", "num_operators")
-    assert (ops["kind"], ops["source"], ops["as_of"]) == ("crawl", CRAWL, "2025-10-07")
+    assert (ops["kind"], ops["source"], ops["as_of"]) == ("rule", CRAWL, "2025-10-07")
     static = cell(out, "infra", "BAAI", "num_adapted_chips_frameworks")  # FlagScale: no crawl
     assert static["kind"] == "catalogue"
     assert "rule not evaluated: flagscale.chips" in static["flags"]
@@ -108,8 +108,11 @@ def test_crawled_boards_count_under_the_rules(catalogue):
     # a crawled board the crawl did not read: the catalogue says nothing, it is not counted
     assert out.tables["eval"].loc["StanfordNLP", "num_leaderboards"] == 0
     flageval = cell(out, "eval", "BAAI", "num_evaluated_models")
-    assert flageval["value"] == 800 and flageval["kind"] == "catalogue"
-    assert "public-model rule not applicable: flageval-platform" in flageval["flags"]
+    assert flageval["value"] == 0 and flageval["kind"] == "catalogue"  # open and closed mixed
+    assert ("not counted as evaluated models: flageval-platform's 800 mix open and closed "
+            "models (no open-only figure with evidence)") in flageval["flags"]
+    # FlagEval's platform board counts (dated 2025-05-16); its sub-boards have no date
+    assert out.tables["eval"].loc["BAAI", "num_leaderboards"] == 1
 
 
 def test_entries_after_the_snapshot_are_not_counted(catalogue):

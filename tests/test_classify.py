@@ -77,9 +77,11 @@ def test_name_words_when_the_config_says_nothing(name, large):
 
 
 def test_parameter_count_zero_is_unknown_and_unknown_architectures_go_to_review():
+    # a count of 0 is unknown, never small: a Transformer-era language model of unknown size
+    # stays in, and says so
     v = classify_model("someone/llm", LABELS, pipeline_tag="text-generation", params=0,
                        model_type="llama")
-    assert (v.path, v.large) == ("review", None) and "parameter count unknown" in v.reason
+    assert (v.path, v.large) == ("rule", True) and v.reason.endswith("; size unknown")
     v = classify_model("someone/new-arch", LABELS, pipeline_tag="image-classification",
                        model_type="brandnewnet")
     assert v.path == "review" and "'brandnewnet' not in data/rules/architectures.csv" in v.reason
@@ -94,6 +96,53 @@ def test_review_when_neither_label_nor_metadata_decides():
     assert v.path == "review" and "modality" in v.reason
     v = classify_model("someone/llm", LABELS, pipeline_tag="text-generation")  # no params
     assert v.path == "review" and v.modality == "Language" and "large-model" in v.reason
+    assert "size unknown" in v.reason  # nor an architecture: review, not kept
+
+
+LM = ModelLabel("Language", True)
+
+
+@pytest.mark.parametrize("repo, params, path, large, reason", [
+    # the label says it is a language model; the name or safetensors say how large
+    ("facebook/opt-125m", None, "rule", False,
+     "curated label: language model; 125M parameters (name) < 500M"),
+    ("EleutherAI/pythia-70m-deduped", None, "rule", False,
+     "curated label: language model; 70M parameters (name) < 500M"),
+    ("Qwen/Qwen3-30B-A3B", None, "label", True,  # A3B: active parameters, not the size
+     "curated label: language model; 30B parameters (name) >= 500M"),
+    ("someone/tiny-7b-merge", 124_000_000, "rule", False,  # safetensors over the name
+     "curated label: language model; 124M parameters (safetensors) < 500M"),
+    ("openai-community/gpt2", None, "label", True,
+     "curated label; language model, size unknown"),
+])
+def test_the_500m_rule_applies_to_labelled_language_models(repo, params, path, large, reason):
+    from scoring.classify import decide_model, size_of, stated_size
+
+    v = decide_model(LM, True, None, lambda: size_of(params, stated_size(repo)))
+    assert (v.path, v.large, v.reason) == (path, large, reason)
+    # the published profile keeps its labels as they are
+    assert decide_model(LM, False, None, lambda: size_of(params, stated_size(repo))).large
+
+
+def test_the_500m_rule_over_a_frame_of_labelled_records():
+    """classify_models: the labelled language models of the published labels whose names
+    state under 500M leave the large models in the default profile only."""
+    import pandas as pd
+
+    from scoring.classify import classify_models
+
+    shipped = load_labels()
+    labelled = ["facebook/opt-125m", "facebook/opt-1.3b", "EleutherAI/gpt-neo-125m"]
+    assert all(shipped.model(r) == LM for r in labelled), "the published labels changed"
+    frame = pd.DataFrame({"repo_id": labelled, "params": [None, None, 125_198_592],
+                          "pipeline_tag": None, "library": None, "tags": None})
+    default = classify_models(frame, shipped, use_rules=True)
+    assert list(default.large) == [False, True, False]
+    assert list(default.path) == ["rule", "label", "rule"]
+    assert default.reason[0] == "curated label: language model; 125M parameters (name) < 500M"
+    assert default.reason[2] == ("curated label: language model; 125M parameters "
+                                 "(safetensors) < 500M")
+    assert list(classify_models(frame, shipped, use_rules=False).large) == [True, True, True]
 
 
 def test_rules_fill_only_the_blanks_of_a_label():

@@ -51,7 +51,7 @@ def test_opencompass_llm_from_its_data_file():
     [request] = started(spider)
     assert request.url.endswith("/assets/llm/data-llm-ability_official.json")
     items, [] = feed(request, "opencompass_llm/data-llm-ability_official.json")
-    entries = {e.model: e for e in items}
+    board, entries = board_and_entries(items)
     assert {m: (e.rank, e.score, e.params, e.org) for m, e in entries.items()} == {
         "Qwen3-235B-A22B": (1, 78.15, 235, "Ali"), "GPT-4o-20241120": (2, 66.5, None, "OpenAI"),
         "InternLM3-8B-Instruct": (2, 66.5, 8, "ShanghaiAILab")}  # a tie shares the rank
@@ -59,6 +59,17 @@ def test_opencompass_llm_from_its_data_file():
                                                  "Math": 85.6, "Coding": 64.6}
     assert entries["Qwen3-235B-A22B"].url == "https://rank.opencompass.org.cn/leaderboard-llm"
     assert stats(spider)["osir/leaderboard/board_time"] == "2025/9/2"
+    # the one rule step: the board's open_source flag, dated by its update_date
+    assert (board.board, board.last_update, board.maintained, board.models_counted,
+            board.excluded) == ("opencompass_llm", "2025-09-02", True, 2,
+                                {"not a public model": 1})
+    gpt = entries["GPT-4o-20241120"]
+    assert (gpt.public, gpt.public_by, gpt.counted, gpt.excluded, gpt.reason) == (
+        False, "board", False, "not a public model",
+        "not a public model (the board marks it closed or API-only)")
+    qwen = entries["Qwen3-235B-A22B"]
+    assert (qwen.counted, qwen.evaluated_at, qwen.reason) == (
+        True, "2025-09-02", "counted: public (the board marks it open)")
 
 
 def test_opencompass_llm_falls_back_to_the_rendered_page():
@@ -70,13 +81,18 @@ def test_opencompass_llm_falls_back_to_the_rendered_page():
     items, [] = feed(page, "opencompass_llm/leaderboard-llm.html",
                      captured="opencompass_llm/leaderboard-llm-moved.captured.json")
     assert stats(spider)["osir/leaderboard/data_url"].endswith("data-llm-ability_official_v2.json")
-    assert [e.model for e in items] == ["Qwen3-235B-A22B", "GPT-4o-20241120",
-                                        "InternLM3-8B-Instruct"]
+    board, entries = board_and_entries(items)
+    assert list(entries) == ["Qwen3-235B-A22B", "GPT-4o-20241120", "InternLM3-8B-Instruct"]
+    assert board.models_counted == 2
 
     spider = build(OpencompassLlmSpider, SNAPSHOT)
     [], [page] = feed(started(spider)[0], "opencompass_vlm/OpenVLM.json")
     items, [] = feed(page, "opencompass_llm/leaderboard-llm.html")  # the table only
-    entries = {e.model: e for e in items}
+    board, entries = board_and_entries(items)
+    # no dates, no flags: not maintained (no dated result), nothing counts, each says why
+    assert (board.last_update, board.maintained, board.models_counted) == (None, False, 0)
+    assert {e.reason for e in entries.values()} == {
+        "board not maintained: no dated result or commit"}
     assert entries["InternLM3-8B-Instruct"].scores == {"知识": 70.4, "推理": 66.0, "数学": 72.9,
                                                        "代码": 56.7}
     assert (entries["Qwen3-235B-A22B"].score, entries["Qwen3-235B-A22B"].params) == (78.15, 235)

@@ -282,3 +282,31 @@ def test_method_file_errors_name_the_file_and_line(tmp_path):
     path.write_text(text.replace("ties: dense", "ties: average"), encoding="utf-8")
     with pytest.raises(ScoringError, match=rf"method\.yaml:{line}: ties: 'average' is not one of"):
         load_method(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("org,a,b\nX,1,2\n\nY,1\n", "f.csv line 4: 2 cells, header has 3"),
+    ('org,a,b\nX,"1\n2",2\nY,1,2,3\n', "f.csv line 3: 4 cells, header has 3"),
+    ("\n", "f.csv: empty file (no header line)"),
+    ("org,rank\nA,1\nB,x\n", "f.csv line 3, column 'rank': not an integer rank 'x'"),
+    ("org,rank\nA,1\n\nA,2\n", "f.csv line 4, column 'org': duplicated organisation 'A' "
+                               "(first on line 2)"),
+])
+def test_csv_files_name_the_line(tmp_path, text, message):
+    from scoring.io import read_ranks
+
+    path = tmp_path / "f.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScoringError) as err:
+        read_ranks(path)
+    assert str(err.value) == f"{tmp_path}/{message}"
+
+
+def test_rank_files_read_with_a_bom_crlf_and_blank_ranks(tmp_path):
+    from scoring.io import read_ranks
+
+    path = tmp_path / "r.csv"
+    path.write_bytes("\ufefforg,score,rank\r\nA,0.5,1\r\nB,0.2,2.0\r\nC,,\r\n".encode())
+    ranks = read_ranks(path)
+    assert ranks.index.tolist() == ["A", "B", "C"] and ranks.tolist()[:2] == [1.0, 2.0]
+    assert ranks.isna().tolist() == [False, False, True]

@@ -189,15 +189,19 @@ class Command(ProjectCommand):
             probe_timeout=self.settings.getfloat("OSIR_PROBE_TIMEOUT", 5.0),
             user_agent=self.settings.get("USER_AGENT"),
             fresh=opts.fresh,
+            eval_rules={"catalogue": self.settings.get("OSIR_CATALOGUE") or None,
+                        "max_age_days": self.settings.getint("OSIR_BOARD_MAX_AGE_DAYS", 183),
+                        "since": self.settings.get("OSIR_EVAL_SINCE") or "2023-01-01"},
         ).run()
 
 
 class CrawlAll:
     def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
                  interval, scoring, rankings=None, endpoints=None, probe_timeout=5.0,
-                 user_agent=None, fresh=False):
+                 user_agent=None, fresh=False, eval_rules=None):
         self.rankings = rankings
         self.fresh = fresh  # ignore earlier crawls of the snapshot: every spider from scratch
+        self.eval_rules = eval_rules or {}
         self.endpoints = endpoints or {}  # spider -> the platform endpoint it crawls
         self.probe_timeout, self.user_agent = probe_timeout, user_agent
         self.not_started: dict[str, str] = {}  # spider -> why (its host is unreachable)
@@ -236,6 +240,8 @@ class CrawlAll:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         failed = [r.name for r in self.runs if r.state != "done" and r.state != "skipped"]
+        if not self.interrupts:
+            self._judge_entries()
         scoring = self._scoring(failed)
         md, _, crawl_report = report.write_report(
             self.db, self.snapshot, self.reports, [r.name for r in self.runs],
@@ -436,6 +442,31 @@ class CrawlAll:
         finally:
             conn.close()
         return dict(row) if row else None
+
+    def _judge_entries(self):
+        """The seed's evaluation rules once more over every board entry of the snapshot, now
+        that the hubs' models are in the store (osir_crawl/eval_rules.py): the spiders judged
+        openness against the store as it was while they ran."""
+        import datetime as dt
+
+        from osir_crawl.catalogue import CatalogueError, load_catalogue
+        from osir_crawl.eval_rules import judge_store
+
+        try:
+            catalogue = load_catalogue(self.eval_rules.get("catalogue"))
+        except CatalogueError as exc:
+            self.progress.event(f"evaluation rules not applied: {exc}")
+            return
+        db = store.open_store(self.db)
+        try:
+            done = judge_store(db, self.snapshot, catalogue,
+                               self.eval_rules.get("max_age_days", 183),
+                               dt.date.fromisoformat(self.eval_rules.get("since", "2023-01-01")))
+        finally:
+            db.close()
+        excluded = ", ".join(f"{n} {why}" for why, n in sorted(done["excluded"].items()))
+        self.progress.event(f"evaluation rules: {done['counted']} board models counted"
+                            + (f"; not counted: {excluded}" if excluded else ""))
 
     # --- scoring -------------------------------------------------------------------------------
     def _scoring(self, failed: list[str]) -> dict:

@@ -13,10 +13,16 @@ models count and why the others do not), then the ranked entries. Every entry is
 counted or not: nothing is dropped silently.
 
 * evaluation date >= ``OSIR_EVAL_SINCE`` (2023-01-01) where the board dates the evaluation;
-* public models only, where the board says (``public`` None: it does not, the entry counts);
+* public models only: open weights, by the board's flag, else a catalogue ``model_access``
+  entry, else the model's repository among the store's Hugging Face / ModelScope models of its
+  organisation; a model nothing shows open does not count ("openness unknown");
 * a board the catalogue marks ``dataset_release`` counts none of its models;
-* a board whose data is older than ``OSIR_BOARD_MAX_AGE_DAYS`` on the snapshot date is not
-  maintained: none of its models count.
+* a board whose data is older than ``OSIR_BOARD_MAX_AGE_DAYS`` on the snapshot date, or that
+  has no date (its own, else its catalogue entry's ``last_update``), is not maintained: none of
+  its models count.
+
+Each entry keeps ``counted``, ``excluded`` (the short reason), ``public_by`` and ``reason`` (the
+decision as a reader sees it).
 
 :class:`DatasetViewerBoard` reads boards published as Hugging Face datasets through the
 dataset viewer's ``/rows`` pages (``num_rows_total`` gives their number; later pages go out
@@ -31,6 +37,7 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from osir_crawl.catalogue import CatalogueError, load_catalogue
+from osir_crawl.eval_rules import Openness, OpenWeights, board_maintained, judge, reason_key
 from osir_crawl.items import BoardItem, LeaderboardEntryItem, RequestFailure
 from osir_crawl.parsing import parse_date
 from osir_crawl.spiders._base import OsirSpider
@@ -40,18 +47,13 @@ HF_WEB = "https://huggingface.co"
 
 
 def exclusion(entry: LeaderboardEntryItem, *, dataset_release: bool, maintained: bool,
-              since: dt.date) -> str | None:
-    """Why the entry does not count under the seed's rules, or None when it counts."""
-    if dataset_release:
-        return "dataset-release board"
-    if not maintained:
-        return "board not maintained"
-    if entry.public is False:
-        return "not a public model"
-    evaluated = parse_date(entry.evaluated_at)
-    if evaluated is not None and evaluated < since:
-        return f"evaluated before {since.isoformat()}"
-    return None
+              since: dt.date, openness: Openness | None = None) -> str | None:
+    """The short reason the entry does not count under the seed's rules, or None when it
+    counts (the board's own public flag; :mod:`osir_crawl.eval_rules` has the whole step)."""
+    openness = openness or Openness(entry.public, "board", "the board's flag")
+    counted, reason = judge(openness, entry.evaluated_at, dataset_release=dataset_release,
+                            maintained=maintained, since=since)
+    return None if counted else reason_key(reason)
 
 
 class BoardSpider(OsirSpider):
@@ -71,6 +73,8 @@ class BoardSpider(OsirSpider):
         except CatalogueError as exc:
             raise SystemExit(f"osir-crawl: {exc}") from None
         self.boards_seen: list[str] = []
+        self.db_path = settings.get("OSIR_DB")
+        self.open_weights: OpenWeights | None = None  # read from the store when first needed
 
     @classmethod
     def shard_unit(cls) -> str:
@@ -106,21 +110,35 @@ class BoardSpider(OsirSpider):
                 continue
             yield entry
 
+    def openness(self, item: LeaderboardEntryItem) -> Openness:
+        """The board's flag where it gives one, else the catalogue, else the store's hub
+        models (``scrapy crawlall`` judges again once every hub of the snapshot is in)."""
+        if item.public is None and self.open_weights is None:
+            self.open_weights = OpenWeights.from_store(self.db_path, self.snapshot.isoformat(),
+                                                       self.catalogue.model_access)
+        weights = self.open_weights or OpenWeights((), self.catalogue.model_access)
+        return weights.of(item.model, item.org, item.url, item.public)
+
     def publish(self, board: str, entries: list[LeaderboardEntryItem], last_update, url: str
                 ) -> Iterator:
-        """Judge ``entries`` under the rules, then yield the board row and the ranked entries."""
+        """Judge ``entries`` under the rules (osir_crawl/eval_rules.py), then yield the board
+        row and the ranked entries. A board without a date of its own is dated by its
+        catalogue entry's ``last_update``, if any."""
         entry = self.catalogue.board_entry(board)
-        updated = parse_date(last_update)
-        maintained = updated is not None and (self.snapshot - updated).days <= self.max_age
+        updated = parse_date(last_update) or (entry.last_update if entry else None)
+        maintained, maintained_why = board_maintained(updated, self.snapshot, self.max_age)
         release = bool(entry and entry.dataset_release)
         why = Counter()
         for item in entries:
             item.board = board
             evaluated = parse_date(item.evaluated_at)
             item.evaluated_at = evaluated.isoformat() if evaluated else None
-            item.excluded = exclusion(item, dataset_release=release, maintained=maintained,
-                                      since=self.eval_since)
-            item.counted = item.excluded is None
+            openness = self.openness(item)
+            item.public, item.public_by = openness.public, openness.by
+            item.counted, item.reason = judge(
+                openness, item.evaluated_at, dataset_release=release, maintained=maintained,
+                maintained_why=maintained_why, since=self.eval_since)
+            item.excluded = None if item.counted else reason_key(item.reason)
             if item.excluded:
                 why[item.excluded] += 1
         stats = self.crawler.stats
@@ -128,9 +146,7 @@ class BoardSpider(OsirSpider):
         for reason, n in why.items():
             stats.inc_value(f"osir/board/excluded/{reason}", n)
         if not maintained:
-            self.logger.warning("board %s: last updated %s, more than %d days before %s: "
-                                "not maintained, none of its models count", board,
-                                updated or "unknown", self.max_age, self.snapshot)
+            self.logger.warning("board %s: %s, none of its models count", board, maintained_why)
         self.boards_seen.append(board)
         models = {e.model for e in entries if isinstance(e.model, str) and e.model.strip()}
         yield BoardItem(

@@ -5,12 +5,19 @@ For every repository of ``data/catalogue`` on the spider's forge (of the selecte
 (exists, archived, last push, default branch; GitHub also its contributors, through the
 forge's own detail steps). A 404 is an answer, not a failure: the repository vanished.
 
-For every counting rule of a repository (GitHub only): the rule's file through the contents
-API with the raw media type (``/repos/{o}/{r}/contents/{path}?ref=``), or the repository's
-paths through the git trees API (``/repos/{o}/{r}/git/trees/{ref}?recursive=1``), on each of
-the rule's refs in turn (a branch that is gone adds nothing), then a
-:class:`~osir_crawl.items.CatalogueCountItem` with the distinct names the rule matched. A
-truncated tree or a missing file is recorded as a failure: the count would be wrong.
+For every counting rule of a repository, on each of the rule's refs in turn (a branch that is
+gone adds nothing), what the rule reads through the forge's own API (the same routes on GitHub,
+Gitee v5 and GitCode v5, which copied GitHub's):
+
+* a file: GitHub's contents API with the raw media type (``/repos/{o}/{r}/contents/{path}?ref=``),
+  Gitee's and GitCode's raw route (``/repos/{o}/{r}/raw/{path}?ref=``);
+* a folder: the contents API on the folder, a JSON list of ``{"name", "path", "type"}``
+  (GitHub lists at most 1,000 entries: a full page is a failure, the count could be short);
+* every path: the git trees API (``/repos/{o}/{r}/git/trees/{ref}?recursive=1``; not on
+  GitCode, whose recursive tree is paged without totals);
+
+then a :class:`~osir_crawl.items.CatalogueCountItem` with the distinct names the rule matched.
+A truncated tree or a missing file or folder is recorded as a failure: the count would be wrong.
 """
 
 from __future__ import annotations
@@ -22,10 +29,14 @@ from osir_crawl.catalogue import CatalogueError, Repo, load_catalogue
 from osir_crawl.items import CatalogueCountItem, CatalogueRepoItem
 
 
+DIR_LIMIT = {"github": 1000}  # entries a contents listing returns at most (GitHub's docs)
+
+
 class CatalogueChecks:
     """Mixin for ``ForgeSpider``: ``start()`` also yields :meth:`catalogue_requests`."""
 
     repo_path = "/repos/{repo}"
+    raw_file_path = None  # Gitee/GitCode: "/repos/{repo}/raw/{path}"; GitHub: the contents API
 
     def configure(self, settings):
         super().configure(settings)
@@ -91,14 +102,17 @@ class CatalogueChecks:
     # --- counting rules ------------------------------------------------------------------------
     def rule_request(self, key: str, refs: list, index: int, names: list, read: list):
         rule = self.rules_by_key[key]
-        repo, ref = quote(rule.repo.repo_id, safe="/"), refs[index]
+        repo, ref = quote(rule.repo.repo_id, safe="/"), quote(refs[index], safe="")
         headers = {}
-        if rule.file:
-            url = (f"{self.endpoint}/repos/{repo}/contents/{quote(rule.file)}"
-                   f"?ref={quote(ref, safe='')}")
-            headers["Accept"] = "application/vnd.github.raw+json"
+        if rule.reads == "file" and self.raw_file_path:
+            path = self.raw_file_path.format(repo=repo, path=quote(rule.file))
+            url = f"{self.endpoint}{path}?ref={ref}"
+        elif rule.reads in ("file", "dir"):
+            url = f"{self.endpoint}/repos/{repo}/contents/{quote(rule.file or rule.dir)}?ref={ref}"
+            if rule.reads == "file":
+                headers["Accept"] = "application/vnd.github.raw+json"
         else:
-            url = f"{self.endpoint}/repos/{repo}/git/trees/{quote(ref, safe='')}?recursive=1"
+            url = f"{self.endpoint}/repos/{repo}/git/trees/{ref}?recursive=1"
         return self.api_request(url, callback=self.parse_rule, headers=headers,
                                 meta={"handle_httpstatus_list": [404]},
                                 cb_kwargs={"key": key, "refs": refs, "index": index,
@@ -108,24 +122,18 @@ class CatalogueChecks:
         rule = self.rules_by_key[key]
         stats = self.crawler.stats
         if response.status == 404:
-            if rule.file:  # the layout the rule reads has changed: the count would be wrong
-                yield from self.record_failure(response.request, f"{rule.file}: HTTP 404", 404)
+            if rule.reads != "tree":  # the layout the rule reads has changed: a wrong count
+                where = rule.file or f"{rule.dir}/"
+                yield from self.record_failure(response.request, f"{where}: HTTP 404", 404)
                 return
             stats.inc_value("osir/catalogue/rule_refs_missing")
-        elif rule.file:
-            names = sorted(set(names) | rule.names([response.text]))
-            read = [*read, refs[index]]
         else:
-            tree = self.json_body(response)
-            if not isinstance(tree, dict) or not isinstance(tree.get("tree"), list):
-                yield from self.retry_or_fail(response, "git tree has no tree list")
+            texts, problem, retry = self.rule_texts(rule, response)
+            if problem:
+                yield from (self.retry_or_fail(response, problem) if retry
+                            else self.record_failure(response.request, problem))
                 return
-            if tree.get("truncated"):
-                yield from self.record_failure(response.request, "git tree truncated")
-                return
-            paths = [e.get("path") for e in tree["tree"] if isinstance(e, dict)
-                     and isinstance(e.get("path"), str)]
-            names = sorted(set(names) | rule.names(paths))
+            names = sorted(set(names) | rule.names(texts))
             read = [*read, refs[index]]
         if index + 1 < len(refs):
             yield self.rule_request(key, refs, index + 1, names, read)
@@ -134,6 +142,29 @@ class CatalogueChecks:
             yield from self.record_failure(response.request, f"{key}: none of {refs} exists")
             return
         stats.inc_value("osir/catalogue/rules_evaluated")
+        stats.inc_value(f"osir/catalogue/rules_evaluated/{rule.reads}")
         project = next(p for p in self.catalogue.projects if p.id == rule.project)
         yield CatalogueCountItem(rule=key, entry=rule.project, org=project.org, field=rule.field,
                                  url=response.url, value=len(names), names=names, refs=read)
+
+    def rule_texts(self, rule, response) -> tuple[list[str], str | None, bool]:
+        """What the rule matches in an answer (a file's text, a folder's entry paths, a tree's
+        paths), or the problem with it and whether a retry may help (an unusable body)."""
+        if rule.reads == "file":
+            return [response.text], None, False
+        data = self.json_body(response)
+        if rule.reads == "dir":
+            if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
+                return [], "folder listing is not a JSON list of entries", True
+            limit = DIR_LIMIT.get(self.platform)
+            if limit and len(data) >= limit:
+                problem = f"{rule.dir}/: {len(data)} entries, the listing's limit (count cut)"
+                return [], problem, False
+            return [e["path"] + ("/" if e.get("type") == "dir" else "") for e in data
+                    if isinstance(e.get("path"), str)], None, False
+        if not isinstance(data, dict) or not isinstance(data.get("tree"), list):
+            return [], "git tree has no tree list", True
+        if data.get("truncated"):
+            return [], "git tree truncated", False
+        return [e.get("path") for e in data["tree"] if isinstance(e, dict)
+                and isinstance(e.get("path"), str)], None, False

@@ -17,6 +17,7 @@ from osir_crawl.spiders._forge import ForgeSpider
 class GitcodeReposSpider(ForgeSpider):
     name = "gitcode_repos"
     platform = "gitcode"
+    raw_file_path = "/repos/{repo}/raw/{path}"  # counting rules read files raw
     endpoint_setting = "GITCODE_API_URL"
     link_pagination = False
     total_pages_headers = total_count_headers = ()

@@ -12,4 +12,5 @@ from osir_crawl.spiders._forge import ForgeSpider
 class GiteeReposSpider(ForgeSpider):
     name = "gitee_repos"
     platform = "gitee"
+    raw_file_path = "/repos/{repo}/raw/{path}"  # counting rules read files raw
     endpoint_setting = "GITEE_API_URL"

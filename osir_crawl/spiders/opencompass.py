@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.parsing import alias_key, html_table, json_lists, number, parse_params
+from osir_crawl.parsing import (alias_key, html_table, json_lists, number, parse_date,
+                                parse_params)
 from osir_crawl.spiders._board import BoardSpider
 from osir_crawl.spiders._browser import BrowserSpider
 
@@ -24,6 +25,7 @@ PARAM_KEYS = ("para_num", "param", "params", "parameters", "paramSize", "参数�
 SKIP_COLUMNS = ("排名", "rank", "发布日期", "release", "releaseTime", "date", "org", "机构",
                 "update_date", "rank_change", "open_source", "chat_or_base")
 OVERALL_TABLE = "OverallTable"  # the CompassRank file's board of all abilities
+OPEN_SOURCE = {"yes": True, "no": False}  # the file's open_source flag (absent: the board is silent)
 
 
 def overall_rows(data) -> list[dict] | None:
@@ -155,7 +157,9 @@ class OpencompassLlmSpider(BoardSpider, BrowserSpider):
         dates = sorted(str(r["update_date"]) for r in rows if r.get("update_date"))
         if dates:
             stats.set_value("osir/leaderboard/board_time", dates[-1])
-        yield from self.ranked([self.entry_from_json(r, self.page_url) for r in rows])
+        entries = [self.entry_from_json(r, self.page_url) for r in rows]
+        latest = max((d for e in entries if (d := parse_date(e.evaluated_at))), default=None)
+        yield from self.publish(self.board, entries, latest, self.page_url)
 
     def parse_page(self, response):
         for body in self.captured(response):
@@ -174,7 +178,7 @@ class OpencompassLlmSpider(BoardSpider, BrowserSpider):
         if not entries:
             yield from self.retry_or_fail(response, "no leaderboard rows in the page or its JSON")
             return
-        yield from self.ranked(entries)
+        yield from self.publish(self.board, entries, None, self.page_url)  # the table: no dates
 
     def entry_from_json(self, row: dict, url: str) -> LeaderboardEntryItem:
         name = row.get(alias_key(row, NAME_KEYS))
@@ -188,6 +192,8 @@ class OpencompassLlmSpider(BoardSpider, BrowserSpider):
             score=number(row.get(score_key)),
             params=parse_params(row.get(param_key)),
             scores={str(k): n for k, v in scores.items() if (n := number(v)) is not None},
+            evaluated_at=row.get("update_date") or row.get("date"),
+            public=OPEN_SOURCE.get(str(row.get("open_source")).strip().casefold()),
         )
 
     def entries_from_table(self, response) -> list[LeaderboardEntryItem]:

@@ -53,7 +53,7 @@ def start_all(registry_path: Path = ROOT / "data" / "orgs.yaml",
     servers, env = [], {}
     catalogue = load_catalogue(ROOT / "data" / "catalogue")  # every catalogued repository exists
     catalogue_worlds = {style: catalogue_content(catalogue, style, WEB[style])
-                        for style in ("github", "gitee")}
+                        for style in ("github", "gitee", "gitcode")}
     catalogue_worlds["github"].update(open_asr_content())
 
     def serve(fake, *settings: str, suffix: str = ""):

@@ -6,7 +6,10 @@
 * ``GET /repos/{o}/{r}/git/trees/{ref}?recursive=1`` — ``{"sha", "url", "tree": [{"path",
   "mode", "type": "blob"|"tree", "sha", "size"}], "truncated": false}`` (GitHub git trees);
 * ``GET /repos/{o}/{r}/contents/{path}?ref=`` — with ``Accept: application/vnd.github.raw+json``
-  the file itself, otherwise ``{"type": "file", "encoding": "base64", "content", …}``;
+  the file itself, otherwise ``{"type": "file", "encoding": "base64", "content", …}``; on a
+  folder the list of its entries ``[{"type": "file"|"dir", "name", "path", "sha", "size"}]``
+  (GitHub, Gitee v5 and GitCode v5 alike);
+* ``GET /repos/{o}/{r}/raw/{path}?ref=`` — the file itself (Gitee v5, GitCode v5);
 * ``GET /repos/{o}/{r}/commits?path=&per_page=`` — ``[{"sha", "commit": {"author",
   "committer": {"name", "email", "date"}, "message"}, "html_url"}]``, newest first.
 
@@ -34,6 +37,17 @@ class RepoContent:
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # ref -> path -> text
     commits: list[dict] = field(default_factory=list)  # newest first, with "path" prefixes
 
+    def listing(self, ref: str, folder: str) -> list[dict]:
+        """The entries directly in ``folder`` at ``ref`` (from its tree and files), as the
+        contents API lists a folder."""
+        prefix, entries = folder.strip("/") + "/", {}
+        for path in [*self.trees.get(ref, []), *self.files.get(ref, {})]:
+            if path.startswith(prefix):
+                name, _, rest = path[len(prefix):].partition("/")
+                entries[name] = "dir" if rest else entries.get(name, "file")
+        return [{"type": kind, "name": name, "path": prefix + name, "sha": _sha(prefix + name),
+                 "size": 0 if kind == "dir" else 10} for name, kind in sorted(entries.items())]
+
 
 class RepoContentRoutes:
     """Mixin for a ``FakeAPI`` holding ``self.content``: full_name -> RepoContent."""
@@ -43,6 +57,7 @@ class RepoContentRoutes:
          "git_tree"),
         (*route("GET", PREFIX + r"/repos/(?P<repo>[^/]+/[^/]+)/contents/(?P<path>.+)"),
          "repo_file"),
+        (*route("GET", PREFIX + r"/repos/(?P<repo>[^/]+/[^/]+)/raw/(?P<path>.+)"), "raw_file"),
         (*route("GET", PREFIX + r"/repos/(?P<repo>[^/]+/[^/]+)/commits"), "repo_commits"),
         (*route("GET", PREFIX + r"/repos/(?P<repo>[^/]+/[^/]+)"), "repo_object"),
     ]
@@ -68,18 +83,30 @@ class RepoContentRoutes:
         return Reply({"sha": _sha(ref), "url": f"{self.url}/repos/{repo}/git/trees/{ref}",
                       "tree": entries, "truncated": False})
 
+    def _ref(self, found: RepoContent | None, query: list) -> str | None:
+        ref = dict(query).get("ref") or (found.info.get("default_branch") if found else None)
+        return found.info.get("default_branch", "main") if found and ref == "HEAD" else ref
+
     def repo_file(self, repo: str, path: str, query: list, body: bytes) -> Reply:
         found = self._repo(repo)
-        ref = dict(query).get("ref") or (found.info.get("default_branch") if found else None)
+        ref = self._ref(found, query)
         text = found.files.get(ref, {}).get(path) if found else None
         if text is None:
-            return Reply({"message": "Not Found"}, 404)
+            entries = found.listing(ref, path) if found else []
+            return Reply(entries) if entries else Reply({"message": "Not Found"}, 404)
         accept = getattr(self.current, "headers", {}).get("Accept", "")
         if "raw" in accept:
             return Reply(text.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
         return Reply({"type": "file", "encoding": "base64", "path": path,
                       "name": path.rsplit("/", 1)[-1], "size": len(text.encode()),
                       "content": base64.b64encode(text.encode()).decode()})
+
+    def raw_file(self, repo: str, path: str, query: list, body: bytes) -> Reply:
+        found = self._repo(repo)
+        text = found.files.get(self._ref(found, query), {}).get(path) if found else None
+        if text is None:
+            return Reply({"message": "Not Found"}, 404)
+        return Reply(text.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
 
     def repo_commits(self, repo: str, query: list, body: bytes) -> Reply:
         found = self._repo(repo)
@@ -125,12 +152,13 @@ def commit(date: str, path: str, message: str = "update") -> dict:
 
 def instantiate(pattern: str, name: str) -> str:
     """A string that ``pattern`` matches with ``name`` as its first group (for the simple
-    anchored patterns the catalogue uses: literals, \\s*, (?:…)?, (?:a|b) and one capturing
-    group)."""
-    text = pattern.lstrip("^").rstrip("$")
+    patterns the catalogue uses: literals, anchors, \\s*, (?:…)?, (?:a|b), character classes
+    and one capturing group)."""
+    text = re.sub(r"(?<!\\)[\^$]", "", pattern)  # anchors
     text = re.sub(r"\(\?:[^()]*\)\?", "", text)  # optional groups: leave out
     text = re.sub(r"\(\?:([^()|]*)(?:\|[^()]*)?\)", r"\1", text)  # alternatives: the first
-    text = re.sub(r"\((?!\?)[^()]*\)", lambda _: "\0", text, count=1)  # the name
+    text = re.sub(r"(?<!\\)\((?!\?)[^()]*(?<!\\)\)", lambda _: "\0", text, count=1)  # the name
+    text = re.sub(r"(?<!\\)\[([^\]\\])[^\]]*\]", r"\1", text)  # a class: its first character
     text = re.sub(r"\\s[*+]", " ", text)
     text = re.sub(r"\\(.)", r"\1", text)
     return text.replace("\0", name)
@@ -156,12 +184,17 @@ def catalogue_content(catalogue, platform: str = "github", web: str = "https://g
             mine = names[i::len(refs)]  # spread over the refs: their union is the list
             if rule.file:
                 lines = [instantiate(rule.pattern, n) for n in mine]
-                repo.files.setdefault(ref, {})[rule.file] = "\n".join(lines) + "\n"
+                text = "\n".join(lines) + "\n"
+                if rule.within:  # the region the rule narrows to, around the names
+                    text = instantiate(rule.within, text)
+                repo.files.setdefault(ref, {})[rule.file] = text
             else:
                 paths = [instantiate(rule.pattern, n) for n in mine]
                 paths = [p + "x.py" if p.endswith("/") else p for p in paths]
                 repo.trees.setdefault(ref, []).extend([*paths, "README.md"])
-        read = ([t for ref in refs for t in repo.files[ref].values()] if rule.file
+        read = ([repo.files[ref][rule.file] for ref in refs] if rule.file
+                else [e["path"] + "/" * (e["type"] == "dir") for ref in refs
+                      for e in repo.listing(ref, rule.dir)] if rule.dir
                 else [p for ref in refs for p in repo.trees[ref]])
         assert rule.names(read) == set(names), rule.key  # the fake must satisfy the rule
     return content

@@ -1,0 +1,134 @@
+"""Fixture tests of the catalogue's counting rules on the three forges that host infrastructure
+projects (GitHub, Gitee, GitCode): each rule of data/catalogue as the forge spider evaluates it,
+on answers recorded from the real repositories (tests/fixtures/RULE-SOURCES.md names source and
+commit), through the API each forge documents for it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from osir_crawl.catalogue import CatalogueError, load_catalogue
+from osir_crawl.items import CatalogueCountItem, RequestFailure
+from osir_crawl.spiders.gitcode import GitcodeReposSpider
+from osir_crawl.spiders.gitee import GiteeReposSpider
+from osir_crawl.spiders.github import GithubReposSpider
+from tests.spider_fixtures import build, feed, stats
+
+GITHUB, GITEE, GITCODE = ("https://api.github.com", "https://gitee.com/api/v5",
+                          "https://api.gitcode.com/api/v5")
+
+
+def evaluate(spider_cls, key: str, ref: str, fixture: str, **response):
+    spider = build(spider_cls)
+    request = spider.rule_request(key, [ref], 0, [], [])
+    items, requests = feed(request, fixture, **response)
+    assert requests == []
+    return spider, request, items
+
+
+@pytest.mark.parametrize("spider_cls, key, ref, fixture, url, names", [
+    (GithubReposSpider, "diopi.chips", "main", "github_repos/tree-DIOPI-b179d61.json",
+     f"{GITHUB}/repos/DeepLink-org/DIOPI/git/trees/main?recursive=1",
+     ["ascend", "camb", "cuda", "droplet", "kunlunxin", "muxi", "supa", "topsrider"]),
+    (GithubReposSpider, "dicp.chips", "main",
+     "github_repos/contents-deeplink.framework-dicp-vendor.json",
+     f"{GITHUB}/repos/DeepLink-org/deeplink.framework/contents/dicp/dicp/vendor?ref=main",
+     ["Ascend", "Tops"]),
+    (GithubReposSpider, "fastchat.chips", "main", "github_repos/raw-FastChat-model_adapter.py",
+     f"{GITHUB}/repos/lm-sys/FastChat/contents/fastchat/model/model_adapter.py?ref=main",
+     ["cuda", "mps", "npu", "xpu"]),
+    (GithubReposSpider, "xtuner.chips", "main", "github_repos/raw-xtuner-device.py",
+     f"{GITHUB}/repos/InternLM/xtuner/contents/xtuner/utils/device.py?ref=main",
+     ["cuda", "npu"]),
+    (GiteeReposSpider, "mindspore.chips", "master",
+     "gitee_repos/contents-mindspore-plugin-device.json",
+     f"{GITEE}/repos/mindspore/mindspore/contents/mindspore/ccsrc/plugin/device?ref=master",
+     ["ascend", "gpu"]),
+    (GitcodeReposSpider, "mindspore.operators", "master",
+     "gitcode_repos/raw-mindspore-ops-operations-init.py",
+     f"{GITCODE}/repos/mindspore/mindspore/raw/mindspore/python/mindspore/ops/operations/"
+     f"__init__.py?ref=master",
+     ["Add", "AllGather", "AllReduce", "ApplyKerasMomentum", "Broadcast", "CeLU",
+      "CropAndResize", "EditDistance", "Equal", "Ger", "HSVToRGB", "PadV3", "ReduceOp",
+      "ReduceScatter", "ReverseSequence", "Roll", "Sort", "TensorAdd", "Unique", "Zeta"]),
+])
+def test_a_rule_counts_what_the_real_repository_states(spider_cls, key, ref, fixture, url,
+                                                       names):
+    spider, request, items = evaluate(spider_cls, key, ref, fixture)
+    assert request.url == url
+    [count] = items
+    assert isinstance(count, CatalogueCountItem)
+    assert (count.rule, count.value, count.names, count.refs) == (key, len(names), names, [ref])
+    reads = spider.rules_by_key[key].reads
+    assert stats(spider)[f"osir/catalogue/rules_evaluated/{reads}"] == 1
+
+
+def test_github_reads_a_file_raw_and_gitee_gitcode_through_their_raw_route():
+    github = build(GithubReposSpider).rule_request("fastchat.chips", ["main"], 0, [], [])
+    assert github.headers["Accept"] == b"application/vnd.github.raw+json"
+    gitcode = build(GitcodeReposSpider).rule_request("mindspore.operators", ["main"], 0, [], [])
+    assert "/raw/" in gitcode.url and "access_token" not in gitcode.url  # added on the wire
+
+
+def test_a_folder_or_file_gone_is_a_failure_not_a_zero():
+    spider, request, items = evaluate(GiteeReposSpider, "mindspore.chips", "master", None,
+                                      status=404)
+    [failure] = items
+    assert isinstance(failure, RequestFailure)
+    assert failure.reason == "mindspore/ccsrc/plugin/device/: HTTP 404"
+
+
+def test_a_github_folder_listing_at_its_1000_entry_limit_is_a_failure(tmp_path, monkeypatch):
+    import tests.spider_fixtures as fixtures
+    full = [{"name": f"d{i}", "path": f"dicp/dicp/vendor/X{i}Graph", "type": "dir"}
+            for i in range(1000)]
+    (tmp_path / "full.json").write_text(json.dumps(full))
+    monkeypatch.setattr(fixtures, "FIXTURES", tmp_path)
+    _, _, [failure] = evaluate(GithubReposSpider, "dicp.chips", "main", "full.json")
+    assert failure.reason == ("dicp/dicp/vendor/: 1000 entries, the listing's limit "
+                              "(count cut)")
+
+
+def catalogue_with(tmp_path, rule: str):
+    from osir_crawl.catalogue import CATALOGUE_DIR
+    (tmp_path / "eval.yaml").write_text((CATALOGUE_DIR / "eval.yaml").read_text())
+    (tmp_path / "infra.yaml").write_text(f"""
+projects:
+  - id: x
+    name: X
+    org: Huawei
+    kinds: [operator_library]
+    since: 2025-01-01
+    evidence: [https://example.org]
+    verified: 2025-01-01
+    counts:
+      chips:
+{rule}
+seeded_from: [https://example.org]
+reviewed: 2025-01-01
+""")
+    return load_catalogue(tmp_path)
+
+
+@pytest.mark.parametrize("rule, message", [
+    ("        repo: gitcode:cann/ops-nn\n        tree: '^a/([^/]+)/'",
+     "infra.yaml:12: counts.chips: a tree rule cannot be evaluated on gitcode"),
+    ("        repo: github:o/r\n        dir: a\n        within: '(x)'\n        pattern: '(y)'",
+     "infra.yaml:12: counts.chips.within narrows a file: only with file"),
+    ("        repo: openi:o/r\n        file: a.txt\n        pattern: '(y)'",
+     "infra.yaml:12: counts.chips: a file rule cannot be evaluated on openi"),
+    ("        repo: gitee:o/r\n        file: a\n        dir: b\n        pattern: '(y)'",
+     "infra.yaml:12: counts.chips: give exactly one of file"),
+])
+def test_a_rule_the_forge_cannot_evaluate_stops_the_load(tmp_path, rule, message):
+    with pytest.raises(CatalogueError) as caught:
+        catalogue_with(tmp_path, rule)
+    assert str(caught.value).startswith(message)
+
+
+def test_chips_are_counted_as_vendors_across_an_organisations_projects():
+    cat = load_catalogue()
+    assert {cat.vendor(n) for n in ("npu", "ascend", "cann", "Huawei")} == {"Ascend"}
+    assert cat.vendor("xpu") == "xpu"  # Intel's in FastChat, Kunlunxin's in FlagTree
