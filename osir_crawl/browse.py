@@ -6,10 +6,13 @@ Datasette names a database after its file's stem and applies metadata by that na
 keys them under ``osir``, for ``data/osir.db``). This writes the metadata re-keyed to the
 store's name into a temporary file and runs ``datasette serve STORE -m THAT …``. STORE
 defaults to ``OSIR_DB`` (else ``data/osir.db``); other options go to ``datasette serve``
-(``-p 8001``, ``-h 0.0.0.0``, ``--get /osir/orgs.json`` …).
+(``-p 8001``, ``-h 0.0.0.0``, ``--get /osir/orgs.json`` …). When the ranking site is beside
+the store (``site/``, ``python -m scoring site``), it is served at ``/site/`` and organisation
+names link to their pages there (``datasette_plugins/org_links.py``).
 
 The store's name reaches the index page's HTML escaped; ``/-/databases.json`` leaves out its
-path (osir_crawl/datasette_paths.py); SIGTERM or SIGINT to this process stops Datasette too.
+path (``datasette_plugins/hide_paths.py``); SIGTERM or SIGINT to this process stops Datasette
+too.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +32,7 @@ from osir_crawl.inputs import load_yaml
 
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 KEY = "osir"  # the database name data/metadata.yml is written for
-PATHS_PLUGIN = Path(__file__).with_name("datasette_paths.py")
+PLUGINS = Path(__file__).resolve().parent / "datasette_plugins"
 
 
 def metadata_for(store: str | os.PathLike, source: Path = METADATA) -> dict:
@@ -47,6 +49,17 @@ def metadata_for(store: str | os.PathLike, source: Path = METADATA) -> dict:
     return meta
 
 
+def site_options(store, meta: dict) -> list[str]:
+    """The ranking site beside the store (``python -m scoring site``), served at ``/site/``,
+    and its organisation pages linked from every ``org`` cell; [] when there is no site."""
+    site = Path(store).resolve().parent / "site"
+    if not (site / "orgs.json").is_file():
+        return []
+    pages = json.loads((site / "orgs.json").read_text(encoding="utf-8"))
+    meta.setdefault("plugins", {})["org_links"] = {"base": "/site/en/", "pages": pages}
+    return ["--static", f"site:{site}"]  # (the plugins are always loaded)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["-h"], ["--help"]):
@@ -59,12 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="osir-browse-") as tmp:
         metadata = Path(tmp) / "metadata.json"
-        metadata.write_text(json.dumps(metadata_for(store)), encoding="utf-8")
-        plugins = Path(tmp) / "plugins"
-        plugins.mkdir()
-        shutil.copy(PATHS_PLUGIN, plugins)
+        meta = metadata_for(store)
+        site = site_options(store, meta)
+        metadata.write_text(json.dumps(meta), encoding="utf-8")
         cmd = [sys.executable, "-m", "datasette", "serve", store, "-m", str(metadata),
-               "--plugins-dir", str(plugins), *args]
+               "--plugins-dir", str(PLUGINS), *site, *args]
         return serve(cmd)
 
 

@@ -1,4 +1,6 @@
-"""Typed items. Each maps to one store table; field names are the table's columns.
+"""Typed items. Each maps to one store table: its fields are the table's columns, their types
+the columns' types (osir_crawl/schema.py) and what validation checks (osir_crawl/validation.py:
+an ``int`` is a count, a ``bool`` a flag, a field without a default is required).
 
 ``snapshot``, ``crawl_id`` and ``fetched_at`` are stamped by the store, so spiders leave them
 unset. ``KEY`` names the fields that identify a row within a snapshot (the dedup key).
@@ -16,7 +18,6 @@ class Record:
 
     TABLE: ClassVar[str] = ""
     KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
-    COUNTS: ClassVar[tuple[str, ...]] = ()
 
     platform: str
     repo_id: str
@@ -29,10 +30,6 @@ class Record:
 @dataclass
 class HubRecord(Record):
     """What model and dataset hubs share: downloads, likes, discussions, tags, dates."""
-
-    COUNTS: ClassVar[tuple[str, ...]] = (
-        "downloads", "downloads_total", "likes", "discussions", "discussions_open",
-    )
 
     downloads: int | None = None  # 30-day, where the platform gives it
     downloads_total: int | None = None  # cumulative
@@ -47,7 +44,6 @@ class HubRecord(Record):
 @dataclass
 class ModelItem(HubRecord):
     TABLE: ClassVar[str] = "models"
-    COUNTS: ClassVar[tuple[str, ...]] = HubRecord.COUNTS + ("descendants", "params")
 
     descendants: int | None = None  # derived models in the model tree
     params: int | None = None
@@ -60,7 +56,6 @@ class ModelItem(HubRecord):
 @dataclass
 class DatasetItem(HubRecord):
     TABLE: ClassVar[str] = "datasets"
-    COUNTS: ClassVar[tuple[str, ...]] = HubRecord.COUNTS + ("dataset_usage",)
 
     dataset_usage: int | None = None  # models trained or fine-tuned on it
 
@@ -68,9 +63,6 @@ class DatasetItem(HubRecord):
 @dataclass
 class RepoItem(Record):
     TABLE: ClassVar[str] = "repos"
-    COUNTS: ClassVar[tuple[str, ...]] = (
-        "stars", "forks", "watchers", "open_issues", "contributors",
-    )
 
     stars: int | None = None
     forks: int | None = None
@@ -89,8 +81,6 @@ class RepoItem(Record):
 class LeaderboardEntryItem:
     TABLE: ClassVar[str] = "leaderboard_entries"
     KEY: ClassVar[tuple[str, ...]] = ("board", "model")
-    COUNTS: ClassVar[tuple[str, ...]] = ("rank",)
-    REQUIRED: ClassVar[tuple[str, ...]] = ("board", "model", "url")
 
     board: str
     model: str
@@ -117,8 +107,6 @@ class BoardItem:
 
     TABLE: ClassVar[str] = "boards"
     KEY: ClassVar[tuple[str, ...]] = ("board",)
-    COUNTS: ClassVar[tuple[str, ...]] = ("models_total", "models_counted", "max_age_days")
-    REQUIRED: ClassVar[tuple[str, ...]] = ("board", "url")
 
     board: str
     url: str
@@ -139,8 +127,6 @@ class CatalogueRepoItem:
 
     TABLE: ClassVar[str] = "catalogue_repos"
     KEY: ClassVar[tuple[str, ...]] = ("platform", "repo_id")
-    COUNTS: ClassVar[tuple[str, ...]] = ("status", "contributors", "stars")
-    REQUIRED: ClassVar[tuple[str, ...]] = ("platform", "repo_id", "entry", "org", "url")
 
     platform: str
     repo_id: str
@@ -162,8 +148,6 @@ class CatalogueCountItem:
 
     TABLE: ClassVar[str] = "catalogue_counts"
     KEY: ClassVar[tuple[str, ...]] = ("rule",)
-    COUNTS: ClassVar[tuple[str, ...]] = ("value",)
-    REQUIRED: ClassVar[tuple[str, ...]] = ("rule", "entry", "org", "field", "url")
 
     rule: str  # <catalogue id>.<field>
     entry: str
@@ -176,12 +160,27 @@ class CatalogueCountItem:
 
 
 @dataclass
+class OfficialDatasetItem:
+    """A dataset an organisation's own machine-readable catalogue lists (official_datasets)."""
+
+    TABLE: ClassVar[str] = "official_datasets"
+    KEY: ClassVar[tuple[str, ...]] = ("source", "name")
+
+    source: str  # the catalogue read (spiders/official_datasets.py SOURCES)
+    org: str
+    name: str
+    url: str  # the dataset's page in the catalogue
+    section: str | None = None  # the catalogue's own grouping
+    modality: str | None = None  # Language | Vision | Speech | Multimodal | Embodied, if known
+    lifecycle: str | None = None  # the catalogue gives none today
+
+
+@dataclass
 class RequestFailure:
     """A request that finally failed after its retries; stored in ``failures``, never dropped."""
 
     TABLE: ClassVar[str] = "failures"
     KEY: ClassVar[tuple[str, ...]] = ()
-    COUNTS: ClassVar[tuple[str, ...]] = ()
 
     url: str
     reason: str
@@ -191,7 +190,7 @@ class RequestFailure:
 
 
 RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem, BoardItem,
-                CatalogueRepoItem, CatalogueCountItem)
+                CatalogueRepoItem, CatalogueCountItem, OfficialDatasetItem)
 
 
 def record_key(item) -> tuple:

@@ -5,8 +5,8 @@
 * TokenAuthMiddleware: each platform's token goes only to that platform's configured host, in
   the header or the query parameter the platform documents.
 * RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
-* RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode)
-  and ``Retry-After`` by pausing the host until its window (osir_crawl/rate_limits.py) resets,
+* RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode),
+  ``Retry-After`` and GitHub's secondary-limit message by pausing the host until its window (osir_crawl/rate_limits.py) resets,
   then retrying, with a budget of its own so a long window does not use up RETRY_TIMES.
 * ConnectionBreakerMiddleware: stops a spider whose host cannot be reached, with the cause.
 * ModelScopeErrorMiddleware: ModelScope's throttling answer in the body becomes a 429.
@@ -26,7 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 from osir_crawl import shards
-from osir_crawl.rate_limits import HostWindow, rate_limit_window, retry_after
+from osir_crawl.rate_limits import HostWindow, rate_limit_window, retry_after, secondary_limit
 from osir_crawl.reachability import CANNOT_CONNECT, cause_of
 
 logger = logging.getLogger(__name__)
@@ -229,6 +229,7 @@ class RateLimitMiddleware:
         self.max_retries = s.getint("OSIR_RATE_LIMIT_MAX_RETRIES")
         self.max_wait = s.getfloat("OSIR_RATE_LIMIT_MAX_WAIT")
         self.default_wait = s.getfloat("OSIR_RATE_LIMIT_DEFAULT_WAIT")
+        self.secondary_wait = s.getfloat("OSIR_RATE_LIMIT_SECONDARY_WAIT", 60.0)
         self.answer_wait = s.getfloat("OSIR_RATE_LIMIT_ANSWER_WAIT", 60.0)
         self.windows: dict[str, HostWindow] = {}  # host key -> its window
 
@@ -265,15 +266,22 @@ class RateLimitMiddleware:
         window.answered(request)
         if remaining is not None and response.status != 429:
             window.learn(remaining, reset)
-        # GitHub: primary limit 403 + remaining 0; secondary limit 403 + retry-after.
+        # GitHub: primary limit 403 + remaining 0; secondary limit 403 + retry-after, or a
+        # 403/429 whose message names it, often with requests remaining and no retry-after.
         wait = retry_after(response.headers)
+        secondary = secondary_limit(response.status, response.body)
         limited = response.status == 429 or (response.status == 403 and (
-            remaining == 0 or wait is not None))
+            remaining == 0 or wait is not None or secondary))
         if not limited:
+            window.served()
             if remaining == 0 and reset:  # the window is spent: wait before the next request
                 window.pause(reset, "exhausted")
             return response
         self.stats.inc_value("osir/rate_limit/responses")
+        if secondary:
+            self.stats.inc_value("osir/rate_limit/secondary")
+        if wait is None and secondary and remaining != 0:
+            wait = window.secondary_wait(self.secondary_wait)  # >= a minute, growing
         if wait is None:
             wait = reset if reset is not None else self.default_wait
         retries = request.meta.get("osir_rate_limit_retries", 0) + 1
@@ -281,7 +289,10 @@ class RateLimitMiddleware:
             self.stats.inc_value("osir/rate_limit/gave_up")
             logger.error("rate limited %d times, giving up: %s", retries - 1, request.url)
             return response
-        window.pause(wait, "429")
+        if secondary:  # the primary window still has requests: its budget stands
+            window.pause(wait, "secondary", probe=remaining == 0)
+        else:
+            window.pause(wait, "429")
         self.stats.inc_value("osir/rate_limit/retries")
         retry = request.replace(dont_filter=True)
         retry.meta["osir_rate_limit_retries"] = retries

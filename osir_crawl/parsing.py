@@ -72,6 +72,17 @@ def parse_params(text) -> float | None:
     return number(t[:-1]) * scale if scale and number(t[:-1]) is not None else None
 
 
+def as_bool(value):
+    """A JSON boolean as the service means it: ``true``/``false``, or the integers 1/0 that
+    GitCode's documented schema uses for ``fork``, ``private`` and ``public``; anything else
+    is returned as given (validation names it)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    return value
+
+
 def parse_date(value) -> dt.date | None:
     """A date from "2025-03-13", "2025-03-13T10:00:00Z", "20250917" or "2025/3/13"."""
     if isinstance(value, dt.datetime):

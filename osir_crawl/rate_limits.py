@@ -4,6 +4,12 @@ Headers read: ``RateLimit: "api";r=R;t=T`` (IETF draft, Hugging Face), ``x-ratel
 and ``x-ratelimit-reset`` (GitHub: the reset is an epoch; Gitee, GitCode), ``Retry-After``
 (seconds or an HTTP date).
 
+GitHub's *secondary* limit is told by its message, not its headers: a 403 (or 429) whose body
+names it, often with ``x-ratelimit-remaining`` above 0 and no ``Retry-After`` (a recorded
+answer: tests/fixtures/github_repos/secondary-limit-403.json). GitHub's documentation: honour
+``Retry-After``; else, with nothing remaining, wait until the reset; else wait at least one
+minute, longer on each repeat (``HostWindow.secondary_wait``).
+
 The budget: a request let through may still wait in the download slot, so "remaining: 0" on
 an answer comes too late for the requests behind it. The window counts the requests it let
 through and that are not answered yet, and lets none through beyond the remaining requests
@@ -44,6 +50,18 @@ def rate_limit_window(headers, now: float | None = None) -> tuple[int | None, fl
     return remaining, reset
 
 
+# GitHub's messages for its secondary limit (today's, and the older "abuse detection" one).
+SECONDARY_LIMIT_MESSAGES = (b"secondary rate limit", b"abuse detection mechanism")
+
+
+def secondary_limit(status: int, body: bytes) -> bool:
+    """Whether a 403/429 answer is GitHub's secondary rate limit (its message says so)."""
+    if status not in (403, 429):
+        return False
+    head = body[:4096].lower()
+    return any(message in head for message in SECONDARY_LIMIT_MESSAGES)
+
+
 def retry_after(headers, now: float | None = None) -> float | None:
     value = _header(headers, "Retry-After")
     if not value:
@@ -71,6 +89,7 @@ class HostWindow:
         self.budget: int | None = None  # requests that may still go; None: not known
         self.in_flight: dict = {}  # request let through, unanswered -> when
         self.waiting: dict = {}  # request waiting for others' answers -> since when
+        self.secondary_repeats = 0  # secondary-limit answers since the host last served one
 
     def outstanding(self) -> int:
         """Requests let through and not answered (one unaccounted for, if a component ever
@@ -120,16 +139,28 @@ class HostWindow:
         # Answers come out of order: within a window, the lowest remaining holds.
         self.budget = budget if self.budget is None else min(budget, self.budget)
 
-    def pause(self, seconds: float, why: str) -> None:
+    def secondary_wait(self, least: float) -> float:
+        """How long to wait after a secondary-limit answer without Retry-After: ``least``
+        (GitHub: at least one minute), doubled on each repeat (capped by ``pause``)."""
+        self.secondary_repeats += 1
+        return least * 2 ** min(self.secondary_repeats - 1, 16)
+
+    def served(self) -> None:
+        """An answer that is not a rate limit: the secondary waits start again from the least."""
+        self.secondary_repeats = 0
+
+    def pause(self, seconds: float, why: str, probe: bool = True) -> None:
         """No request until ``seconds`` (capped at ``max_wait``) have passed; then one, which
-        learns the new window's budget."""
+        learns the new window's budget (``probe``). A secondary limit leaves the window's
+        budget as its answer announced (requests remain in it): ``probe=False``."""
         if seconds > self.max_wait:
             logger.warning("rate-limit wait of %.0fs capped at %.0fs", seconds, self.max_wait)
             seconds = self.max_wait
         until = self.clock() + seconds + MARGIN
         if until > self.paused_until:
             self.paused_until = until
-            self.budget = 1
+            if probe:
+                self.budget = 1
             self.stats.inc_value(f"osir/rate_limit/pauses/{why}")
             logger.info("rate limit (%s) on %s: pausing %.1fs", why, self.host, seconds)
 

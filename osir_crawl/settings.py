@@ -97,6 +97,9 @@ OSIR_RETRY_BACKOFF_MAX = 60.0
 OSIR_RATE_LIMIT_MAX_RETRIES = 30
 OSIR_RATE_LIMIT_MAX_WAIT = 900.0  # seconds; a longer announced wait is capped (and logged)
 OSIR_RATE_LIMIT_DEFAULT_WAIT = 10.0  # when a 429 carries no usable header
+# GitHub's secondary limit without Retry-After: at least this long, doubled on each repeat
+# (GitHub's docs: "wait for at least one minute", then exponentially longer); capped by MAX_WAIT.
+OSIR_RATE_LIMIT_SECONDARY_WAIT = 60.0
 # Longest wait for the answers that will tell a new window's budget; then go on without one.
 OSIR_RATE_LIMIT_ANSWER_WAIT = 60.0
 # Connection failures in a row to one host (DNS, refused, TLS; timeouts before any answer)

@@ -1,9 +1,9 @@
 """The SQLite store: explicit schema, batched upserts, crawl bookkeeping, the crawl lock.
 
 Plain sqlite-utils, no Scrapy, so operations and tests can open a store directly. During a
-crawl only the crawl run and its writers (osir_crawl/crawl_run.py) write to it. The crawlers'
-tables are defined here; scoring's own (summaries, rankings, classification) are created and
-written by ``scoring/store.py``.
+crawl only the crawl run and its writers (osir_crawl/crawl_run.py) write to it. Every table,
+the crawlers' and scoring's, is declared in osir_crawl/schema.py (from the item dataclasses)
+and created by :func:`ensure_schema`; scoring's are written by ``scoring/store.py``.
 """
 
 from __future__ import annotations
@@ -21,82 +21,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from osir_crawl import shards
+from osir_crawl import items, shards
+from osir_crawl.schema import CRAWL_TABLES, SCHEMAS
 
-STAMP = {"snapshot": str, "crawl_id": str, "fetched_at": str}
-
-
-def _schema(pk: str, **columns) -> dict:
-    """A table: its primary key (column names, space-separated) and its column types."""
-    return {"pk": tuple(pk.split()), "columns": columns}
-
-
-# Column types per table. Column names are fixed by DESIGN.md; order is the display order.
-_REPOSITORY = {"platform": str, "repo_id": str, "snapshot": str, "org": str, "owner": str,
-               "name": str}  # a repository on a platform (items.Record)
-_HUB_COUNTS = {"downloads": int, "downloads_total": int, "likes": int, "discussions": int,
-               "discussions_open": int}  # items.HubRecord
-_HUB_TAIL = {"tags": str, "created_at": str, "last_modified": str, "url": str, "crawl_id": str,
-             "fetched_at": str}
-SCHEMAS: dict[str, dict] = {
-    "models": _schema("platform repo_id snapshot",
-                      **_REPOSITORY, **_HUB_COUNTS, descendants=int, params=int, pipeline_tag=str,
-                      library=str, **_HUB_TAIL, model_type=str, architectures=str),
-    "datasets": _schema("platform repo_id snapshot",
-                        **_REPOSITORY, **_HUB_COUNTS, dataset_usage=int, **_HUB_TAIL),
-    "repos": _schema("platform repo_id snapshot",
-                     **_REPOSITORY, stars=int, forks=int, watchers=int, open_issues=int,
-                     contributors=int, language=str, license=str, archived=int, fork=int,
-                     pushed_at=str, url=str, crawl_id=str, fetched_at=str, mirror=int),
-    "leaderboard_entries": _schema("board model snapshot",
-                                   board=str, model=str, snapshot=str, org=str, rank=int,
-                                   score=float, params=float, scores=str, url=str, crawl_id=str,
-                                   fetched_at=str, evaluated_at=str, public=int, counted=int,
-                                   excluded=str, public_by=str, reason=str),
-    # one row per leaderboard a crawl read (spiders/_board.py)
-    "boards": _schema("board snapshot",
-                      board=str, snapshot=str, url=str, host=str, entry=str, last_update=str,
-                      maintained=int, dataset_release=int, models_total=int, models_counted=int,
-                      excluded=str, max_age_days=int, crawl_id=str, fetched_at=str),
-    # data/catalogue repositories as the forge spiders found them
-    "catalogue_repos": _schema("platform repo_id snapshot",
-                               platform=str, repo_id=str, snapshot=str, entry=str, org=str, url=str,
-                               exists=int, status=int, archived=int, pushed_at=str,
-                               default_branch=str, stars=int, contributors=int, crawl_id=str,
-                               fetched_at=str),
-    # catalogue counting rules the forge spiders evaluated
-    "catalogue_counts": _schema("rule snapshot",
-                                rule=str, snapshot=str, entry=str, org=str, field=str, url=str,
-                                value=int, names=str, refs=str, crawl_id=str, fetched_at=str),
-    "crawls": _schema("crawl_id",
-                      crawl_id=str, spider=str, snapshot=str, orgs=str, shard=str, universe=str,
-                      merged_from=str, started_at=str, finished_at=str, finish_reason=str,
-                      outcome=str, items=int, rejected=int, duplicates=int, failed_requests=int,
-                      retries=int, rate_limited=int, requests=int, stale_removed=int, stats=str),
-    "rejects": _schema("id",
-                       id=int, crawl_id=str, spider=str, snapshot=str, item_type=str, repo_id=str,
-                       reason=str, payload=str, url=str, rejected_at=str),
-    "failures": _schema("id",
-                        id=int, crawl_id=str, spider=str, snapshot=str, url=str, status=int,
-                        reason=str, item_type=str, repo_id=str, failed_at=str),
-    # one row per spider, snapshot and shard being crawled ("" unsharded): see CrawlLock
-    "crawl_locks": _schema("spider snapshot shard",
-                           spider=str, snapshot=str, shard=str, crawl_id=str, host=str, pid=int,
-                           process=str, started_at=str, heartbeat_at=str),
-}
-RECORD_TABLES = ("models", "datasets", "repos", "leaderboard_entries", "boards",
-                 "catalogue_repos", "catalogue_counts")
+RECORD_TABLES = tuple(item.TABLE for item in items.RECORD_ITEMS)
 LOG_TABLES = ("rejects", "failures")  # owned by the latest crawl of a spider and snapshot
-INDEXES = {
-    "models": [("org", "snapshot"), ("snapshot", "platform")],
-    "datasets": [("org", "snapshot"), ("snapshot", "platform")],
-    "repos": [("org", "snapshot")],
-    "leaderboard_entries": [("org", "snapshot")],
-    "catalogue_repos": [("entry", "snapshot")],
-    "crawls": [("spider", "snapshot")],
-    "rejects": [("crawl_id",)],
-    "failures": [("crawl_id",)],
-}
 
 
 MAX_PAYLOAD = 20_000  # characters of a rejected item kept in ``rejects.payload``
@@ -161,17 +90,16 @@ def _enable_wal(db: sqlite_utils.Database, attempts: int = 50) -> None:
             time.sleep(0.1)
 
 
-NOT_NULL = {"crawl_locks": {"shard": ""}}  # a key column: "" (unsharded), never NULL
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    for name, spec in SCHEMAS.items():
-        table = db.table(name)
-        defaults = NOT_NULL.get(name, {})
+def ensure_schema(db: sqlite_utils.Database, tables=CRAWL_TABLES) -> None:
+    """Create ``tables`` (osir_crawl/schema.py) and add the columns introduced since a store
+    was created; never drop any."""
+    for name in tables:
+        spec, table = SCHEMAS[name], db.table(name)
+        defaults = spec["not_null"]
         if not table.exists():
             table.create(spec["columns"], pk=spec["pk"] if len(spec["pk"]) > 1 else spec["pk"][0],
                          not_null=set(defaults), defaults=defaults)
-        else:  # add columns introduced since the store was created; never drop any
+        else:
             missing = {c: t for c, t in spec["columns"].items() if c not in table.columns_dict}
             for column, col_type in missing.items():
                 table.add_column(column, col_type)
@@ -181,7 +109,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                         db.execute(f"UPDATE [{name}] SET [{column}] = ? WHERE [{column}] IS NULL",
                                    [value])
                     table.transform(pk=spec["pk"], not_null=set(defaults), defaults=defaults)
-        for columns in INDEXES.get(name, []):
+        for columns in spec["indexes"]:
             table.create_index(columns, if_not_exists=True)
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from osir_crawl.registry import OWNER_PLATFORMS
+from osir_crawl.schema import field_types, required_fields
 
 MAX_TEXT = 2_000  # longer names, tags or urls are hostile or broken data
 MAX_TAGS = 1_000
+DATE_SUFFIXES = ("_at", "_modified", "_update")  # fields holding ISO-8601 dates
 
 
 def problems(item, registry=None) -> list[str]:
     """What is wrong with ``item``; with the crawl's ``registry``, also whether the record's
-    owner is an account of the org it is credited to (see ``owner_problem``)."""
+    owner is an account of the org it is credited to (see ``owner_problem``). What each field
+    must hold follows from its type in osir_crawl/items.py (see ``field_problem``)."""
     found: list[str] = []
-    required = getattr(item, "REQUIRED", None) or (
-        "platform", "repo_id", "org", "owner", "name", "url")
+    required = required_fields(type(item))
     for name in required:
         value = getattr(item, name)
         if name in ("owner", "name") and any("repo_id" in p for p in found):
@@ -30,39 +31,54 @@ def problems(item, registry=None) -> list[str]:
             found.append(f"repo_id {item.repo_id!r} is not owner/name (one slash, no . or ..)")
         elif registry is not None and (problem := owner_problem(item, registry)):
             found.append(problem)
-    for name in item.COUNTS:
+    for name, kind in field_types(type(item)).items():
         value = getattr(item, name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            found.append(f"{name} is {_short(value)}: expected a whole number")
-        elif value < 0:
-            found.append(f"{name} is {value}: counts cannot be negative")
-    for f in dataclasses.fields(item):
-        value = getattr(item, f.name)
-        if isinstance(value, str):
-            if len(value) > MAX_TEXT:
-                found.append(f"{f.name} is {len(value)} characters long (limit {MAX_TEXT})")
-            elif "\x00" in value:
-                found.append(f"{f.name} contains a NUL character")
-        if f.name.endswith(("_at", "_modified", "_update")) and value is not None \
-                and not _is_iso(value):
-            found.append(f"{f.name} is {_short(value)}: expected an ISO-8601 date")
-    for name in ("tags", "architectures"):
-        values = getattr(item, name, [])
-        if not isinstance(values, list) or not all(isinstance(t, str) for t in values):
-            found.append(f"{name} is {_short(values)}: expected a list of strings")
-        elif len(values) > MAX_TAGS:
-            found.append(f"{name} has {len(values)} entries (limit {MAX_TAGS})")
-    for name in ("score", "params"):
-        value = getattr(item, name, None)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            found.append(f"{name} is {_short(value)}: expected a number")
-    for name in ("archived", "fork", "mirror", "public", "counted", "maintained", "exists"):
-        value = getattr(item, name, None)
-        if value is not None and not isinstance(value, bool):
-            found.append(f"{name} is {_short(value)}: expected true or false")
+        if value is not None and not (name in required and not isinstance(value, str)):
+            found.extend(field_problem(name, kind, value))
     return found
+
+
+def field_problem(name: str, kind: type, value) -> list[str]:
+    """What is wrong with ``value`` (not None) for a field of type ``kind``: a count is a
+    whole number >= 0, a number an int or float, a flag true or false (or 1 or 0, as GitCode's
+    documented schema types them), a text not too long, without NUL, an ISO-8601 date where
+    the name says so (``*_at``, ``*_modified``, ``*_update``), a list one of texts."""
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return [f"{name} is {_short(value)}: expected a whole number"]
+        return [f"{name} is {value}: counts cannot be negative"] if value < 0 else []
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [f"{name} is {_short(value)}: expected a number"]
+        return []
+    if kind is bool:
+        if not isinstance(value, bool) and not (isinstance(value, int) and value in (0, 1)):
+            return [f"{name} is {_short(value)}: expected true or false"]
+        return []
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            return [f"{name} is {_short(value)}: expected a list of strings"]
+        if len(value) > MAX_TAGS:
+            return [f"{name} has {len(value)} entries (limit {MAX_TAGS})"]
+        return [f"{name} {p}" for p in (_text_problem(t) for t in value) if p][:1]
+    if kind is dict:
+        return [] if isinstance(value, dict) else [
+            f"{name} is {_short(value)}: expected a mapping"]
+    if isinstance(value, str) and (problem := _text_problem(value)):
+        return [f"{name} {problem}"]
+    if name.endswith(DATE_SUFFIXES) and not _is_iso(value):
+        return [f"{name} is {_short(value)}: expected an ISO-8601 date"]
+    if not isinstance(value, str):
+        return [f"{name} is {_short(value)}: expected a text"]
+    return []
+
+
+def _text_problem(value: str) -> str | None:
+    if len(value) > MAX_TEXT:
+        return f"is {len(value)} characters long (limit {MAX_TEXT})"
+    if "\x00" in value:
+        return "contains a NUL character"
+    return None
 
 
 def owner_problem(item, registry) -> str | None:

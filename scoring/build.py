@@ -53,6 +53,7 @@ from .rank import ACCUMULATED, Previous, rank_month
 from .provenance import provenance, sources_like
 from .store import (UNIVERSES, default_store, open_store, previous_snapshot,
                     read_previous_build, read_records, read_totals, snapshots, write_build)
+from .official_datasets import read_official
 from .summaries import KINDS, crawled_summaries, month
 from . import catalogue_summaries as catalogue
 from .summary_frames import checked
@@ -214,9 +215,10 @@ def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
     orgs = ranked_orgs(tables, this, inputs.universe)
     if inputs.universe == "all":
         tables, sources = with_uncurated(tables, sources, orgs)
+    official = read_official(inputs.db_path, snapshot) if profile.use_catalogue else None
     crawled, crawled_sources = crawled_summaries(
         this, [inputs.month(s, profile) for s in upto], orgs, inputs.curated, profile,
-        catalogue.constants(built) if built else None)
+        catalogue.constants(built) if built else None, official)
     tables, sources = {**tables, **crawled}, {**sources, **crawled_sources}
     for name, table in tables.items():
         table.attrs["source"] = f"{name}-summary of {snapshot}"

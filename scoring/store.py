@@ -8,10 +8,12 @@
     read_records(conn, kind, snapshot)     the load step: one read per table and snapshot
     read_totals(conn, kind, snapshot)      cumulative downloads, the next month's baseline
     read_previous_build(conn, snapshot)    last month's ranks and summaries (for the deltas)
+    read_summaries(conn, snapshot)         a built snapshot's summary tables
     write_build(conn, snapshot, ...)       a build's summaries, rankings and classification
 
-The crawlers own the record tables (``osir_crawl/store.py``); the tables below are scoring's:
-created here, written only by ``scoring build`` (one build per snapshot). The ecosystem build
+The crawlers own the record tables; scoring's (summaries, rankings, classification) are
+declared beside them in ``osir_crawl/schema.py``, created by the same ``ensure_schema`` when
+scoring opens the store to write, and written only by ``scoring build`` (one build per snapshot). The ecosystem build
 (``--universe all``: every organisation found, registered or not) writes the same tables under
 the ``ecosystem_`` prefix, so the registry's ranking is never replaced by it.
 """
@@ -25,34 +27,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sqlite_utils
 
-from osir_crawl.registry import UNREGISTERED_SEPARATOR  # yaml only, no Scrapy
+from osir_crawl.registry import UNREGISTERED_SEPARATOR  # no Scrapy
+from osir_crawl.schema import ECOSYSTEM, SCHEMAS, SCORING_TABLES
+from osir_crawl.store import ensure_schema  # sqlite-utils, no Scrapy
 
 from .errors import ScoringError
 
 SNAPSHOT_WINDOW = (30, 15)  # previous = closest to date - 30 days, at most 15 days off
-TABLES = {
-    "summaries": {
-        "pk": ("snapshot", "dimension", "org", "indicator"),
-        "columns": {"snapshot": "TEXT", "dimension": "TEXT", "org": "TEXT", "indicator": "TEXT",
-                    "value": "FLOAT", "source": "TEXT", "profile": "TEXT", "built_at": "TEXT",
-                    # provenance (scoring/catalogue_summaries.py): crawl | catalogue | published
-                    "kind": "TEXT", "as_of": "TEXT", "flags": "TEXT"},
-    },
-    "rankings": {
-        "pk": ("snapshot", "dimension", "org"),
-        "columns": {"snapshot": "TEXT", "dimension": "TEXT", "org": "TEXT", "score": "FLOAT",
-                    "rank": "INTEGER", "delta_rank": "INTEGER", "profile": "TEXT",
-                    "built_at": "TEXT"},
-    },
-    "classification": {  # how each repo of a snapshot was classified: label | rule | review
-        "pk": ("snapshot", "kind", "platform", "repo_id"),
-        "columns": {"snapshot": "TEXT", "kind": "TEXT", "platform": "TEXT", "repo_id": "TEXT",
-                    "org": "TEXT", "path": "TEXT", "reason": "TEXT", "modality": "TEXT",
-                    "large_model": "INTEGER", "lifecycle": "TEXT", "valid": "INTEGER"},
-        "indexes": [("snapshot", "path")],
-    },
-}
+TABLES = {name: SCHEMAS[name] for name in ("summaries", "rankings", "classification")}
 # The store columns a build reads, under the names the summaries use.
 RECORD_COLUMNS = {
     "models": {"platform": "platform", "repo_id": "repo_id", "org": "org", "owner": "owner",
@@ -67,7 +51,6 @@ RECORD_COLUMNS = {
 }
 INTEGER_COLUMNS = ("downloads", "downloads_total", "likes", "community", "usage", "params")
 UNIVERSES = ("registry", "all")
-ECOSYSTEM = "ecosystem_"  # the table prefix of --universe all builds
 CHUNK = 100_000  # rows per read_sql chunk and per insert batch: bounds the memory of a read
 TEXT = "string[pyarrow]"  # Arrow-backed: a million names in a few buffers, not Python objects
 
@@ -85,30 +68,14 @@ def open_store(path=None, write: bool = False) -> sqlite3.Connection:
     if not write:
         return sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=60)
     conn = sqlite3.connect(path, timeout=60)
-    ensure_tables(conn)
+    with conn:
+        ensure_schema(sqlite_utils.Database(conn), SCORING_TABLES)
     return conn
 
 
 def table_of(name: str, universe: str = "registry") -> str:
     """The store table of one of scoring's TABLES in a universe's build."""
     return ECOSYSTEM + name if universe == "all" else name
-
-
-def ensure_tables(conn: sqlite3.Connection) -> None:
-    """Create scoring's tables (and columns added since a store was created); never drop any."""
-    every = {table_of(n, u): spec for u in UNIVERSES for n, spec in TABLES.items()}
-    with conn:
-        for name, spec in every.items():
-            cols = ", ".join(f"[{c}] {t}" for c, t in spec["columns"].items())
-            keys = ", ".join(f"[{c}]" for c in spec["pk"])
-            conn.execute(f"CREATE TABLE IF NOT EXISTS [{name}] ({cols}, PRIMARY KEY ({keys}))")
-            have = table_columns(conn, name)
-            for column, kind in spec["columns"].items():
-                if column not in have:
-                    conn.execute(f"ALTER TABLE [{name}] ADD COLUMN [{column}] {kind}")
-            for columns in spec.get("indexes", ()):
-                conn.execute(f"CREATE INDEX IF NOT EXISTS [idx_{name}_{'_'.join(columns)}] "
-                             f"ON [{name}] ({', '.join(columns)})")
 
 
 def has_table(conn, name) -> bool:
@@ -235,7 +202,7 @@ def built_snapshots(conn, universe: str = "registry") -> list[str]:
 def read_build(conn, snapshot: str, universe: str = "registry"):
     """(profile, {output stem: ranks by org}, {dimension: summary frame}) of ``snapshot``'s
     build in the store, or (None, {}, {}) when it has none."""
-    rankings, summaries_table = table_of("rankings", universe), table_of("summaries", universe)
+    rankings = table_of("rankings", universe)
     if not has_table(conn, rankings):
         return None, {}, {}
     ranks = read_sql(f"SELECT dimension, org, rank, profile FROM [{rankings}] WHERE snapshot = ? "
@@ -244,15 +211,22 @@ def read_build(conn, snapshot: str, universe: str = "registry"):
         return None, {}, {}
     by_stem = {f"{dim}-rank": rows.set_index("org")["rank"]
                for dim, rows in ranks.groupby("dimension", sort=False)}
-    values = read_sql(f"SELECT dimension, org, indicator, value FROM [{summaries_table}] "
-                      "WHERE snapshot = ? ORDER BY rowid", conn, params=[snapshot])
+    return ranks.profile.iloc[0], by_stem, read_summaries(conn, snapshot, universe)
+
+
+def read_summaries(conn, snapshot: str, universe: str = "registry") -> dict:
+    """{dimension: summary frame indexed by org} of a built snapshot, as the build wrote them
+    (the ``summaries`` table of the universe; rows and columns in written order)."""
+    values = read_sql(f"SELECT dimension, org, indicator, value FROM "
+                      f"[{table_of('summaries', universe)}] WHERE snapshot = ? ORDER BY rowid",
+                      conn, params=[snapshot])
     summaries = {}
     for dim, rows in values.groupby("dimension", sort=False):
         table = rows.pivot(index="org", columns="indicator", values="value")
         table = table.reindex(index=rows.org.unique(), columns=rows.indicator.unique())
         table.columns.name = None
         summaries[dim] = table.apply(_int_if_whole)
-    return ranks.profile.iloc[0], by_stem, summaries
+    return summaries
 
 
 def _int_if_whole(column: pd.Series) -> pd.Series:

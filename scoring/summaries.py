@@ -25,7 +25,6 @@ from .vocabulary import (ACCUMULATED, DATASET_COLUMN_LIFECYCLES, DATASET_COLUMN_
                          INDICATORS, MODEL_COLUMN_MODALITIES, column)
 
 KINDS = ("models", "datasets")
-OTHER_SOURCES = "data/curated/other-source-datasets.csv"
 DATASETS_NEED_BASELINE = ("opendatalab", "baai_data")  # no baseline or a fall: not counted
 MERGED = ("org", "name", "repo", "platform", "modality", "lifecycle", "downloads", "likes",
           "community", "usage")
@@ -191,13 +190,18 @@ def _combine(rows, keys, first, summed, largest) -> pd.DataFrame:
 
 # -- the crawled dimensions of a month ----------------------------------------------------------
 
-def crawled_summaries(this: Month, months: list, orgs, curated, profile, constants=None):
+def crawled_summaries(this: Month, months: list, orgs, curated, profile, constants=None,
+                      official=None):
     """The summarise step of the crawled dimensions: model and data summaries of ``this``
     month and accumulated over ``months`` -> ({name: summary frame}, {name: sources frame}).
     ``constants`` ({"model": …, "data": …}, default the published ones in ``curated``) give
-    num_adapted_chips and operators."""
+    num_adapted_chips and operators; ``official`` (the snapshot's ``official_datasets`` rows,
+    default profile) replaces the frozen other-source rows of the orgs it covers."""
+    from .official_datasets import other_datasets
+
     constants = constants or curated.constants
-    chips, operators, other = (constants["model"], constants["data"], curated.other_datasets)
+    chips, operators = constants["model"], constants["data"]
+    other, other_notes = other_datasets(curated.other_datasets, official or [])
     store = (f"store: {this.snapshot} (monthly downloads vs "
              f"{this.previous or 'no earlier snapshot'}), profile {profile.name}")
     span = (f"store: snapshots {months[0].snapshot}..{months[-1].snapshot} accumulated"
@@ -212,6 +216,7 @@ def crawled_summaries(this: Month, months: list, orgs, curated, profile, constan
     orgs = pd.Index(orgs)
     others = pd.Series([d["org"] for d in other], dtype=object).value_counts().reindex(orgs)
     others = others.fillna(0).astype(int)
+    other_notes = pd.Series(other_notes, dtype=object).reindex(orgs).fillna("")
     sources = {}
     for name, table in tables.items():
         note = span if name.endswith(ACCUMULATED) else store
@@ -221,8 +226,7 @@ def crawled_summaries(this: Month, months: list, orgs, curated, profile, constan
         else:
             src["operators"] = [operators.of(org)[1] for org in orgs]
             counted = [c for c in src.columns if c.startswith("num_")]
-            with_other = (f"{note} + {OTHER_SOURCES} (" + others.astype(str) + " datasets of "
-                          + orgs.to_series() + ")")
+            with_other = f"{note} + " + other_notes
             src.loc[others > 0, counted] = np.repeat(
                 with_other[others > 0].to_numpy()[:, None], len(counted), axis=1)
         sources[name] = src

@@ -43,6 +43,7 @@ def pytest_xdist_auto_num_workers(config) -> int:
 LONG_POLES = {
     "group:replay": 38, "group:scored_store": 31, "group:crawlall_reference": 26,
     "test_modelscope.py::test_community_counts_from_the_repo_pages": 20,
+    "test_site_browser.py::": 30,
     "test_sharding.py::test_two_scrapyd_nodes": 15,
     "test_faults.py::test_fixed_window_budget_is_used_without_429s": 13,
     "test_opendatalab.py::test_listing_json_captured_in_chromium": 11,

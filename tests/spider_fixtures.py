@@ -71,5 +71,19 @@ def feed(request: scrapy.Request, name: str | None, **response) -> tuple[list, l
     return [o for o in out if not isinstance(o, scrapy.Request)], requests
 
 
+def sidecar(name: str) -> dict:
+    """The sidecar of fixture ``name`` (without extension): ``<name>.source.json``, saying where
+    the answer comes from (``recorded``: true for a public recording of the real service,
+    false for a written one, with why) and, for a recorded one, its status and headers."""
+    return json.loads(fixture(f"{name}.source.json"))
+
+
+def recorded(name: str) -> dict:
+    """``respond``'s status and headers for the recorded answer ``name``, from its sidecar."""
+    meta = sidecar(name)
+    assert meta["recorded"] is True, f"{name} is a written fixture"
+    return {"status": meta["status"], "headers": meta["headers"]}
+
+
 def stats(spider) -> dict:
     return spider.crawler.stats.get_stats()

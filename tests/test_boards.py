@@ -123,7 +123,10 @@ def test_lmarena_one_board_per_subset_public_licences(tmp_path):
         run_crawl("lmarena", db, {"HF_DATASETS_SERVER_URL": fake.url,
                                   "OSIR_SNAPSHOT": "2025-10-07"})
     boards = board_rows(db)
-    assert set(boards) == {"lmarena_text", "lmarena_vision"}  # style control is a view
+    # style control is a view; agent's columns are score/score_ci_*/observation_count
+    assert set(boards) == {"lmarena_text", "lmarena_vision", "lmarena_agent"}
+    agent = rows(db, "SELECT * FROM leaderboard_entries WHERE board = 'lmarena_agent'")
+    assert len(agent) == 6 and all(r["score"] is not None and r["rank"] for r in agent)
     assert boards["lmarena_text"]["models_total"] == 10
     assert boards["lmarena_text"]["models_counted"] == 7  # 3 proprietary
     assert boards["lmarena_text"]["host"] == "LMSYS"
@@ -142,9 +145,11 @@ def test_helm_projects_access_and_stale_projects(tmp_path):
                                "HELM_STORAGE_URL": f"{fake.url}/crfm-helm-public",
                                "OSIR_SNAPSHOT": "2025-10-07"})
         runs = [s.path for s in fake.log if "/runs/" in s.path]
+    assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "finished"
     boards = board_rows(db)
     assert set(boards) == {"helm_lite", "helm_capabilities", "helm_vhelm", "helm_heim"}
     assert runs and all("vhelm" in p for p in runs)  # published by suite: read under runs/
+    assert not [s for s in fake.log if "/home/" in s.path]  # the landing page: not a board
     assert boards["helm_lite"]["models_total"] == 8 and boards["helm_lite"]["models_counted"] == 5
     assert boards["helm_heim"]["maintained"] == 0 and boards["helm_heim"]["models_counted"] == 0
     lite = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries "

@@ -170,3 +170,36 @@ def test_the_catalogue_command_prints_its_provenance(catalogue, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert len(printed) == len(ORGS) * (len(INFRA) + len(EVAL) + 2)
     assert {r["kind"] for r in printed} == {"catalogue"}
+
+
+def _count(rule, names):
+    return {"rule": rule, "value": len(names), "names": list(names), "crawl_id": CRAWL,
+            "fetched_at": "2025-10-07T03:00:00+00:00"}
+
+
+def test_chips_of_an_orgs_projects_count_vendors_and_are_rule_counted_only_whole(catalogue):
+    """InternEvo says npu, LMDeploy ascend: one vendor. The value is `rule` only when every
+    project behind it was counted by a rule this crawl."""
+    sail = [_count("internevo.chips", ["cuda", "npu"]), _count("xtuner.chips", ["cuda", "npu"]),
+            _count("lmdeploy.chips", ["ascend", "camb", "cuda", "maca"])]
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs(counts=sail))
+    chips = cell(out, "infra", "ShanghaiAILab", "num_adapted_chips_frameworks")
+    assert (chips["value"], chips["kind"], chips["source"]) == (4, "rule", CRAWL)  # NVIDIA,
+    # Ascend, Cambricon, MetaX
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs(counts=sail[:2]))
+    chips = cell(out, "infra", "ShanghaiAILab", "num_adapted_chips_frameworks")
+    assert chips["kind"] == "catalogue" and chips["value"] == 2  # lmdeploy's static ascend, cuda
+    assert "rule not evaluated: lmdeploy.chips" in chips["flags"]
+
+
+def test_model_chips_from_dated_adaptation_lists(catalogue):
+    """Meta's models: vLLM Ascend's matrix (2025-08-07) says Ascend; LMDeploy's page
+    (2025-09-19) adds NVIDIA, MetaX and Cambricon; an org no list names stays 0."""
+    before = catalogue_summaries(catalogue, "2025-09-07", ORGS, inputs())
+    after = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs())
+    assert before.columns["model"]["Meta"] == 1 and after.columns["model"]["Meta"] == 4
+    meta = cell(after, "model", "Meta", "num_adapted_chips")
+    assert meta["kind"] == "catalogue" and "InternLM/lmdeploy" in meta["source"]  # first entry
+    assert meta["as_of"] == "2026-12-07"  # the oldest verified date of the entries behind it
+    assert after.columns["model"]["Xiaomi"] == 0
+    assert after.columns["model"].gt(0).sum() >= 12

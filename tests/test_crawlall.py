@@ -137,6 +137,9 @@ def test_full_run_progress_report_and_scoring(full_run):
     assert f"| huggingface_models | finished | {n_models} |" in md
     assert (tmp_path / "rankings" / SNAPSHOT / "overall-rank.csv").is_file()
     assert rows(db, "SELECT count(*) AS n FROM rankings WHERE snapshot = ?", [SNAPSHOT])[0]["n"] > 0
+    # Then the ranking site of the store, beside it (python -m scoring site).
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert f"the site: {tmp_path / 'site' / 'index.html'}" in rep["scoring"]["detail"]
 
     # The same snapshot again (in a copy): both spiders already finished, nothing is requested.
     again_dir = tmp_path.parent / "again"

@@ -15,7 +15,7 @@ from osir_crawl.spiders.lmarena import LmarenaSpider
 from osir_crawl.spiders.open_asr import OpenAsrLeaderboardSpider
 from osir_crawl.spiders.open_llm import OpenLlmLeaderboardSpider
 from osir_crawl.spiders.opencompass import OpencompassLlmSpider, OpencompassVlmSpider
-from tests.spider_fixtures import FIXTURES, build, feed, started, stats
+from tests.spider_fixtures import FIXTURES, build, feed, recorded, started, stats
 
 SNAPSHOT = {"OSIR_SNAPSHOT": "2025-10-01"}
 VIEWER = "https://datasets-server.huggingface.co"
@@ -142,12 +142,20 @@ def test_helm_release_files_and_the_runs_layout():
     spider = build(HelmSpider, SNAPSHOT)
     [projects] = started(spider)
     assert projects.url == "https://crfm.stanford.edu/helm/project_metadata.json"
-    [], (lite, vhelm) = feed(projects, "helm/project_metadata.json")
+    # The real project list (recorded: helm/project_metadata.source.json): 13 projects, the
+    # last of them "home" (All Leaderboards), a page with no benchmark_output: not asked for.
+    [], requests = feed(projects, "helm/project_metadata.json", **recorded("helm/project_metadata"))
+    summaries = {r.cb_kwargs["project"]: r for r in requests}
+    assert len(summaries) == 12 and "home" not in summaries
+    assert stats(spider)["osir/helm/projects_not_boards"] == 1
+    assert "osir/helm/projects_without_release" not in stats(spider)
+    lite, vhelm = summaries["lite"], summaries["vhelm"]
     assert lite.url == ("https://storage.googleapis.com/crfm-helm-public/lite/benchmark_output/"
                         "releases/v1.13.0/summary.json")
-    assert stats(spider)["osir/helm/projects_without_release"] == 1  # classic
+    assert summaries["classic"].url.endswith("/classic/benchmark_output/releases/v0.4.0/"
+                                             "summary.json")  # the real entry: 5 releases
     [], [runs] = feed(vhelm, "helm/not-found.xml", status=404)  # published by suite
-    assert "/vhelm/benchmark_output/runs/v2.1.2/summary.json" in runs.url
+    assert "/vhelm/benchmark_output/runs/v2.1.0/summary.json" in runs.url
     [], [schema] = feed(lite, "helm/summary-lite.json")
     assert schema.url.endswith("/lite/benchmark_output/releases/v1.13.0/schema.json")
     board, entries = board_and_entries(feed(schema, "helm/schema-lite.json")[0])
@@ -166,14 +174,24 @@ def test_open_asr_lowest_wer_ranks_first():
                            "?path=scripts%2Fdata&per_page=1")
     [], [results] = feed(commits, "open_asr_leaderboard/commits.json")
     assert results.headers["Accept"] == b"application/vnd.github.raw+json"
-    board, entries = board_and_entries(feed(results, "open_asr_leaderboard/en_shortform.csv")[0])
-    assert (board.last_update, board.maintained, board.models_counted) == ("2025-09-12", True, 3)
-    assert {m: (e.rank, e.score, e.public, e.org) for m, e in entries.items()} == {
-        "elevenlabs/scribe_v1": (1, 5.47, False, None),
-        "nvidia/canary-1b-flash": (2, 6.35, True, "Nvidia"),
-        "openai/whisper-large-v3": (3, 7.44, True, "OpenAI"),
-        "Qwen/Qwen2-Audio-7B": (4, 12.74, True, "Ali")}
-    assert entries["nvidia/canary-1b-flash"].scores == {"AMI WER": 10.45, "LS Clean WER": 1.48}
+    # The real results file (recorded: open_asr_leaderboard/en_shortform.source.json).
+    board, entries = board_and_entries(feed(results, "open_asr_leaderboard/en_shortform.csv",
+                                            **recorded("open_asr_leaderboard/en_shortform"))[0])
+    assert (board.last_update, board.maintained, board.models_total) == ("2025-09-12", True, 87)
+    assert {m: (entries[m].rank, entries[m].score, entries[m].public, entries[m].org)
+            for m in ("CohereLabs/cohere-transcribe-03-2026", "zoom/scribe_v1",
+                      "nvidia/canary-1b-flash", "openai/whisper-large-v3",
+                      "Qwen/Qwen3-ASR-1.7B")} == {
+        "CohereLabs/cohere-transcribe-03-2026": (1, 5.42, True, None),
+        "zoom/scribe_v1": (2, 5.47, False, None),
+        "nvidia/canary-1b-flash": (14, 6.35, True, "Nvidia"),
+        "openai/whisper-large-v3": (38, 7.44, True, "OpenAI"),
+        "Qwen/Qwen3-ASR-1.7B": (6, 5.76, True, "Ali")}
+    assert entries["nvidia/canary-1b-flash"].params == 1.0
+    assert entries["nvidia/canary-1b-flash"].scores["AMI WER"] == 13.11
+    # -1 is the file's "unknown" (a proprietary API's size): NULL, counted, not -1 billion.
+    assert entries["zoom/scribe_v1"].params is None
+    assert stats(spider)["osir/null/params/minus_one_unknown"] == 17
 
 
 def test_legacy_import_replays_published_records():

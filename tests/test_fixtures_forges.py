@@ -40,7 +40,9 @@ def test_github_listing_contributors_and_next_page():
     assert (item.repo_id, item.url, item.stars, item.forks, item.watchers, item.open_issues,
             item.language, item.license, item.pushed_at, item.contributors) == (
         "FlagOpen/FlagEmbedding", "https://github.com/FlagOpen/FlagEmbedding", 10512, 781,
-        10512, 655, "Python", "MIT", "2025-09-04T03:16:26Z", 112)
+        None, 655, "Python", "MIT", "2025-09-04T03:16:26Z", 112)
+    # A listing's watchers_count is the star count: NULL, with the reason counted.
+    assert stats(spider)["osir/null/watchers/listing_has_only_stars"] == 2
 
 
 def test_github_empty_repository_has_no_contributors():

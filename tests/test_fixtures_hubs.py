@@ -19,7 +19,7 @@ HF_NEXT = ('<https://huggingface.co/api/models?author=BAAI&limit=1000&expand%5B%
 
 def test_every_spider_has_saved_answers():
     spiders = SpiderLoader.from_settings(Settings(PROJECT)).list()  # what `scrapy list` shows
-    assert len(spiders) == 17
+    assert len(spiders) == 18
     assert sorted(d.name for d in FIXTURES.iterdir() if d.is_dir()) == sorted(spiders)
 
 

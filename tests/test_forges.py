@@ -65,9 +65,10 @@ def test_github_pages_contributors_rate_limits_and_token(tmp_path):
     for repo in valid:
         row = stored[repo["full_name"]]
         assert row["org"] == ("Deepseek" if repo["full_name"].startswith("deepseek") else "BAAI")
+        # A listing's watchers_count is the star count: watchers NULL (subscribers_count is
+        # only on the repository endpoint).
         assert (row["stars"], row["forks"], row["watchers"], row["open_issues"]) == (
-            repo["stargazers_count"], repo["forks_count"], repo["watchers_count"],
-            repo["open_issues_count"])
+            repo["stargazers_count"], repo["forks_count"], None, repo["open_issues_count"])
         assert row["license"] == license_name(repo["license"])
         assert (row["archived"], row["fork"]) == (int(repo["archived"]), int(repo["fork"]))
         assert row["pushed_at"] == repo["pushed_at"] and row["url"] == repo["html_url"]
@@ -115,6 +116,13 @@ def test_v5_and_gitea_forges_page_to_the_end(style, tmp_path):
         assert row["pushed_at"] == repo.get("pushed_at", repo.get("updated_at"))
         assert row["language"] == repo.get("language")  # GitCode's listing has none
         assert row["mirror"] == (None if style != "openi" else int(repo["mirror"]))
+        assert row["fork"] == int(repo["fork"])  # GitCode: the integer 1/0 of its schema
+        if style == "openi":  # Gitea's licenses list
+            assert row["license"] == (", ".join(repo["licenses"]) or None)
+            assert row["archived"] == 0
+        else:  # no archived field: the status string
+            assert row["archived"] == {"开始": 0, "关闭": 1}[repo["status"]]
+            assert row["license"] == repo["license"]
     # mindspore: 15 rows, 7 a page -> pages 1..3; with no total header (GitCode) a 4th, short
     # page is never needed because page 3 is already short. The empty org needs one request.
     listing = [s.path for s in fake.log if "/orgs/mindspore/" in s.path and s.status == 200]
@@ -129,6 +137,26 @@ def test_v5_and_gitea_forges_page_to_the_end(style, tmp_path):
         assert all(s.headers.get("Authorization") == f"token {token}" for s in fake.log)
         assert all("token" not in s.path for s in fake.log)  # never in the URL
     assert token not in proc.stderr + proc.stdout and token.encode() not in db.read_bytes()
+
+
+def test_github_secondary_limit_without_retry_after_is_waited_out(tmp_path):
+    """GitHub's secondary limit as recorded (403, requests remaining, no Retry-After): paused
+    at least OSIR_RATE_LIMIT_SECONDARY_WAIT, longer on repeats, retried on the rate-limit
+    budget, never a failure; the crawl is complete."""
+    data = ForgeData.synthetic("github", {"FlagOpen": 12})
+    orgs = write_orgs(tmp_path, "github", {"BAAI": ["FlagOpen"]})
+    db = tmp_path / "osir.db"
+    with FakeForge("github", data, secondary_limit=3) as fake:
+        crawl("github", fake, db, orgs, settings={"OSIR_RATE_LIMIT_SECONDARY_WAIT": 0.2,
+                                                 "RETRY_TIMES": 0})
+    assert sorted(r["repo_id"] for r in rows(db, "SELECT repo_id FROM repos")) == \
+        [r["full_name"] for r in expected_repos(fake, ["FlagOpen"])]
+    assert not rows(db, "SELECT * FROM failures")
+    [crawl_row] = rows(db, "SELECT * FROM crawls")
+    stats = json.loads(crawl_row["stats"])
+    assert crawl_row["outcome"] == "finished"
+    assert stats["osir/rate_limit/secondary"] >= 2 and stats["osir/rate_limit/pauses/secondary"]
+    assert len([s for s in fake.log if s.status == 403]) == stats["osir/rate_limit/secondary"]
 
 
 def test_gitcode_token_is_in_the_url_only_on_the_wire(tmp_path):

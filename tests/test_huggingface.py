@@ -49,6 +49,9 @@ def test_models_every_valid_repo_once_with_details(fake, tmp_path):
     fake.add_fault(match="cursor=10", window=3, status=429,
                    headers={"RateLimit": '"api";r=0;t=2'}, body={"error": "rate limited"})
     fake.add_fault(match="cursor=5", status=503, skip=1, times=2)
+    # One popular model's answer leaves childrenModelCount out: NULL, with the reason counted.
+    unsent = next(m["id"] for m in valid_models(fake.data, ACCOUNTS) if m["downloads"] >= 50)
+    fake.data.children_unsent.add(unsent)
     proc = crawl("huggingface_models", fake, db, settings={"RETRY_TIMES": 2},
                  args={"orgs": "BAAI,Deepseek,Ali"})
 
@@ -70,7 +73,8 @@ def test_models_every_valid_repo_once_with_details(fake, tmp_path):
         assert row["snapshot"] == "2025-09-07"
         if model["downloads"] >= 50:  # details only at or above OSIR_MIN_DOWNLOADS
             count, closed = fake.data.discussions[model["id"]]
-            assert row["descendants"] == fake.data.children[model["id"]]
+            assert row["descendants"] == (None if model["id"] == unsent
+                                          else fake.data.children[model["id"]])
             assert (row["discussions"], row["discussions_open"]) == (count, count - closed)
         else:
             assert row["descendants"] is None and row["discussions"] is None
@@ -92,6 +96,7 @@ def test_models_every_valid_repo_once_with_details(fake, tmp_path):
 
     [crawl_row] = rows(db, "SELECT * FROM crawls")
     assert crawl_row["outcome"] == "finished"
+    assert json.loads(crawl_row["stats"])["osir/null/descendants/no_childrenModelCount"] == 1
     assert crawl_row["items"] == len(expected)
     assert crawl_row["rejected"] == 4
     assert crawl_row["duplicates"] >= 1  # the fake repeats a row across pages

@@ -270,9 +270,11 @@ def test_indicator_labels_cover_the_method():
     labels = load_indicator_labels()
     for dim in default_method().dimensions:
         for ind in dim.indicators:
-            assert labels[dim.name][ind]["label"] and labels[dim.name][ind]["group"]
+            entry = labels[dim.name][ind]
+            assert entry["label"] and entry["group"] and entry["zh"] and entry["group_zh"]
     assert labels["infra"]["num_operators"] == {"group": "Operator Library",
-                                                "label": "Number of operators"}
+                                                "label": "Number of operators",
+                                                "group_zh": "算子库", "zh": "算子数量"}
 
 
 def test_method_file_errors_name_the_file_and_line(tmp_path):

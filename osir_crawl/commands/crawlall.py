@@ -5,8 +5,9 @@ table of what answered, :mod:`osir_crawl.livecheck`.)
 Every spider of ``scrapy list`` except ``legacy_import`` runs as its own ``scrapy crawl``
 subprocess (a crash of one leaves the rest running), ``--concurrency`` at a time, all writing
 the same snapshot, each with its own JOBDIR ``<jobs-dir>/<snapshot>/<spider>/``. Then
-``python -m scoring build --snapshot`` (a subprocess, so it uses whatever scoring exists), then
-the crawl report (see :mod:`osir_crawl.report`).
+``python -m scoring build --snapshot`` (a subprocess, so it uses whatever scoring exists) and
+``python -m scoring site`` (the ranking site of every month, ``--site-dir``), then the crawl
+report (see :mod:`osir_crawl.report`).
 
 Before any spider starts, the ``-a orgs=`` selection is checked against the registry, and the
 host of every spider about to crawl is probed (:mod:`osir_crawl.reachability`, one request
@@ -100,6 +101,10 @@ class Command(ProjectCommand):
         parser.add_argument("--rankings-dir", default=None,
                             help="passed to scoring build as --out DIR/SNAPSHOT "
                                  "(default: scoring's own, rankings/SNAPSHOT beside the store)")
+        parser.add_argument("--site-dir", default=None,
+                            help="the ranking site scoring writes after its build, of every "
+                                 "month in the store (python -m scoring site; default: site/ "
+                                 "beside the store, data/site for data/osir.db)")
         parser.add_argument("--progress-interval", type=float, default=5.0, metavar="SECONDS",
                             help="at most one status line per interval (default 5)")
         parser.add_argument("--shard", metavar="I/N",
@@ -185,6 +190,8 @@ class Command(ProjectCommand):
             scoring=not opts.skip_scoring,
             rankings=(Path(opts.rankings_dir).resolve() / opts.snapshot
                       if opts.rankings_dir else None),
+            site=(Path(opts.site_dir) if opts.site_dir
+                  else Path(self.settings.get("OSIR_DB")).parent / "site").resolve(),
             endpoints=reachability.spider_endpoints(crawling, self.settings),
             probe_timeout=self.settings.getfloat("OSIR_PROBE_TIMEOUT", 5.0),
             user_agent=self.settings.get("USER_AGENT"),
@@ -197,9 +204,9 @@ class Command(ProjectCommand):
 
 class CrawlAll:
     def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
-                 interval, scoring, rankings=None, endpoints=None, probe_timeout=5.0,
-                 user_agent=None, fresh=False, eval_rules=None):
-        self.rankings = rankings
+                 interval, scoring, rankings=None, site=None, endpoints=None,
+                 probe_timeout=5.0, user_agent=None, fresh=False, eval_rules=None):
+        self.rankings, self.site = rankings, site or db.parent / "site"
         self.fresh = fresh  # ignore earlier crawls of the snapshot: every spider from scratch
         self.eval_rules = eval_rules or {}
         self.endpoints = endpoints or {}  # spider -> the platform endpoint it crawls
@@ -485,8 +492,10 @@ class CrawlAll:
         if self.spargs.get("universe") == "all":  # and the ecosystem, with its discovery report
             builds.append(["--universe", "all", "--reports-dir", str(self.reports.parent)]
                           + (["--out", str(self.rankings / "ecosystem")] if self.rankings else []))
-        for extra in builds:
-            cmd = [sys.executable, "-m", "scoring", "build", "--snapshot", self.snapshot, *extra]
+        steps = [["build", "--snapshot", self.snapshot, *extra] for extra in builds]
+        steps.append(["site", "--db", str(self.db), "--out", str(self.site)])  # every month
+        for step in steps:
+            cmd = [sys.executable, "-m", "scoring", *step]
             self.progress.event("scoring: python " + " ".join(cmd[1:]))
             with open(self.logs / "scoring.log", "ab") as log:
                 rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode
@@ -496,5 +505,6 @@ class CrawlAll:
                         "detail": f"exit {rc}, see {self.logs / 'scoring.log'}"
                                   + (f" ({said})" if said else "")}
         what = "rankings" + (" and the ecosystem ranking" if len(builds) > 1 else "")
-        return {"status": "ok", "detail": f"{what} of {self.snapshot} built"}
+        return {"status": "ok", "detail": f"{what} of {self.snapshot} built; the site: "
+                                          f"{self.site / 'index.html'}"}
 

@@ -170,6 +170,19 @@ class OsirSpider(scrapy.Spider):
         if self.crawler.crawling:  # (not when a test iterates start() outside a crawl)
             self.crawler.stats.set_value("osir/nothing_to_crawl", why)
 
+    # --- values the service did not send ------------------------------------------------------
+    def unsent(self, field: str, reason: str):
+        """None for ``field``, counted with its reason (``osir/null/<field>/<reason>``): a value
+        the service did not send is NULL, never silently."""
+        self.crawler.stats.inc_value(f"osir/null/{field}/{reason}")
+        return None
+
+    def sent(self, row: dict, key: str, field: str | None = None):
+        """``row[key]``; when the answer lacks the key, None counted as ``no_<key>``."""
+        if key in row:
+            return row[key]
+        return self.unsent(field or key, f"no_{key}")
+
     # --- failures ----------------------------------------------------------------------------
     def on_failure(self, failure: Failure) -> Iterator:
         """Errback: record the failure; an item being enriched continues without this field."""

@@ -16,12 +16,15 @@ import math
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from osir_crawl.items import RepoItem
-from osir_crawl.parsing import link_rels
+from osir_crawl.parsing import as_bool, link_rels
 from osir_crawl.registry import Account
 from osir_crawl.spiders._catalogue_checks import CatalogueChecks
 from osir_crawl.spiders._listing import ListingSpider
 
 TOTAL_PAGES_HEADERS = ("total_page",)
+# Gitee/GitCode ``status`` -> archived: GitCode's v5 docs, "仓库归档" (PUT .../repo/{repo}/status,
+# "仓库状态，0：开始，2：关闭"; xiongjiamu/test111 content/docs/openapi/repos.md §14).
+ARCHIVED_BY_STATUS = {"开始": False, "关闭": True}
 TOTAL_COUNT_HEADERS = ("total_count", "x-total-count")
 
 
@@ -81,24 +84,62 @@ class ForgeSpider(CatalogueChecks, ListingSpider):
         return None
 
     # --- rows --------------------------------------------------------------------------------
+    # Every field is read as the forge means it; a field the answer lacks is NULL, counted
+    # with its reason (``osir/null/<field>/<reason>``, OsirSpider.unsent).
     def item_from(self, row: dict, account: Account) -> RepoItem:
         url = row.get("html_url")
         if isinstance(url, str) and url.endswith(".git"):
             url = url[: -len(".git")]  # Gitee and GitCode give the clone URL
+        pushed = self.sent(row, self.pushed_field, "pushed_at")
         return self.account_item(
             self.repo_id(row),
             account,
             url=url if isinstance(url, str) else None,
-            stars=row.get(self.stars_field),
-            forks=row.get("forks_count"),
-            watchers=row.get("watchers_count"),
-            open_issues=row.get("open_issues_count"),
-            language=(row.get(self.language_field) or None) if self.language_field else None,
-            license=license_name(row.get("license")),
-            archived=row.get("archived"),
-            fork=row.get("fork"),
-            pushed_at=row.get(self.pushed_field) or None,
+            stars=self.sent(row, self.stars_field, "stars"),
+            forks=self.sent(row, "forks_count", "forks"),
+            watchers=self.watchers(row),
+            open_issues=self.sent(row, "open_issues_count", "open_issues"),
+            language=self.language(row),
+            license=self.licence(row),
+            archived=self.archived(row),
+            fork=as_bool(self.sent(row, "fork")),
+            pushed_at=pushed or None,
         )
+
+    def watchers(self, row: dict):
+        return self.sent(row, "watchers_count", "watchers")
+
+    def language(self, row: dict):
+        if not self.language_field:
+            return self.unsent("language", f"{self.platform}_lists_no_language")
+        return self.sent(row, self.language_field, "language") or None
+
+    def licence(self, row: dict):
+        """GitHub's ``license`` object, Gitee's and GitCode's string, or Gitea's (1.22+)
+        ``licenses`` list of detected SPDX ids; an empty list or null: no licence found."""
+        if "license" in row:
+            return license_name(row["license"])
+        if "licenses" in row:
+            names = row["licenses"] if isinstance(row["licenses"], list) else []
+            return ", ".join(n for n in names if isinstance(n, str) and n) or None
+        return self.unsent("license", "no_license")
+
+    def archived(self, row: dict):
+        """``archived`` (GitHub, Gitea); Gitee and GitCode send none, only a ``status``
+        string: GitCode's docs archive a repository by setting it to 2, "关闭" (closed), and
+        0, "开始" (started), is the normal state. Another state ("暂停", paused, or a new
+        one) leaves ``archived`` NULL, counted as ``osir/null/archived/status_<status>``."""
+        if "archived" in row:
+            return as_bool(row["archived"])
+        if "status" not in row:
+            return self.unsent("archived", "no_archived_or_status")
+        status = row["status"]
+        if status in ARCHIVED_BY_STATUS:
+            return ARCHIVED_BY_STATUS[status]
+        if not self.crawler.stats.get_value(f"osir/null/archived/status_{status}"):
+            self.logger.warning("%s repository status %r: not known to mean archived or not; "
+                                "archived left NULL", self.platform, status)
+        return self.unsent("archived", f"status_{status}")
 
     def repo_id(self, row: dict):
         return row.get("full_name")
@@ -121,7 +162,7 @@ def link_page(response, rel: str) -> int | None:
 
 
 def license_name(value) -> str | None:
-    """GitHub gives ``{"spdx_id": …}``, Gitee and GitCode a string, Gitea nothing."""
+    """GitHub gives ``{"spdx_id": …}``, Gitee and GitCode a string."""
     if isinstance(value, dict):
         value = value.get("spdx_id") or value.get("key") or value.get("name")
     return value if isinstance(value, str) and value else None

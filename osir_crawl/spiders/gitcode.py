@@ -5,7 +5,10 @@ What GitCode's v5 docs say, and the spider does (docs/platforms.md has the evide
 * ``access_token`` is a required *query* parameter of every endpoint; GITCODE_TOKEN is added
   to the URL only while the request is on the wire (TokenAuthMiddleware), so it never reaches
   logs, stats, the JOBDIR or the store. Without a token GitCode answers 401.
-* The org listing has no ``language`` field: ``language`` stays NULL.
+* The org listing has no ``language`` field: ``language`` stays NULL (counted as
+  ``osir/null/language/gitcode_lists_no_language``).
+* The documented schema types ``fork``, ``private`` and ``public`` as integers: 1/0 are read
+  as true/false (``parsing.as_bool``), so ``fork: 0`` is a repository that is not a fork.
 * No pagination headers are documented for v5 (the ``x-total`` family is GitLab's v4): a
   page with fewer than ``per_page`` rows ends the listing; a ``Link`` header is not followed
   (a link built by the server could carry the token back).

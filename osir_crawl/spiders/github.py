@@ -8,6 +8,12 @@ list is too large to list through the API: its count stays NULL (unknown), the r
 in the log and counted in ``osir/github/contributors_too_large``; it is not a failed request
 (no retry, the crawl stays complete). Rate limits (``x-ratelimit-*``, ``retry-after``) are the
 RateLimitMiddleware's; the token goes in the ``Authorization`` header (TokenAuthMiddleware).
+
+Watchers: a listing's ``watchers_count`` is the star count (GitHub kept the old name for
+stars); the real watchers are ``subscribers_count``, sent only by the repository endpoint
+(``/repos/{o}/{r}``). A row from that endpoint gives them; a listing row leaves ``watchers``
+NULL, counted as ``osir/null/watchers/listing_has_only_stars`` (one request per repository
+would be the price). ``open_issues_count`` counts open issues *and* pull requests.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ class GithubReposSpider(ForgeSpider):
     listing_query = (("type", "public"), ("sort", "full_name"))
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
     step_fields = {"parse_contributors": ("contributors",)}
+
+    def watchers(self, row: dict):
+        if "subscribers_count" in row:  # the repository endpoint's answer
+            return row["subscribers_count"]
+        return self.unsent("watchers", "listing_has_only_stars")
 
     def wants_details(self, item) -> bool:
         wanted = isinstance(item.stars, int) and item.stars >= self.min_stars and bool(item.name)

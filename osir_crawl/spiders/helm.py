@@ -9,6 +9,11 @@ per project and release, on the public bucket ``{HELM_STORAGE_URL}/{id}/benchmar
 Projects published by suite (VHELM, AHELM, Image2Struct, Classic before v0.3.0) keep them under
 ``runs/{release}/`` instead: a 404 on ``releases/`` is retried there. Public = ``access ==
 "open"``; the release's build date dates the evaluation and the board.
+
+Not every project is a leaderboard: the real project list ends with ``{"id": "home", "title":
+"All Leaderboards", "releases": ["v1.0.0"]}``, the frontend's landing page, which has no
+``benchmark_output``. It is skipped (``osir/helm/projects_not_boards``), not requested: asking
+for its summary would get 404 twice and a failure, and every crawl would end incomplete.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from osir_crawl.spiders._board import BoardSpider
 
 HELM_WEB = "https://crfm.stanford.edu/helm"
 LAYOUTS = ("releases", "runs")
+NOT_BOARDS = {"home"}  # project ids of pages that list the boards (HELM's "All Leaderboards")
 
 
 class HelmSpider(BoardSpider):
@@ -49,6 +55,11 @@ class HelmSpider(BoardSpider):
             if not isinstance(project.get("id") if isinstance(project, dict) else None, str) \
                     or not isinstance(releases, list) or not releases:
                 self.crawler.stats.inc_value("osir/helm/projects_without_release")
+                continue
+            if project["id"] in NOT_BOARDS:
+                self.crawler.stats.inc_value("osir/helm/projects_not_boards")
+                self.logger.info("HELM project %r (%s) lists the leaderboards; not one itself",
+                                 project["id"], project.get("title"))
                 continue
             yield self.file_request(project["id"], str(releases[0]), "releases", "summary.json",
                                     self.parse_summary)

@@ -103,7 +103,18 @@ class HuggingfaceModelsSpider(HuggingfaceSpider):
         ]
 
     def parse_children(self, response, data, item):
-        item.descendants = data.get("childrenModelCount") if isinstance(data, dict) else None
+        """``childrenModelCount``: a count (huggingface_hub's ModelInfo types it ``int``); some
+        answers break it down by relation (``{"adapter": n, "finetune": n, "merge": n,
+        "quantized": n}``), summed here as OSIR-LMTS summed the model-tree box. An answer
+        without the key leaves ``descendants`` NULL, counted (``osir/null/descendants/…``)."""
+        data = data if isinstance(data, dict) else {}
+        count = self.sent(data, "childrenModelCount", "descendants")
+        if isinstance(count, dict):
+            parts = list(count.values())
+            if all(isinstance(n, int) and not isinstance(n, bool) for n in parts):
+                self.crawler.stats.inc_value("osir/huggingface/children_by_relation")
+                count = sum(parts)
+        item.descendants = count
 
 
 class HuggingfaceDatasetsSpider(HuggingfaceSpider):

@@ -8,6 +8,12 @@ vote_count, rank, category, leaderboard_publish_date``. The board ``lmarena_<sub
 the ``overall`` rows; the ``*_style_control`` subsets re-rate the same votes and the same
 models, so they are not boards of their own. Public = a license other than "Proprietary";
 ``leaderboard_publish_date`` dates the evaluation and (its latest) the board.
+
+Some subsets (``agent``, …) name their columns ``score, score_ci_lower, score_ci_upper,
+observation_count`` instead of ``rating, rating_lower, rating_upper, vote_count``: a row is
+read by whichever name it carries (``COLUMNS``), stored under the rating names, so those
+entries are scored and ranked too. A row with neither leaves its score NULL, counted
+(``osir/null/score/no_rating_or_score``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,11 @@ from urllib.parse import urlencode
 from osir_crawl.items import LeaderboardEntryItem
 from osir_crawl.parsing import number
 from osir_crawl.spiders._board import HF_WEB, DatasetViewerBoard
+
+# stored name -> the names subsets use for it, in order of preference
+COLUMNS = {"rating": ("rating", "score"), "rating_lower": ("rating_lower", "score_ci_lower"),
+           "rating_upper": ("rating_upper", "score_ci_upper"),
+           "vote_count": ("vote_count", "observation_count")}
 
 
 class LmarenaSpider(DatasetViewerBoard):
@@ -66,13 +77,22 @@ class LmarenaSpider(DatasetViewerBoard):
             board=f"lmarena_{config}", model=name,
             url=f"{HF_WEB}/datasets/{self.dataset}/viewer/{config}/{self.split}",
             org=self.org_of(name, row.get("organization")) if isinstance(name, str) else None,
-            score=number(row.get("rating")),
+            score=self.column(row, "rating"),
             public=None if not isinstance(licence, str) or not licence.strip()
             else licence.strip().casefold() != "proprietary",
             evaluated_at=row.get("leaderboard_publish_date"),
             scores={k: v for k in ("rating_lower", "rating_upper", "vote_count")
-                    if (v := number(row.get(k))) is not None},
+                    if (v := self.column(row, k, count_missing=False)) is not None},
         )
+
+    def column(self, row: dict, name: str, count_missing: bool = True) -> float | None:
+        """The row's value for ``name`` under whichever of its names (COLUMNS) it carries."""
+        for key in COLUMNS[name]:
+            if key in row:
+                return number(row[key])
+        if count_missing:
+            self.unsent("score", "no_rating_or_score")
+        return None
 
     def org_of(self, name: str, organization) -> str | None:
         """By model name prefix first, else the free-text ``organization`` when it is a

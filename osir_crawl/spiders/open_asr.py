@@ -3,7 +3,9 @@ leaderboard's repository keeps (``huggingface/open_asr_leaderboard``,
 ``scripts/data/en_shortform.csv``: ``model, Avg. WER, RTFx, Model size (B), License
 ("Open"|"Proprietary"), <dataset> WER…``), read through the GitHub REST API: the file with the
 raw media type, and the date of the last commit touching ``scripts/data`` (the board's update).
-The board gives no per-model evaluation date. Rank 1 is the lowest average WER.
+The board gives no per-model evaluation date. Rank 1 is the lowest average WER. The
+published CSV writes -1 where a value is unknown (proprietary APIs' ``RTFx`` and ``Model size
+(B)``): such a size is NULL, counted (``osir/null/params/minus_one_unknown``), not -1 billion.
 """
 
 from __future__ import annotations
@@ -65,8 +67,14 @@ class OpenAsrLeaderboardSpider(BoardSpider):
             url=f"{HF_WEB}/{model}" if on_hub else f"https://github.com/{self.repo}",
             org=self.model_orgs.of_hub_repo(model),
             score=number(row.get("Avg. WER")),
-            params=number(row.get("Model size (B)")),
+            params=self.size(row),
             public={"open": True, "proprietary": False}.get(licence),
             scores={k: v for k, raw in row.items() if k and k.endswith("WER")
                     and k != "Avg. WER" and (v := number(raw)) is not None},
         )
+
+    def size(self, row: dict) -> float | None:
+        size = number(row.get("Model size (B)"))
+        if size is not None and size < 0:
+            return self.unsent("params", "minus_one_unknown")
+        return size

@@ -7,9 +7,12 @@ URL itself: Gitea before 1.13 wrote its links as ``<AppURL><path>?page=N``, drop
 repeated), and AppURL is whatever host the server is configured with, not necessarily
 OPENI_ENDPOINT. Gitea names stars ``stars_count`` and has no ``pushed_at``: ``updated_at``
 stands in. ``mirror`` (a pull mirror of a repository hosted elsewhere) is stored as given.
-OPENI_TOKEN goes as ``Authorization: token``.
+Gitea (1.22+) gives the licence as ``licenses``, a list of detected SPDX ids (read by
+ForgeSpider.licence); its ``open_issues_count`` counts issues only (pull requests are
+``open_pr_counter``), unlike GitHub's. OPENI_TOKEN goes as ``Authorization: token``.
 """
 
+from osir_crawl.parsing import as_bool
 from osir_crawl.spiders._forge import ForgeSpider, link_page
 
 
@@ -33,5 +36,5 @@ class OpeniReposSpider(ForgeSpider):
 
     def item_from(self, row, account):
         item = super().item_from(row, account)
-        item.mirror = row.get("mirror")
+        item.mirror = as_bool(self.sent(row, "mirror"))
         return item

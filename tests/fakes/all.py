@@ -26,7 +26,7 @@ from osir_crawl.published import PUBLISHED_DIR
 from osir_crawl.registry import load_registry
 from tests.fakes.baai import FakeBaai, load_datasets
 from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows, lmarena_tables
-from tests.fakes.forge_content import catalogue_content, open_asr_content
+from tests.fakes.forge_content import catalogue_content, open_asr_content, tfds_catalogue_content
 from tests.fakes.forges import WEB, FakeForge, ForgeData
 from tests.fakes.helm import FakeHelm
 from tests.fakes.huggingface import FakeHuggingFace, HubData
@@ -55,6 +55,7 @@ def start_all(registry_path: Path = ROOT / "data" / "orgs.yaml",
     catalogue_worlds = {style: catalogue_content(catalogue, style, WEB[style])
                         for style in ("github", "gitee", "gitcode")}
     catalogue_worlds["github"].update(open_asr_content())
+    catalogue_worlds["github"].update(tfds_catalogue_content())
 
     def serve(fake, *settings: str, suffix: str = ""):
         servers.append(fake.start())

@@ -83,6 +83,14 @@ def lmarena_tables(publish_date: str = "2025-09-30", seed: int = 9) -> dict:
                              "vote_count": rng.randint(2000, 60000), "rank": rank,
                              "category": category, "leaderboard_publish_date": publish_date})
         tables[("lmarena-ai/leaderboard-dataset", config, "latest")] = rows
+    # Subsets such as ``agent`` publish score/score_ci_*/observation_count instead.
+    tables[("lmarena-ai/leaderboard-dataset", "agent", "latest")] = [
+        {"model_name": name, "organization": org, "license": licence,
+         "score": (score := round(1300 - rank * 9 + rng.uniform(-3, 3), 2)),
+         "score_ci_lower": score - 6, "score_ci_upper": score + 6,
+         "observation_count": rng.randint(300, 9000), "rank": rank, "category": "overall",
+         "leaderboard_publish_date": publish_date}
+        for rank, (name, org, licence) in enumerate(ARENA_MODELS[:6], start=1)]
     return tables
 
 

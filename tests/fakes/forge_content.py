@@ -138,7 +138,8 @@ def repo_info(full_name: str, web: str, pushed_at: str = "2025-09-30T08:00:00Z",
             "full_name": full_name, "html_url": f"{web}/{full_name}", "private": False,
             "fork": False, "archived": archived, "pushed_at": pushed_at,
             "default_branch": default_branch, "stargazers_count": 1200, "forks_count": 100,
-            "open_issues_count": 12, "watchers_count": 1200}
+            "open_issues_count": 12, "watchers_count": 1200,  # GitHub: watchers_count = stars
+            "subscribers_count": 87}  # the real watchers: only on the repository endpoint
 
 
 def commit(date: str, path: str, message: str = "update") -> dict:
@@ -217,3 +218,14 @@ def open_asr_content() -> dict[str, RepoContent]:
                               files={"main": {"scripts/data/en_shortform.csv": text}},
                               commits=[commit("2025-09-12T16:20:00Z", "scripts/data"),
                                        commit("2025-06-02T08:00:00Z", "README.md")])}
+
+
+def tfds_catalogue_content() -> dict[str, RepoContent]:
+    """The TensorFlow Datasets catalogue's table of contents as recorded (tests/fixtures/
+    official_datasets/_toc.yaml), for the official_datasets spider."""
+    from pathlib import Path
+
+    toc = (Path(__file__).resolve().parents[1] / "fixtures" / "official_datasets" / "_toc.yaml")
+    name = "tensorflow/datasets"
+    return {name: RepoContent(repo_info(name, "https://github.com", default_branch="master"),
+                              files={"master": {"docs/catalog/_toc.yaml": toc.read_text()}})}

@@ -6,16 +6,21 @@ One server class, four styles, differing where the real APIs differ:
   ``/repos/{o}/{r}/contributors?per_page=1&anon=true`` (``Link`` rel="last" = count; 204 when
   the repository is empty; 403 "too large to list" for a repository in ``ForgeData.too_large``,
   as GitHub answers for a huge history); rate limits in ``x-ratelimit-*``
-  (``FixedWindow(style="github")``).
+  (``FixedWindow(style="github")``). ``watchers_count`` equals the stars in a listing, as
+  GitHub's does (the real watchers, ``subscribers_count``, only on ``/repos/{o}/{r}``).
+  ``secondary_limit=N``: every N-th request is answered with GitHub's secondary limit as
+  recorded (403, ``x-ratelimit-remaining`` above 0, a reset, the message, no Retry-After).
 * ``gitee``: ``/api/v5/orgs/{org}/repos?page&per_page``, ``total_page`` and ``total_count``
-  headers, ``html_url`` ending in ``.git``, licence strings.
+  headers, ``html_url`` ending in ``.git``, licence strings, no ``archived``: a ``status``
+  string ("开始", or "关闭" for an archived repository).
 * ``gitcode``: as Gitee, but as GitCode's v5 docs have it: ``access_token`` required (query
   parameter, or the ``Authorization: Bearer`` / ``PRIVATE-TOKEN`` headers of the newer docs),
-  else 401 ``{"message": "401 Unauthorized"}``; no ``language`` field; no paging headers.
+  else 401 ``{"message": "401 Unauthorized"}``; no ``language`` field; no paging headers;
+  ``fork`` as the integer 1/0 of the documented schema; ``status`` as Gitee.
 * ``openi``: Gitea's ``/api/v1/orgs/{org}/repos?page&limit`` (``limit`` capped at 50), with
   Gitea's ``Link`` (rel next/last/first/prev; ``legacy_links=True``: the pre-1.13 form, which
   keeps only ``?page=N``) and ``X-Total-Count`` headers; ``stars_count``, ``mirror``, no
-  ``pushed_at``.
+  ``pushed_at``; the licence as Gitea 1.22+ sends it, a ``licenses`` list of SPDX ids.
 
 Run by hand: ``python -m tests.fakes.forges --style github --port 8766``.
 """
@@ -26,6 +31,7 @@ import argparse
 import math
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -75,17 +81,22 @@ def repo_row(style: str, full_name: str, rng: random.Random) -> dict:
     if style == "gitcode":  # the v5 org listing documents no language
         del row["language"]
     if style == "github":
-        row.update(stargazers_count=stars, archived=rng.random() < 0.1, pushed_at=pushed + "Z",
+        row.update(stargazers_count=stars, watchers_count=stars, archived=rng.random() < 0.1,
+                   pushed_at=pushed + "Z",
                    license=rng.choice([None, {"key": "mit", "spdx_id": "MIT"},
                                        {"key": "apache-2.0", "spdx_id": "Apache-2.0"}]))
     elif style in ("gitee", "gitcode"):
         row.update(stargazers_count=stars, html_url=row["html_url"] + ".git",
                    pushed_at=pushed + "+08:00", public=True,
                    license=rng.choice([None, "Apache-2.0", "MulanPSL-2.0"]),
-                   namespace={"path": full_name.split("/")[0], "type": "group"})
+                   namespace={"path": full_name.split("/")[0], "type": "group"},
+                   status="关闭" if rng.random() < 0.1 else "开始")
+        if style == "gitcode":
+            row["fork"] = int(row["fork"])
     else:  # openi: Gitea fields
         row.update(stars_count=stars, archived=False, updated_at=pushed + "+08:00",
-                   mirror=rng.random() < 0.3, owner={"login": full_name.split("/")[0]})
+                   mirror=rng.random() < 0.3, owner={"login": full_name.split("/")[0]},
+                   licenses=rng.choice([[], ["Apache-2.0"], ["MIT", "Apache-2.0"]]))
     return row
 
 
@@ -98,8 +109,11 @@ class FakeForge(RepoContentRoutes, FakeAPI):
 
     def __init__(self, style: str, data: ForgeData, port: int = 0,
                  rate_limit: FixedWindow | None = None, token: str | None = None,
-                 legacy_links: bool = False, content: dict[str, RepoContent] | None = None):
+                 legacy_links: bool = False, content: dict[str, RepoContent] | None = None,
+                 secondary_limit: int = 0):
         super().__init__(port, rate_limit)
+        self.secondary_limit = secondary_limit  # github: every N-th request hits it
+        self.answered = 0
         assert style in STYLES
         self.style, self.data, self.content = style, data, content or {}
         self.token = token  # gitcode: the one token it accepts (None: any non-empty one)
@@ -108,6 +122,16 @@ class FakeForge(RepoContentRoutes, FakeAPI):
 
     def _handle(self, handler, method: str):
         self.headers_seen.value = handler.headers
+        with self.lock:
+            self.answered += 1
+            limited = self.secondary_limit and self.answered % self.secondary_limit == 0
+        if limited:  # as GitHub answers (tests/fixtures/github_repos/secondary-limit-403.*)
+            self.add_fault(status=403, headers={
+                "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321",
+                "x-ratelimit-reset": str(int(time.time()) + 3000),
+                "x-ratelimit-resource": "core"},
+                body={"message": "You have exceeded a secondary rate limit. Please wait a "
+                                 "few minutes before you try again."})
         super()._handle(handler, method)
 
     def authorised(self, query: list) -> bool:

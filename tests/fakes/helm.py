@@ -42,6 +42,8 @@ def projects(date: str = "2025-09-20") -> dict:
         "vhelm": (["v2.1.2"], "runs", date, MODELS[1:4]),
         "heim": (["v1.1.0"], "releases", "2024-01-10", MODELS[:2]),  # not updated since
         "classic": ([], "releases", date, MODELS),  # no release listed: skipped
+        # As the real list ends: the landing page, a release but no benchmark_output at all.
+        "home": (["v1.0.0"], None, None, []),
     }
 
 

@@ -53,6 +53,7 @@ class HubData:
     models: list[dict] = field(default_factory=list)
     datasets: list[dict] = field(default_factory=list)
     children: dict[str, int] = field(default_factory=dict)  # model id -> childrenModelCount
+    children_unsent: set[str] = field(default_factory=set)  # answered without the key
     discussions: dict[str, tuple[int, int]] = field(default_factory=dict)  # id -> (count, closed)
     usage: dict[str, list[str]] = field(default_factory=dict)  # dataset id -> model ids
 
@@ -246,7 +247,7 @@ class FakeHuggingFace(FakeAPI):
             return Reply({"error": "Repository not found"}, 404)
         expand = [v for k, v in query if k in ("expand[]", "expand")]
         info = _expand(row, expand) if expand else dict(row)
-        if "childrenModelCount" in expand:
+        if "childrenModelCount" in expand and repo not in self.data.children_unsent:
             info["childrenModelCount"] = self.data.children_of(repo)
         return Reply(info)
 
