@@ -3,8 +3,8 @@ indicators count, one entry per thing, each with its org, evidence and verificat
 
 ``load_catalogue(folder, orgs=None)`` reads and validates both files and returns a
 :class:`Catalogue`; a malformed entry raises :class:`CatalogueError` naming the file, the line
-and the problem, so a bad catalogue stops a crawl or a build before anything runs. Plain
-PyYAML, no Scrapy: spiders (which repositories and boards to check, which counting rules to
+and the problem, so a bad catalogue stops a crawl or a build before anything runs. The files
+are declared by pydantic models (:class:`InfraFile`, :class:`EvalFile`); no Scrapy: spiders (which repositories and boards to check, which counting rules to
 evaluate) and scoring (the indicators) read the same objects. docs/catalogue.md describes
 every field.
 """
@@ -15,10 +15,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
-import yaml
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator,
+                      StrictBool, ValidationInfo, field_validator, model_validator)
 
-from osir_crawl.inputs.yaml_input import SAFE_LOADER
+from osir_crawl.inputs import line_of, load_yaml, validated
+from osir_crawl.inputs.yaml_input import dotted
 
 CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "data" / "catalogue"
 KINDS = ("operator_library", "parallel_framework", "deep_learning_framework", "ai_compiler",
@@ -229,269 +232,335 @@ class Catalogue:
         return next((b for b in self.boards if b.spider and b.covers(board)), None)
 
 
-# --- loading ---------------------------------------------------------------------------------
+# --- the files' models -------------------------------------------------------------------------
+# Each validator words its problem for a person editing the file; validated() adds the file,
+# the line and the key (osir_crawl/inputs).
 
-class _LineLoader(SAFE_LOADER):
-    """Records each mapping's line (1-based) under ``__line__``."""
-
-    def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping["__line__"] = node.start_mark.line + 1
-        return mapping
-
-
-def load_catalogue(folder=None, orgs=None) -> Catalogue:
-    folder = Path(folder or CATALOGUE_DIR)
-    infra, eval_ = _read(folder / "infra.yaml"), _read(folder / "eval.yaml")
-    check = _Checker(orgs)
-    projects = [check.project(raw, infra.name) for raw in _list(infra, "projects")]
-    boards = [check.board(raw, eval_.name) for raw in _list(eval_, "boards")]
-    items = {k: [check.entry(raw, eval_.name, k) for raw in _list(eval_, k)]
-             for k in ("datasets", "methods", "tools")}
-    gaps = [check.gap(raw, f.name, raw.get("dimension") or dim)
-            for f, dim in ((infra, "infra"), (eval_, "eval")) for raw in _list(f, "gaps")]
-    chips = [ModelChips(**check.common(raw, infra.name),
-                        chips=check.names(raw, infra.name, "chips"))
-             for raw in _list(infra, "model_chips")]
-    access = [ModelAccess(**check.common(raw, eval_.name),
-                          models=check.names(raw, eval_.name, "models"),
-                          open=check.flag(raw, eval_.name, "open"))
-              for raw in _list(eval_, "model_access")]
-    return Catalogue(projects, boards, items["datasets"], items["methods"], items["tools"], gaps,
-                     check.side(infra), check.side(eval_), chips, check.chip_vendors(infra),
-                     access)
+def _text(value):
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a non-empty text (got {value!r})")
+    return value.strip()
 
 
-class _File(dict):
-    name = ""
-
-
-def _read(path: Path) -> _File:
+def _day(value):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogueError(f"{path}: cannot read the catalogue ({exc.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 -- a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f":{mark.line + 1}" if mark else ""
-        raise CatalogueError(f"{path.name}{at}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise CatalogueError(f"{path.name}: expected a mapping at the top")
-    out = _File(data)
-    out.name = path.name
-    return out
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"must be a YYYY-MM-DD date (got {value!r})") from None
 
 
-def _list(data: _File, key: str) -> list:
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise CatalogueError(f"{data.name}:{data.get('__line__', 1)}: {key} must be a list of "
-                             f"mappings")
+def _urls(value):
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
+                       for u in value)):
+        raise ValueError(f"must be a list of http(s) URLs (got {value!r})")
+    return list(value)
+
+
+def _names(value):
+    value = [] if value is None else value
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"must be a list of names (got {value!r})")
+    return list(value)
+
+
+def _known(allowed):
+    def check(value):
+        if bad := [v for v in value if v not in allowed]:
+            raise ValueError(f"unknown {bad} (known: {', '.join(allowed)})")
+        return value
+    return AfterValidator(check)
+
+
+def _count(value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 0):
+        raise ValueError(f"must be a whole number >= 0 or null (got {value!r})")
     return value
 
 
-class _Checker:
-    def __init__(self, orgs):
-        self.orgs = set(orgs) if orgs is not None else None
-        self.ids: dict[str, str] = {}
+def _number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a number (got {value!r})")
+    return value
 
-    def fail(self, raw, file, message):
-        raise CatalogueError(f"{file}:{raw.get('__line__', '?')}: {message}")
 
-    def text(self, raw, file, key, required=True) -> str:
-        value = raw.get(key)
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.fail(raw, file, f"{key} must be a non-empty text (got {value!r})")
-        return value.strip()
+def _repo(text) -> Repo:
+    platform, _, repo_id = str(text).partition(":")
+    owner, _, name = repo_id.partition("/")
+    if platform not in FORGES or not owner or not name or "/" in name:
+        raise ValueError(f"repository {text!r} is not forge:owner/name "
+                         f"(forges: {', '.join(FORGES)})")
+    return Repo(platform, repo_id)
 
-    def date(self, raw, file, key, required=True) -> dt.date | None:
-        value = raw.get(key)
-        if value is None and not required:
-            return None
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(raw, file, f"{key} must be a YYYY-MM-DD date (got {value!r})")
 
-    def names(self, raw, file, key, allowed=None) -> list[str]:
-        value = raw.get(key) or []
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.fail(raw, file, f"{key} must be a list of names (got {value!r})")
-        if allowed and (bad := [v for v in value if v not in allowed]):
-            self.fail(raw, file, f"{key}: unknown {bad} (known: {', '.join(allowed)})")
-        return list(value)
+def _regex(value):
+    try:
+        return value if value is None else re.compile(str(value)).pattern
+    except re.error as exc:
+        raise ValueError(f"not a regular expression ({exc})") from None
 
-    def flag(self, raw, file, key, default=False):
-        value = raw.get(key, default)
-        if value is not None and not isinstance(value, bool):
-            self.fail(raw, file, f"{key} must be true or false (got {value!r})")
-        return value
 
-    def count(self, raw, file, key) -> int | None:
-        value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0):
-            self.fail(raw, file, f"{key} must be a whole number >= 0 or null (got {value!r})")
-        return value
+def _listed(value):
+    return [] if value is None else value
 
-    def repo(self, raw, file, text) -> Repo:
-        platform, _, repo_id = str(text).partition(":")
-        owner, _, name = repo_id.partition("/")
-        if platform not in FORGES or not owner or not name or "/" in name:
-            self.fail(raw, file, f"repository {text!r} is not forge:owner/name "
-                                 f"(forges: {', '.join(FORGES)})")
-        return Repo(platform, repo_id)
 
-    def common(self, raw, file) -> dict:
-        id_ = self.text(raw, file, "id")
-        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", id_):
-            self.fail(raw, file, f"id {id_!r}: lowercase letters, digits, '.', '_' or '-'")
-        if id_ in self.ids:
-            self.fail(raw, file, f"id {id_!r} is used twice (also at {self.ids[id_]})")
-        self.ids[id_] = f"{file}:{raw.get('__line__')}"
-        org = self.text(raw, file, "org")
-        if self.orgs is not None and org not in self.orgs:
-            self.fail(raw, file, f"org {org!r} is not in the registry")
-        evidence = raw.get("evidence")
-        if (not isinstance(evidence, list) or not evidence
-                or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
-                           for u in evidence)):
-            self.fail(raw, file, f"evidence must be a list of http(s) URLs (got {evidence!r})")
-        repos = raw.get("repos") or []
-        if not isinstance(repos, list):
-            self.fail(raw, file, "repos must be a list of forge:owner/name")
-        since, verified = self.date(raw, file, "since"), self.date(raw, file, "verified")
-        return dict(id=id_, name=self.text(raw, file, "name"), org=org, since=since,
-                    evidence=list(evidence), verified=verified, file=file,
-                    line=raw.get("__line__", 0), note=self.text(raw, file, "note", False),
-                    repos=[self.repo(raw, file, r) for r in repos])
+def _registered(org: str, info: ValidationInfo) -> str:
+    orgs = (info.context or {}).get("orgs")
+    if orgs is not None and org not in orgs:
+        raise ValueError(f"org {org!r} is not in the registry")
+    return org
 
-    def entry(self, raw, file, section) -> Entry:
-        return Entry(**self.common(raw, file))
 
-    def project(self, raw, file) -> Project:
-        base = self.common(raw, file)
-        kinds = self.names(raw, file, "kinds", KINDS)
-        if not kinds:
-            self.fail(raw, file, f"kinds is empty (known: {', '.join(KINDS)})")
-        rules = {}
-        for name, spec in (raw.get("counts") or {}).items():
-            if name == "__line__":
-                continue
-            if name not in COUNTED or not isinstance(spec, dict):
-                self.fail(raw, file, f"counts.{name}: only {', '.join(COUNTED)} can be counted")
-            rules[name] = self.rule(spec, file, base["id"], name)
-        status = raw.get("status", "active")
-        if status not in ("active", "inactive", "unmaintained", "archived"):
-            self.fail(raw, file, f"status {status!r}: active, inactive, unmaintained or archived")
-        return Project(
-            **base, kinds=kinds, status=status,
-            chips=self.names(raw, file, "chips"), frameworks=self.names(raw, file, "frameworks"),
-            operators=self.count(raw, file, "operators"),
-            heterogeneous_training=self.flag(raw, file, "heterogeneous_training"),
-            cross_chip=self.flag(raw, file, "cross_chip"),
-            lifecycle=self.names(raw, file, "lifecycle", LIFECYCLE), rules=rules)
+Text = Annotated[str, BeforeValidator(_text)]
+Day = Annotated[dt.date, BeforeValidator(_day)]
+Names = Annotated[list[str], BeforeValidator(_names)]
+Count = Annotated[int | None, BeforeValidator(_count)]
+Number = Annotated[float | int, PlainValidator(_number)]
+Regex = Annotated[str | None, BeforeValidator(_regex)]
+Org = Annotated[str, BeforeValidator(_text), AfterValidator(_registered)]
+Flag = StrictBool
 
-    def rule(self, spec, file, project, name) -> Rule:
-        repo = self.repo(spec, file, spec.get("repo"))
-        given = [k for k in ("file", "dir", "tree") if k in spec]
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class EntryFields(_Strict):
+    """What every entry gives (docs/catalogue.md)."""
+
+    id: Annotated[Text, AfterValidator(lambda v: _id(v))]
+    name: Text
+    org: Org
+    since: Day
+    evidence: Annotated[list[str], BeforeValidator(_urls)]
+    verified: Day
+    note: Annotated[str, BeforeValidator(lambda v: "" if v is None else _text(v))] = ""
+    repos: Annotated[list[Annotated[Repo, PlainValidator(_repo)]],
+                     BeforeValidator(_listed)] = []
+
+
+def _id(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
+        raise ValueError(f"id {value!r}: lowercase letters, digits, '.', '_' or '-'")
+    return value
+
+
+class RuleFields(_Strict):
+    """A counting rule: ``counts: {operators|chips: RULE}`` of a project."""
+
+    repo: Annotated[Repo, PlainValidator(_repo)]
+    file: str | None = None
+    dir: str | None = None
+    tree: Regex = None
+    pattern: Regex = None
+    exclude: Regex = None
+    within: Regex = None
+    refs: Annotated[list[Annotated[str, BeforeValidator(_text)]], BeforeValidator(_listed)] = []
+    means: str | None = None
+
+    @field_validator("within")
+    @classmethod
+    def _within_a_file(cls, within, info: ValidationInfo):
+        if within is not None and info.data.get("file") is None:
+            raise ValueError("within narrows a file: only with file")
+        return within
+
+    @model_validator(mode="after")
+    def _reads_one_thing(self):
+        given = [k for k in ("file", "dir", "tree") if k in self.model_fields_set]
         if len(given) != 1:
-            self.fail(spec, file, f"counts.{name}: give exactly one of file (a path), dir (a "
-                                  f"folder) or tree (a pattern over every path)")
+            raise ValueError("give exactly one of file (a path), dir (a folder) or tree (a "
+                             "pattern over every path)")
         reads = given[0]
-        if reads not in RULE_FORGES.get(repo.platform, ()):
+        if reads not in RULE_FORGES.get(self.repo.platform, ()):
             allowed = ", ".join(f"{f}: {'/'.join(r)}" for f, r in RULE_FORGES.items())
-            self.fail(spec, file, f"counts.{name}: a {reads} rule cannot be evaluated on "
-                                  f"{repo.platform} (forges and rules: {allowed})")
-        pattern = spec.get("tree") if reads == "tree" else spec.get("pattern")
-        for key, regex in (("pattern", pattern), ("exclude", spec.get("exclude")),
-                           ("within", spec.get("within"))):
-            if regex is None and key != "pattern":
-                continue
-            if key == "within" and reads != "file":
-                self.fail(spec, file, f"counts.{name}.within narrows a file: only with file")
-            try:
-                groups = re.compile(str(regex)).groups
-            except re.error as exc:
-                self.fail(spec, file, f"counts.{name}.{key}: not a regular expression ({exc})")
-            if key in ("pattern", "within") and groups < 1:
-                self.fail(spec, file, f"counts.{name}: the {key} needs a group "
-                                      f"({'the name' if key == 'pattern' else 'the region'})")
-        refs = spec.get("refs") or []
-        if not isinstance(refs, list) or not all(isinstance(r, str) and r for r in refs):
-            self.fail(spec, file, f"counts.{name}.refs must be a list of branch names")
-        folder = spec.get("dir")
-        if folder is not None and (not isinstance(folder, str) or not folder.strip("/")):
-            self.fail(spec, file, f"counts.{name}.dir must be a folder path (got {folder!r})")
-        return Rule(project=project, field=name, repo=repo, pattern=str(pattern),
-                    file=spec.get("file"), dir=folder.strip("/") if folder else None,
-                    refs=tuple(refs), exclude=spec.get("exclude"), within=spec.get("within"),
-                    means=str(spec.get("means") or ""))
+            raise ValueError(f"a {reads} rule cannot be evaluated on {self.repo.platform} "
+                             f"(forges and rules: {allowed})")
+        if reads == "dir" and not (self.dir or "").strip("/"):
+            raise ValueError(f"dir must be a folder path (got {self.dir!r})")
+        pattern = self.tree if reads == "tree" else self.pattern
+        for key, regex in (("pattern", pattern), ("within", self.within)):
+            if (regex is not None or key == "pattern") and re.compile(str(regex)).groups < 1:
+                raise ValueError(f"the {key} needs a group "
+                                 f"({'the name' if key == 'pattern' else 'the region'})")
+        return self
 
-    def board(self, raw, file) -> Board:
-        base = self.common(raw, file)
-        url = self.text(raw, file, "url")
-        if not url.startswith(("http://", "https://")):
-            self.fail(raw, file, f"url {url!r} is not an http(s) URL")
-        spider = raw.get("spider")
-        if spider is None and "models" not in raw:
-            self.fail(raw, file, "a board no spider reads needs models (a number, or null)")
-        if raw.get("board") and raw.get("board_prefix"):
-            self.fail(raw, file, "give board or board_prefix, not both")
-        if raw.get("maintained") is True and raw.get("last_update") is None:
-            self.fail(raw, file, "maintained: true needs last_update, the date of the board's "
-                                 "latest result or commit that its evidence shows (maintenance "
-                                 "comes from a date)")
-        return Board(
-            **base, url=url, spider=spider, board=raw.get("board"),
-            board_prefix=raw.get("board_prefix"), models=self.count(raw, file, "models"),
-            public_only=self.flag(raw, file, "public_only", True),
-            maintained=self.flag(raw, file, "maintained", None),
-            last_update=self.date(raw, file, "last_update", False),
-            dataset_release=self.flag(raw, file, "dataset_release"),
-            datasets=self.names(raw, file, "datasets"), methods=self.names(raw, file, "methods"))
+    def rule(self, project: str, counted: str) -> Rule:
+        return Rule(project=project, field=counted, repo=self.repo,
+                    pattern=str(self.tree if "tree" in self.model_fields_set else self.pattern),
+                    file=self.file, dir=self.dir.strip("/") if self.dir else None,
+                    refs=tuple(self.refs), exclude=self.exclude, within=self.within,
+                    means=self.means or "")
 
-    def gap(self, raw, file, dimension) -> Gap:
-        if dimension not in ("infra", "eval", "model", "data"):
-            self.fail(raw, file, f"gaps: dimension {dimension!r}: infra, eval, model or data")
-        for key in ("published", "catalogue"):
-            if isinstance(raw.get(key), bool) or not isinstance(raw.get(key), (int, float)):
-                self.fail(raw, file, f"gaps: {key} must be a number (got {raw.get(key)!r})")
-        org = self.text(raw, file, "org")
-        if self.orgs is not None and org not in self.orgs:
-            self.fail(raw, file, f"gaps: org {org!r} is not in the registry")
-        return Gap(dimension, org, self.text(raw, file, "indicator"), raw["published"],
-                   raw["catalogue"], self.text(raw, file, "note"),
-                   f"{file}:{raw.get('__line__')}")
 
-    def chip_vendors(self, data: _File) -> dict[str, str]:
-        """``chip_vendors: {vendor: [spelling, …]}`` as spelling -> vendor (each spelling once)"""
-        raw = data.get("chip_vendors") or {}
+class ProjectFields(EntryFields):
+    kinds: Annotated[Names, _known(KINDS)]
+    status: Literal["active", "inactive", "unmaintained", "archived"] = "active"
+    chips: Names = []
+    frameworks: Names = []
+    operators: Count = None
+    heterogeneous_training: Flag = False
+    cross_chip: Flag = False
+    lifecycle: Annotated[Names, _known(LIFECYCLE)] = []
+    counts: Annotated[dict[Literal[COUNTED], RuleFields], BeforeValidator(
+        lambda v: {} if v is None else v)] = {}
+
+    @field_validator("kinds")
+    @classmethod
+    def _some_kind(cls, kinds):
+        if not kinds:
+            raise ValueError(f"is empty (known: {', '.join(KINDS)})")
+        return kinds
+
+
+class BoardFields(EntryFields):
+    url: Annotated[Text, AfterValidator(lambda u: _http(u))]
+    spider: str | None = None
+    board: str | None = None
+    board_prefix: str | None = None
+    models: Count = None
+    public_only: Flag = True
+    maintained: Flag | None = None
+    last_update: Day | None = None
+    dataset_release: Flag = False
+    datasets: Names = []
+    methods: Names = []
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.spider is None and "models" not in self.model_fields_set:
+            raise ValueError("a board no spider reads needs models (a number, or null)")
+        if self.board and self.board_prefix:
+            raise ValueError("give board or board_prefix, not both")
+        if self.maintained is True and self.last_update is None:
+            raise ValueError("maintained: true needs last_update, the date of the board's "
+                             "latest result or commit that its evidence shows (maintenance "
+                             "comes from a date)")
+        return self
+
+
+def _http(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"url {url!r} is not an http(s) URL")
+    return url
+
+
+class ModelAccessFields(EntryFields):
+    models: Names = []
+    open: Flag = False
+
+
+class ModelChipsFields(EntryFields):
+    chips: Names = []
+
+
+class GapFields(_Strict):
+    dimension: Literal["infra", "eval", "model", "data"] | None = None
+    org: Org
+    indicator: Text
+    published: Number
+    catalogue: Number
+    note: Text
+
+
+def _entries(model):
+    return Annotated[list[model], BeforeValidator(_listed)]
+
+
+class SideFields(_Strict):
+    """What each file gives once: where it was seeded from, when it was last reviewed."""
+
+    seeded_from: Annotated[list[str], BeforeValidator(_urls)]
+    reviewed: Day
+    gaps: _entries(GapFields) = []
+
+
+class InfraFile(SideFields):
+    projects: _entries(ProjectFields) = []
+    model_chips: _entries(ModelChipsFields) = []
+    chip_vendors: Annotated[dict[str, Names], BeforeValidator(
+        lambda v: {} if v is None else v)] = {}
+
+
+class EvalFile(SideFields):
+    boards: _entries(BoardFields) = []
+    model_access: _entries(ModelAccessFields) = []
+    datasets: _entries(EntryFields) = []
+    methods: _entries(EntryFields) = []
+    tools: _entries(EntryFields) = []
+
+
+def _describe(loc: tuple, error: dict) -> str:
+    """A problem inside an entry is worded from the entry (its line is the message's)."""
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        loc = loc[2:]
+    if loc[:1] == ("counts",) and len(loc) >= 2 and error["type"] == "literal_error":
+        return f"counts.{loc[1]}: only {', '.join(COUNTED)} can be counted"
+    return dotted(loc, error)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def load_catalogue(folder=None, orgs=None) -> Catalogue:
+    folder = Path(folder or CATALOGUE_DIR)
+    context = {"orgs": set(orgs) if orgs is not None else None}
+    files = {}
+    for name, model in (("infra.yaml", InfraFile), ("eval.yaml", EvalFile)):
+        raw = load_yaml(folder / name, CatalogueError, "catalogue", source=name)
         if not isinstance(raw, dict):
-            self.fail(data, data.name, "chip_vendors must map a vendor to its spellings")
-        out: dict[str, str] = {}
-        for vendor, names in raw.items():
-            if vendor == "__line__":
-                continue
-            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
-                self.fail(raw, data.name, f"chip_vendors.{vendor} must be a list of names")
-            for name in [vendor, *names]:
-                if out.get(name.casefold(), vendor) != vendor:
-                    self.fail(raw, data.name, f"chip_vendors: {name!r} is both "
-                                              f"{out[name.casefold()]} and {vendor}")
-                out[name.casefold()] = vendor
-        return out
+            raise CatalogueError(f"{name}: expected a mapping at the top")
+        files[name] = (raw, validated(model, raw, name, CatalogueError, _describe, context))
+    (infra_raw, infra), (eval_raw, eval_) = files["infra.yaml"], files["eval.yaml"]
+    seen: dict[str, str] = {}
 
-    def side(self, data: _File) -> Side:
-        seeded = data.get("seeded_from")
-        if (not isinstance(seeded, list) or not seeded
-                or not all(isinstance(u, str) and u.startswith(("http://", "https://"))
-                           for u in seeded)):
-            self.fail(data, data.name, "seeded_from must be a list of http(s) URLs")
-        return Side(list(seeded), self.date(data, data.name, "reviewed"), data.name)
+    def fields(section, spec, raw, file, i):
+        where = f"{file}:{line_of(raw, (section, i))}"
+        if spec.id in seen:
+            raise CatalogueError(f"{where}: id {spec.id!r} is used twice (also at "
+                                 f"{seen[spec.id]})")
+        seen[spec.id] = where
+        return dict({k: getattr(spec, k) for k in EntryFields.model_fields}, file=file,
+                    line=line_of(raw, (section, i)))
+
+    def entries(section, cls, raw, declared, file, extra=lambda spec: {}):
+        return [cls(**fields(section, spec, raw, file, i), **extra(spec))
+                for i, spec in enumerate(getattr(declared, section))]
+
+    projects = entries("projects", Project, infra_raw, infra, "infra.yaml", lambda p: dict(
+        kinds=p.kinds, status=p.status, chips=p.chips, frameworks=p.frameworks,
+        operators=p.operators, heterogeneous_training=p.heterogeneous_training,
+        cross_chip=p.cross_chip, lifecycle=p.lifecycle,
+        rules={name: rule.rule(p.id, name) for name, rule in p.counts.items()}))
+    boards = entries("boards", Board, eval_raw, eval_, "eval.yaml", lambda b: {
+        k: getattr(b, k) for k in BoardFields.model_fields if k not in EntryFields.model_fields})
+    listed = {k: entries(k, Entry, eval_raw, eval_, "eval.yaml")
+              for k in ("datasets", "methods", "tools")}
+    chips = entries("model_chips", ModelChips, infra_raw, infra, "infra.yaml",
+                    lambda m: dict(chips=m.chips))
+    access = entries("model_access", ModelAccess, eval_raw, eval_, "eval.yaml",
+                     lambda m: dict(models=m.models, open=m.open))
+    gaps = [Gap(g.dimension or dimension, g.org, g.indicator, g.published, g.catalogue, g.note,
+                f"{file}:{line_of(raw, ('gaps', i))}")
+            for file, raw, declared, dimension in (("infra.yaml", infra_raw, infra, "infra"),
+                                                   ("eval.yaml", eval_raw, eval_, "eval"))
+            for i, g in enumerate(declared.gaps)]
+    return Catalogue(projects, boards, listed["datasets"], listed["methods"], listed["tools"],
+                     gaps, Side(infra.seeded_from, infra.reviewed, "infra.yaml"),
+                     Side(eval_.seeded_from, eval_.reviewed, "eval.yaml"), chips,
+                     _chip_vendors(infra.chip_vendors, infra_raw), access)
+
+
+def _chip_vendors(declared: dict[str, list[str]], raw) -> dict[str, str]:
+    """``chip_vendors: {vendor: [spelling, …]}`` as spelling -> vendor (each spelling once)."""
+    out: dict[str, str] = {}
+    for vendor, names in declared.items():
+        for name in [vendor, *names]:
+            if out.get(name.casefold(), vendor) != vendor:
+                raise CatalogueError(f"infra.yaml:{line_of(raw, ('chip_vendors', vendor))}: "
+                                     f"chip_vendors: {name!r} is both {out[name.casefold()]} "
+                                     f"and {vendor}")
+            out[name.casefold()] = vendor
+    return out

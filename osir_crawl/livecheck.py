@@ -1,95 +1,95 @@
-"""``scrapy crawlall --check``: one small real request per platform, before a monthly crawl.
+"""``scrapy crawlall --check``: one small real request per host a crawl will ask, before a
+monthly crawl.
 
-Each :class:`Check` is the request a spider makes first (its listing, one row, for the first
-registry account of that platform), sent with the configured endpoint and token (the token in
+The checks come from the spiders, not from a list kept here: every spider ``scrapy crawlall``
+runs declares, in its classmethod ``live_checks()``, the first request it makes to each host it
+crawls (its listing, one row, for the first registry account of its platform), as
+:class:`Check`s; :func:`spider_checks` collects them from the spider loader with crawlall's own
+exclusions. A spider crawlall runs that declares none is a row of its own ("no live check"),
+which fails the check. Each request is sent with the configured endpoint and token (the token in
 the header or query parameter its platform documents, to that platform's host only). The table
 says, per platform: did the host answer; was the token accepted (or is the platform used
 anonymously); which of the fields the spider reads came back; which rate-limit headers came
-with the answer. Browser-rendered sources (OpenDataLab's listing, ModelScope's community tab)
-are checked for an answer only: their fields are in a rendered page.
+with the answer. Below it, per platform, the fields the answer carried that the spider does
+not read (new fields show up before they are needed). Browser-rendered sources (OpenDataLab's
+listing, ModelScope's community tab) and hosts whose first answer is not a row are checked for
+an answer only.
 
 The request is :func:`osir_crawl.reachability.probe` (the preflight of ``scrapy crawlall``),
 here with the spider's method, headers and body: an unreachable host is named with the same
 causes (DNS lookup failed, connection refused, …). No Scrapy: the parsing (:func:`inspect`) is
-tested offline against the fakes.
+tested offline against the fakes and the recorded answers.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
+
+import yaml
 
 from osir_crawl.middlewares import TOKEN_PLATFORMS, with_param
+from osir_crawl.rate_limits import secondary_limit
 from osir_crawl.reachability import Endpoint, probe
-from osir_crawl.spiders.huggingface import MODEL_EXPAND
 from osir_crawl.text_tables import table_lines
 
 RATE_LIMIT_HEADERS = ("ratelimit", "ratelimit-policy", "x-ratelimit-limit",
                       "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
-FORGE_FIELDS = ("full_name", "html_url", "stargazers_count", "forks_count", "watchers_count",
-                "open_issues_count", "license", "fork", "pushed_at")
 
 
 @dataclass(frozen=True)
 class Check:
-    """One platform's probe: ``path`` (a format string over the sample account) below the
-    endpoint setting's URL, the JSON path to the first row, and the fields the spider reads."""
+    """One host's probe, as a spider declares it: ``path`` (a format string over the sample
+    account) below the endpoint setting's URL, the path to the first row in the answer, and
+    the fields the spider reads there."""
 
     platform: str
     endpoint_setting: str
     path: str
-    rows: tuple = ()  # keys from the body to the list of rows ("*" : the values of a mapping)
+    rows: tuple = ()  # keys to the list of rows ("*": a mapping's values; an int: that item)
     fields: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()  # fields a given repo may lack (no config.json, no task)
-    token_setting: str | None = None
+    optional: tuple[str, ...] = ()  # fields a given row may lack (no config.json, no task)
+    token_setting: str | None = None  # None: the token of the endpoint's platform, if any
     method: str = "GET"
     body: dict | None = None
     account_platform: str | None = None  # registry key of the sample account (None: none)
     note: str = ""
+    accept: str = "application/json"
+    format: str = "json"  # json | csv (the header row) | yaml
+    every_column_read: bool = False  # boards whose every column is a score: nothing unread
+    answer_only: bool = False  # any HTTP answer will do (a bucket whose file names come later)
+
+    @property
+    def token(self) -> str | None:
+        """The setting holding the token this request carries."""
+        if self.token_setting:
+            return self.token_setting
+        return next((t for t, (endpoint, _) in TOKEN_PLATFORMS.items()
+                     if endpoint == self.endpoint_setting), None)
 
 
-CHECKS = (
-    Check("huggingface", "HF_ENDPOINT",
-          "/api/models?author={account}&limit=1&"
-          + urlencode([("expand[]", e) for e in MODEL_EXPAND]),
-          fields=("id",) + MODEL_EXPAND, token_setting="HF_TOKEN",
-          optional=("pipeline_tag", "library_name", "safetensors", "config"),
-          account_platform="huggingface"),
-    Check("modelscope", "MODELSCOPE_ENDPOINT",
-          "/openapi/v1/models?owner={account}&page_number=1&page_size=1",
-          rows=("data", "models"), fields=("id", "downloads", "likes", "tasks", "tags",
-                                           "created_at", "last_modified", "params"),
-          token_setting="MODELSCOPE_API_TOKEN", account_platform="modelscope",
-          note="community counts come from rendered pages (not checked)"),
-    Check("github", "GITHUB_API_URL", "/orgs/{account}/repos?type=public&per_page=1",
-          fields=FORGE_FIELDS + ("language", "archived"), token_setting="GITHUB_TOKEN",
-          account_platform="github"),
-    Check("gitee", "GITEE_API_URL", "/orgs/{account}/repos?type=public&page=1&per_page=1",
-          fields=FORGE_FIELDS + ("language",), token_setting="GITEE_TOKEN",
-          account_platform="gitee"),
-    Check("gitcode", "GITCODE_API_URL", "/orgs/{account}/repos?type=public&page=1&per_page=1",
-          fields=FORGE_FIELDS, token_setting="GITCODE_TOKEN", account_platform="gitcode"),
-    Check("openi", "OPENI_ENDPOINT", "/api/v1/orgs/{account}/repos?page=1&limit=1",
-          fields=("full_name", "html_url", "stars_count", "forks_count", "watchers_count",
-                  "open_issues_count", "fork", "mirror", "updated_at"),
-          token_setting="OPENI_TOKEN", account_platform="openi"),
-    Check("opendatalab", "OPENDATALAB_URL", "/", account_platform=None,
-          note="listing rendered in Chromium: fields not checked"),
-    Check("baai_data", "BAAI_DATA_URL", "/api/datahub/search/v1/getAllDataset", method="POST",
-          body={"limit": 1, "offset": 0, "datasetName": "", "startTime": None,
-                "endTime": None, "orderBy": "5"},
-          rows=("data", "list"), fields=("uriName", "downloadNumb", "subscribedNumb",
-                                         "createTime", "updateTime", "tags"),
-          note="a refusal sends the crawl to the page (Chromium)"),
-    Check("opencompass_llm", "OPENCOMPASS_LLM_URL", "", rows=("OverallTable",),
-          fields=("model", "Average", "para_num")),
-    Check("opencompass_vlm", "OPENCOMPASS_VLM_URL", "", rows=("results", "*"),
-          fields=("META",)),
-    Check("open_llm_leaderboard", "HF_DATASETS_SERVER_URL",
-          "/rows?dataset=open-llm-leaderboard%2Fcontents&config=default&split=train"
-          "&offset=0&length=1", rows=("rows",), fields=("row",)),
-)
+def spider_checks(settings) -> list[tuple[str, Check | None]]:
+    """(spider, check) for every check of every spider ``scrapy crawlall`` runs, in spider
+    order, each (host, path) once; (spider, None) for a spider that declares none."""
+    from scrapy.spiderloader import get_spider_loader
+
+    from osir_crawl.commands.crawlall import EXCLUDED
+
+    loader = get_spider_loader(settings)
+    found, seen = [], set()
+    for name in sorted(set(loader.list()) - EXCLUDED):
+        checks = getattr(loader.load(name), "live_checks", lambda: ())()
+        if not checks:
+            found.append((name, None))
+        for check in checks:
+            key = (check.endpoint_setting, check.path, check.method)
+            if key not in seen:
+                seen.add(key)
+                found.append((name, check))
+    return found
 
 
 @dataclass
@@ -103,14 +103,19 @@ class Result:
     present: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # optional fields this row lacks
+    unread: list[str] = field(default_factory=list)  # fields the answer sent, the spider ignores
     no_rows: bool = False  # the listing was empty: no row to check the fields on
     redirect: str = ""  # where a 3xx answer points (the spider follows it; the check does not)
     rate_limit: dict[str, str] = field(default_factory=dict)
     note: str = ""
     seconds: float = 0.0
 
+    answer_only: bool = False
+
     @property
     def ok(self) -> bool:
+        if self.answer_only:
+            return self.reachable
         return self.reachable and self.status is not None and self.status < 300 \
             and not self.missing and "refused" not in self.auth
 
@@ -120,16 +125,18 @@ def inspect(check: Check, status: int, headers: dict[str, str], body: bytes,
     """What an answer says: auth verdict, fields present and missing, rate-limit headers."""
     lower = {k.lower(): v for k, v in headers.items()}
     seen = {k: lower[k] for k in RATE_LIMIT_HEADERS if k in lower}
-    refused = status in (401, 403) and not (status == 403 and lower.get(
-        "x-ratelimit-remaining") == "0")
+    limited = status == 403 and (lower.get("x-ratelimit-remaining") == "0"
+                                 or secondary_limit(status, body))
+    refused = status in (401, 403) and not limited
     auth = ("token refused" if refused else "token accepted") if token_sent else (
         "refused (no token)" if refused else "anonymous")
-    found = {"auth": auth, "present": [], "missing": [], "absent": [], "no_rows": False,
+    found = {"auth": auth, "present": [], "missing": [], "absent": [], "unread": [],
+             "no_rows": False,
              "rate_limit": seen, "redirect": lower.get("location", "") if 300 <= status < 400
              else ""}
     if status >= 300 or not check.fields:
         return found
-    row = first_row(body, check.rows)
+    row = first_row(body, check.rows, check.format)
     if row == "empty":
         found["no_rows"] = True
     else:
@@ -138,19 +145,27 @@ def inspect(check: Check, status: int, headers: dict[str, str], body: bytes,
         lacking = [f for f in check.fields if f not in row]
         found["missing"] = [f for f in lacking if f not in check.optional]
         found["absent"] = [f for f in lacking if f in check.optional]
+        if not check.every_column_read:
+            read = set(check.fields) | set(check.optional)
+            found["unread"] = sorted(str(k) for k in row if k not in read)
     return found
 
 
-def first_row(body: bytes, path: tuple):
-    """The first row under ``path`` in a JSON body; "empty" for an empty list; None if the
-    body is not JSON or the path is not there."""
+def first_row(body: bytes, path: tuple, form: str = "json"):
+    """The first row under ``path`` in a JSON (or YAML) body, or a CSV's first line as a
+    mapping of its header; "empty" for an empty list; None if the body cannot be read or the
+    path is not there."""
     try:
-        node = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        if form == "csv":
+            return next(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))), "empty")
+        node = yaml.safe_load(body) if form == "yaml" else json.loads(body)
+    except (ValueError, UnicodeDecodeError, yaml.YAMLError):
         return None
     for key in path:
         if key == "*":
             node = list(node.values()) if isinstance(node, dict) else None
+        elif isinstance(key, int):
+            node = node[key] if isinstance(node, list) and len(node) > key else None
         elif isinstance(node, dict):
             node = node.get(key)
         else:
@@ -173,12 +188,12 @@ def run_check(check: Check, settings, registry=None, timeout: float = 15.0) -> R
     if "{account}" in check.path and not account:
         return Result(check.platform, base, note="no registry account to check with")
     url = base + check.path.format(account=quote(account or "", safe=""))
-    result = Result(check.platform, url, note=check.note)
-    token = settings.get(check.token_setting) if check.token_setting else None
-    headers = {"Accept": "application/json", "User-Agent": settings.get("USER_AGENT") or ""}
+    result = Result(check.platform, url, note=check.note, answer_only=check.answer_only)
+    token = settings.get(check.token) if check.token else None
+    headers = {"Accept": check.accept, "User-Agent": settings.get("USER_AGENT") or ""}
     sent = url
     if token:
-        scheme = TOKEN_PLATFORMS[check.token_setting][1]
+        scheme = TOKEN_PLATFORMS[check.token][1]
         if scheme.startswith("?"):
             sent = with_param(url, scheme[1:], token)
         else:
@@ -202,8 +217,15 @@ def run_check(check: Check, settings, registry=None, timeout: float = 15.0) -> R
 
 
 def run_checks(settings, registry=None, only: set[str] | None = None) -> list[Result]:
-    return [run_check(c, settings, registry) for c in CHECKS
-            if only is None or c.platform in only]
+    """Every spider's checks (``only``: these platforms); a spider without one is a failed
+    row, so a new spider cannot be crawled unchecked."""
+    results = []
+    for spider, check in spider_checks(settings):
+        if check is None:
+            results.append(Result(spider, "", note=f"{spider} declares no live check"))
+        elif only is None or check.platform in only:
+            results.append(run_check(check, settings, registry))
+    return results
 
 
 def table(results: list[Result]) -> str:
@@ -231,7 +253,10 @@ def table(results: list[Result]) -> str:
         lines.append((r.platform, reach, r.auth or "-", fields, limits))
     out = table_lines(head, lines, markdown=False)
     notes = [f"{r.platform}: {r.note} ({host(r.url)})" for r in results if r.note]
-    return "\n".join(out + ([""] + notes if notes else []))
+    unread = [f"{r.platform}: {', '.join(r.unread)}" for r in results if r.unread]
+    return "\n".join(out + ([""] + notes if notes else [])
+                     + (["", "fields the answer carried that the spider does not read:", *unread]
+                        if unread else []))
 
 
 def host(url: str) -> str:

@@ -1,9 +1,11 @@
-"""Shared fixtures: the network guard, crawl runner, store access, the published data."""
+"""Shared fixtures: the network guard, the in-process crawl and CLIs (tests/inprocess.py), a
+real ``scrapy crawl`` process for the process boundary, store access, the published data."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,20 +16,10 @@ NETGUARD = ROOT / "tests" / "netguard"
 sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402,F401  -- the guard, in this process too
 
-
-if "PYTEST_XDIST_WORKER" not in os.environ:  # once, in the process that starts the workers
-    # The project's own bytecode, written once (beside the sources, as Python does; gitignored):
-    # under PYTHONDONTWRITEBYTECODE every one of the suite's few hundred crawl processes would
-    # compile osir_crawl and scoring again. Reading bytecode is allowed under that setting.
-    import compileall
-
-    for package in ("osir_crawl", "scoring", "tests"):
-        compileall.compile_dir(ROOT / package, quiet=2)
-
 from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
-from tests import prewarmed  # noqa: E402
-from tests.inprocess import (  # noqa: E402,F401  -- FAST, async_test: for the test modules
-    FAST, async_test, no_log_handlers_left, run_crawl_in_process, run_main, scrapy_main)
+from tests.inprocess import (  # noqa: E402,F401  -- FAST, async_test, crawl_and_wait: for
+    FAST, async_test, crawl_and_wait, crawl_in_process, no_log_handlers_left, run_main,  # tests
+    scrapy_main)
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
@@ -35,42 +27,6 @@ def pytest_xdist_auto_num_workers(config) -> int:
     is spent waiting (timeouts, rate-limit windows, pages that never settle, subprocesses),
     and a second worker per core fills it."""
     return min(8, 2 * len(os.sched_getaffinity(0)))
-
-
-# The long poles, slowest first, in seconds measured on 2 busy cores (``--durations``): xdist
-# hands work out in collection order, so these start at once instead of ending the run late.
-# A group (xdist_group) counts as one piece of work: its tests run on one worker, in a row.
-LONG_POLES = {
-    "group:replay": 38, "group:scored_store": 31, "group:crawlall_reference": 26,
-    "test_modelscope.py::test_community_counts_from_the_repo_pages": 20,
-    "test_site_browser.py::": 30,
-    "test_sharding.py::test_two_scrapyd_nodes": 15,
-    "test_faults.py::test_fixed_window_budget_is_used_without_429s": 13,
-    "test_opendatalab.py::test_listing_json_captured_in_chromium": 11,
-    "test_leaderboards.py::test_opencompass_llm_with_no_board": 10, "group:rebuilt": 10,
-    "test_forges.py::test_gitcode_token_is_in_the_url_only_on_the_wire": 9,
-    "test_forges.py::test_github_pages_contributors": 8,
-    "test_opendatalab.py::test_fewer_datasets_than_announced": 8,
-    "test_concurrent_readers.py::test_readers_never_see_locks": 7,
-    "test_opendatalab.py::test_rendered_cards": 7,
-    "test_huggingface.py::test_models_every_valid_repo_once": 7,
-    "test_baai.py::test_browser_fallback_on_every_form_of_refusal": 6,
-    "test_faults.py::test_recoverable_faults": 6, "test_resume.py::": 6,
-    "test_modelscope.py::test_models_every_valid_repo_once": 6,
-    "test_shards.py::test_every_spider_splits": 6,
-}
-
-
-def pytest_collection_modifyitems(items):
-    """Longest work first (pytest.ini turns off xdist's own order, by tests per group)."""
-    def cost(item) -> float:
-        group = item.get_closest_marker("xdist_group")
-        if group:
-            return LONG_POLES.get(f"group:{group.args[0]}", 0)
-        name = item.nodeid.removeprefix("tests/")
-        return max((s for pole, s in LONG_POLES.items() if name.startswith(pole)), default=0)
-
-    items.sort(key=cost, reverse=True)  # stable: the rest keep their order
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +65,7 @@ def no_leftover_crawl():
 
 
 @pytest.fixture
-def crawl(tmp_path, caplog, monkeypatch):
+def crawl(tmp_path, capsys):
     """``scrapy crawl`` in this process, awaited by an ``@async_test`` test::
 
         result = await crawl("huggingface_models", db, {"HF_ENDPOINT": fake.url},
@@ -117,35 +73,33 @@ def crawl(tmp_path, caplog, monkeypatch):
 
     ``spider``: a name (through the project's spider loader) or a class; ``settings``: ``-s``;
     ``args``: ``-a``; ``env``: the environment the command would start with (the settings'
-    defaults read it; platform tokens are never inherited from the test's). Returns a
-    :class:`tests.inprocess.CrawlResult`: crawler, stats, store, outcome, exit status, log."""
+    defaults read it; platform tokens are never inherited from the test's); ``check``: fail
+    unless it exits 0. Returns a :class:`tests.inprocess.CrawlResult`: crawler, stats, store,
+    outcome, exit status, log."""
     crawlers = []
 
     async def run(spider, db: Path | None = None, settings: dict | None = None,
-                  args: dict | None = None, env: dict | None = None):
-        for name in [n for n in os.environ if n.endswith("_TOKEN")]:
-            monkeypatch.delenv(name)
-        for name, value in (env or {}).items():
-            monkeypatch.setenv(name, str(value))
-        return await run_crawl_in_process(
-            spider, db or tmp_path / "osir.db",
-            {k: str(v) for k, v in (settings or {}).items()},  # as ``-s`` gives them
-            {k: str(v) for k, v in (args or {}).items()},  # as ``-a`` gives them
-            caplog, crawlers)
+                  args: dict | None = None, env: dict | None = None, check: bool = True):
+        capsys.readouterr()  # what came before is not this crawl's
+        result = await crawl_in_process(spider, db or tmp_path / "osir.db", settings, args,
+                                        env, crawlers)
+        result.out, printed = capsys.readouterr()  # what it printed, beside its log
+        result.log = printed + result.log
+        if check and result.status != 0:
+            raise AssertionError(f"crawl failed ({result.status}):\n{result.log[-6000:]}")
+        return result
 
     yield run
     assert not [c for c in crawlers if c.crawling], "a crawl was not awaited"
 
 
 class Cli:
-    """The project's command lines in this process (``main(argv)``), output from ``capsys``."""
+    """The project's command lines in this process: ``main(argv)``, its output captured."""
 
-    def __init__(self, capsys):
-        self.capsys = capsys
-
-    def main(self, main, *argv):
+    @staticmethod
+    def main(main, *argv):
         """``python -m <module> argv…`` of a module whose ``main(argv)`` returns the status."""
-        return run_main(main, [str(a) for a in argv], self.capsys)
+        return run_main(main, argv)
 
     def scoring(self, *argv):
         """``python -m scoring argv…``"""
@@ -159,8 +113,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(capsys) -> Cli:
-    return Cli(capsys)
+def cli() -> Cli:
+    return Cli()
 
 
 def crawl_env(**extra) -> dict:
@@ -172,14 +126,16 @@ def crawl_env(**extra) -> dict:
 
 def run_crawl(spider: str, db: Path, settings: dict | None = None, args: dict | None = None,
               env: dict | None = None, timeout: float = 240, check: bool = True):
-    """Run ``scrapy crawl`` for real, in a subprocess, against loopback fakes."""
+    """``python -m scrapy crawl`` in a process of its own, as a user starts it: only for what
+    lives at the process boundary (signals, locks across processes; mark the test ``slow``).
+    Anything else: the ``crawl`` fixture."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"OSIR_DB={db}"]
     for key, value in {**FAST, **(settings or {})}.items():
         cmd += ["-s", f"{key}={value}"]
     for key, value in (args or {}).items():
         cmd += ["-a", f"{key}={value}"]
-    proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(**(env or {})), capture_output=True,
-                         text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(**(env or {})), capture_output=True,
+                          text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"crawl failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
     return proc
@@ -204,11 +160,13 @@ SCORED_SNAPSHOTS = ("2031-04-07", "2031-05-07")
 
 @pytest.fixture(scope="session")
 def scored_store(tmp_path_factory) -> Path:
-    """``scrapy crawlall`` of the Hugging Face and GitHub fakes for two snapshots (ranks move
-    between them), then ``python -m scoring build`` of each. The second crawl sees invalid rows
+    """``scrapy crawlall`` (a process, as a user starts it) of the Hugging Face and GitHub
+    fakes for two snapshots (ranks move between them), then ``python -m scoring build`` of
+    each (in this process). The second crawl sees invalid rows
     (-> rejects) and two failing requests (-> failures, so crawlall exits 1). Scoring is run by
     hand after each crawl, as an operator would (crawlall's own scoring step is proven in
     tests/test_crawlall.py)."""
+    from scoring.cli import main as scoring_main
     from tests.fakes.forges import FakeForge, ForgeData
     from tests.fakes.huggingface import FakeHuggingFace, HubData
 
@@ -234,13 +192,11 @@ def scored_store(tmp_path_factory) -> Path:
             for key, value in FAST.items():
                 cmd += ["-s", f"{key}={value}"]
             env = crawl_env(HF_ENDPOINT=hf.url, GITHUB_API_URL=gh.url, OSIR_NETGUARD_LOG=guard)
-            proc = prewarmed.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                                 timeout=300)
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=300)
         assert proc.returncode == (1 if i else 0), proc.stdout + proc.stderr
-        build = prewarmed.run(
-            [sys.executable, "-m", "scoring", "build", "--snapshot", snapshot, "--db", str(db),
-             "--out", str(tmp / "rankings" / snapshot), "-q"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert build.returncode == 0, build.stderr
+        build = run_main(scoring_main, ["build", "--snapshot", snapshot, "--db", db,
+                                        "--out", tmp / "rankings" / snapshot, "-q"])
+        assert build.status == 0, build.err
     assert not guard.exists() or not guard.read_text(), guard.read_text()
     return db

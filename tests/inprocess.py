@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import logging
 import os
 import sqlite3
@@ -23,7 +24,9 @@ from pathlib import Path
 
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
-from scrapy.utils.defer import deferred_f_from_coro_f
+import pytest
+import pytest_twisted
+from scrapy.utils.defer import deferred_f_from_coro_f, deferred_from_coro
 
 from osir_crawl.commands.crawl import exit_status
 from osir_crawl.crawl_run import CrawlRun
@@ -72,6 +75,7 @@ class CrawlResult:
     log: str  # the crawl's log, formatted as Scrapy's LOG_FORMAT, then ``line``
     crawl_id: str | None = None
     stats: dict = field(default_factory=dict)
+    out: str = ""  # what it printed on stdout
 
     @property
     def outcome(self) -> str | None:
@@ -91,15 +95,42 @@ def _status_of(exc: SystemExit) -> tuple[int, str]:
     return 1, str(exc.code)
 
 
-async def run_crawl_in_process(spider, db: Path, overrides: dict, args: dict,
-                               caplog, crawlers: list) -> CrawlResult:
-    settings = crawl_settings({"OSIR_DB": str(db), **FAST, **overrides})
+class _Records(logging.Handler):
+    """The crawl's log records, as Scrapy's root handler would get them (its LOG_LEVEL)."""
+
+    def __init__(self, level):
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+async def crawl_in_process(spider, db: Path, settings: dict | None = None,
+                           args: dict | None = None, env: dict | None = None,
+                           crawlers: list | None = None) -> CrawlResult:
+    """``scrapy crawl SPIDER -s OSIR_DB=db -s K=V… -a K=V…`` run under ``env`` (added to this
+    process's environment for the crawl; platform tokens are never inherited from it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.endswith("_TOKEN")]:
+            patch.delenv(name)
+        for name, value in (env or {}).items():
+            patch.setenv(name, str(value))
+        overrides = {k: str(v) for k, v in (settings or {}).items()}  # as ``-s`` gives them
+        crawl_settings_ = crawl_settings({"OSIR_DB": str(db), **FAST, **overrides})
+        return await _crawl(spider, Path(db), crawl_settings_,
+                            {k: str(v) for k, v in (args or {}).items()},  # as ``-a``
+                            crawlers if crawlers is not None else [])
+
+
+async def _crawl(spider, db: Path, settings: Settings, args: dict, crawlers: list):
     level = logging.getLevelName(settings.get("LOG_LEVEL", "DEBUG"))
-    caplog.set_level(level)
-    first = len(caplog.records)
+    records, root = _Records(level), logging.getLogger()
+    root_level = root.level
+    root.setLevel(min(level, root_level or level))
+    root.addHandler(records)
     crawler = AsyncCrawlerRunner(settings).create_crawler(spider)
     crawlers.append(crawler)
-    status, line = 0, ""
     try:
         await crawler.crawl_async(**args)
     except SystemExit as exc:  # the crawl ended the process before it began
@@ -107,14 +138,27 @@ async def run_crawl_in_process(spider, db: Path, overrides: dict, args: dict,
         crawler.crawling = False
     else:
         status, line = exit_status(crawler)
+    finally:
+        root.removeHandler(records)
+        root.setLevel(root_level)
     formatter = logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT"))
-    log = "\n".join(formatter.format(r) for r in caplog.records[first:] if r.levelno >= level)
+    log = "\n".join(formatter.format(r) for r in records.records)
     # _stats, _extensions: Scrapy's names for these before (or without) a crawl.
     extensions = crawler._extensions.middlewares if crawler._extensions else ()
     run = next((e for e in extensions if isinstance(e, CrawlRun)), None)
     stats = crawler._stats.get_stats() if crawler._stats else {}
-    return CrawlResult(crawler, Path(db), status, line, f"{log}\n{line}" if line else log,
+    return CrawlResult(crawler, db, status, line, f"{log}\n{line}" if line else log,
                        run.crawl_id if run else None, stats)
+
+
+def crawl_and_wait(spider, db: Path, **kw) -> CrawlResult:
+    """:func:`crawl_in_process` from a synchronous fixture (module or session scope): the
+    reactor runs the crawl while this waits (pytest-twisted's ``blockon``). Not from a test
+    function: pytest-twisted runs those inside the reactor (``@async_test`` and await)."""
+    result = pytest_twisted.blockon(deferred_from_coro(crawl_in_process(spider, db, **kw)))
+    if result.status != 0:
+        raise AssertionError(f"crawl failed ({result.status}):\n{result.log[-6000:]}")
+    return result
 
 
 @dataclass
@@ -124,31 +168,38 @@ class CliResult:
     err: str
 
 
-def run_main(main, argv: list[str], capsys) -> CliResult:
+def run_main(main, argv: list[str]) -> CliResult:
     """A CLI's ``main(argv)`` as ``python -m`` runs it: its return value or SystemExit is the
     exit status; an uncaught SystemExit message goes to stderr, as the interpreter prints it."""
-    capsys.readouterr()  # what came before is not this command's
+    out, err = io.StringIO(), io.StringIO()
     message = ""
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status, message = _status_of(exc)
-    out, err = capsys.readouterr()
-    return CliResult(status or 0, out, err + (f"{message}\n" if message else ""))
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main([str(a) for a in argv])
+        except SystemExit as exc:
+            status, message = _status_of(exc)
+    return CliResult(status or 0, out.getvalue(),
+                     err.getvalue() + (f"{message}\n" if message else ""))
 
 
 def scrapy_main(argv: list[str]) -> int:
-    """``scrapy <command> …`` for a command that starts no crawl (``settings``, ``merge``,
-    ``crawlall --check``): Scrapy's own ``execute``, in the project directory."""
+    """``scrapy <command> …`` for a command that starts no crawl of Scrapy's (``settings``,
+    ``merge``, crawlall's checks before it starts any spider): Scrapy's own ``execute``, in the
+    project directory, with the project's settings read afresh (see project_settings_module)."""
     from scrapy.cmdline import execute
 
-    cwd = os.getcwd()
+    settings = Settings()
+    settings.setmodule(project_settings_module(), priority="project")
+    if "EDITOR" in os.environ:  # as execute() does when it reads the settings itself
+        settings["EDITOR"] = os.environ["EDITOR"]
+    cwd, module = os.getcwd(), os.environ.get("SCRAPY_SETTINGS_MODULE")
     os.chdir(ROOT)
     try:
-        execute(["scrapy", *argv])
+        execute(["scrapy", *argv], settings)
     finally:
         os.chdir(cwd)
-        os.environ.pop("SCRAPY_SETTINGS_MODULE", None)  # execute() sets it from scrapy.cfg
+        if module is None:  # execute() sets it from scrapy.cfg
+            os.environ.pop("SCRAPY_SETTINGS_MODULE", None)
     return 0
 
 

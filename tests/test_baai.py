@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from tests.conftest import rows, run_crawl
+from tests.conftest import async_test, rows
 from tests.fakes.baai import API, SESSION, FakeBaai, load_datasets
 
-pytestmark = pytest.mark.slow
 
 INVALID = [{"id": 1, "uriName": "Negative", "downloadNumb": -2, "subscribedNumb": 0},
            {"id": 2, "datasetName": "no uri", "downloadNumb": 4, "subscribedNumb": 0}]
@@ -23,10 +22,14 @@ def datasets():
     return data
 
 
-def crawl(fake, db, **kw):
-    settings = {"BAAI_DATA_URL": fake.url, "OSIR_SNAPSHOT": "2025-09-07",
-                **kw.pop("settings", {})}
-    return run_crawl("baai_datasets", db, settings, **kw)
+@pytest.fixture
+def crawl(crawl):
+    """The in-process crawl (tests/conftest.py) with this module's settings."""
+    async def run(fake, db, **kw):
+        settings = {"BAAI_DATA_URL": fake.url, "OSIR_SNAPSHOT": "2025-09-07",
+                    **kw.pop("settings", {})}
+        return await crawl("baai_datasets", db, settings, **kw)
+    return run
 
 
 def expected(datasets) -> dict[str, tuple]:
@@ -34,12 +37,13 @@ def expected(datasets) -> dict[str, tuple]:
             for d in datasets if d not in INVALID and d["subscribedNumb"] >= 0}
 
 
-def test_json_listing_paged_by_offset(datasets, tmp_path):
+@async_test
+async def test_json_listing_paged_by_offset(crawl, datasets, tmp_path):
     db = tmp_path / "osir.db"
     with FakeBaai(datasets) as fake:
         fake.add_fault(match=API, status=503, skip=1)  # the second page, once
-        proc = crawl(fake, db, settings={"BAAI_PAGE_SIZE": 20}, args={"orgs": "BAAI,Deepseek"})
-        assert "Starting download handler" not in proc.stderr  # Playwright was never started
+        proc = await crawl(fake, db, settings={"BAAI_PAGE_SIZE": 20}, args={"orgs": "BAAI,Deepseek"})
+        assert "Starting download handler" not in proc.log  # Playwright was never started
         stored = rows(db, "SELECT * FROM datasets")
         assert {r["repo_id"]: (r["downloads_total"], r["likes"]) for r in stored} \
             == expected(datasets)
@@ -63,22 +67,23 @@ def test_json_listing_paged_by_offset(datasets, tmp_path):
         assert "playwright/browser_count" not in json.loads(crawl_row["stats"])  # no browser
 
         before = rows(db, "SELECT count(*) n FROM datasets")
-        crawl(fake, db, args={"orgs": "BAAI"})
+        await crawl(fake, db, args={"orgs": "BAAI"})
         assert rows(db, "SELECT count(*) n FROM datasets") == before
 
         fake.log.clear()  # an org without baai_data: nothing to ask
-        crawl(fake, tmp_path / "other.db", args={"orgs": "Deepseek"})
+        await crawl(fake, tmp_path / "other.db", args={"orgs": "Deepseek"})
         assert not fake.log
 
 
 @pytest.mark.parametrize("refusal", FakeBaai.REFUSALS)
-def test_browser_fallback_on_every_form_of_refusal(refusal, datasets, tmp_path):
+@async_test
+async def test_browser_fallback_on_every_form_of_refusal(crawl, refusal, datasets, tmp_path):
     """401/403, or a 200 with an error code, an empty body or a login page: the page is read
     instead, with the session it obtains (no credentials configured)."""
     db = tmp_path / "osir.db"
     with FakeBaai(datasets, refusal=refusal) as fake:
-        proc = crawl(fake, db)
-        assert proc.stderr.count("Starting download handler") == 1  # on the first page, once
+        proc = await crawl(fake, db)
+        assert proc.log.count("Starting download handler") == 1  # on the first page, once
         stored = rows(db, "SELECT * FROM datasets")
         assert {r["repo_id"]: (r["downloads_total"], r["likes"]) for r in stored} \
             == expected(datasets)
@@ -101,12 +106,13 @@ def test_browser_fallback_on_every_form_of_refusal(refusal, datasets, tmp_path):
         assert not [s for s in fake.log if s.path.startswith("/static/cover")]
 
 
-def test_fallback_that_finds_no_listing_is_a_failure(datasets, tmp_path):
+@async_test
+async def test_fallback_that_finds_no_listing_is_a_failure(crawl, datasets, tmp_path):
     db = tmp_path / "osir.db"
     with FakeBaai(datasets, require_session=True) as fake:
         fake.add_fault(match="/dataset", status=200, times=99,
                        body="<html><body>维护中</body></html>")
-        crawl(fake, db, settings={"RETRY_TIMES": 0})
+        await crawl(fake, db, settings={"RETRY_TIMES": 0})
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["reason"] == "the /dataset page fetched no dataset listing"
     assert rows(db, "SELECT outcome FROM crawls") == [{"outcome": "incomplete"}]

@@ -11,19 +11,17 @@ import datetime as dt
 import json
 import shutil
 
-import pytest
 
 from osir_crawl.catalogue import load_catalogue
 from osir_crawl.items import LeaderboardEntryItem
 from osir_crawl.spiders._board import exclusion, parse_date
-from tests.conftest import ROOT, rows, run_crawl
+from tests.conftest import ROOT, async_test, rows
 from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows, lmarena_tables
 from tests.fakes.forge_content import catalogue_content, commit
 from tests.fakes.forges import FakeForge, ForgeData
 from tests.fakes.helm import FakeHelm
 from tests.fakes.opencompass import FakeOpenCompass
 
-pytestmark = pytest.mark.slow
 SINCE = dt.date(2023, 1, 1)
 
 
@@ -49,7 +47,8 @@ def board_rows(db):
     return {r["board"]: r for r in rows(db, "SELECT * FROM boards")}
 
 
-def test_open_llm_leaderboard_dates_public_and_retirement(tmp_path):
+@async_test
+async def test_open_llm_leaderboard_dates_public_and_retirement(crawl, tmp_path):
     """Old evaluations and unavailable models do not count; in October 2025 the board, last
     updated 2025-03-13, is not maintained and counts nothing."""
     table = leaderboard_rows(120)
@@ -67,8 +66,8 @@ def test_open_llm_leaderboard_dates_public_and_retirement(tmp_path):
     for snapshot, maintained in (("2025-06-07", 1), ("2025-10-07", 0)):
         db = tmp_path / f"{snapshot}.db"
         with FakeDatasetsServer(table) as fake:
-            run_crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url,
-                                                   "OSIR_SNAPSHOT": snapshot})
+            await crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url,
+                                                     "OSIR_SNAPSHOT": snapshot})
         board = board_rows(db)["open_llm_leaderboard"]
         assert board["last_update"] == "2025-03-13" and board["maintained"] == maintained
         stored = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries")}
@@ -84,11 +83,12 @@ def test_open_llm_leaderboard_dates_public_and_retirement(tmp_path):
             assert json.loads(board["excluded"]) == {"board not maintained": len(by_model)}
 
 
-def test_opencompass_vlm_counts_open_source_models_only(tmp_path):
+@async_test
+async def test_opencompass_vlm_counts_open_source_models_only(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with FakeOpenCompass() as fake:
-        run_crawl("opencompass_vlm", db, {"OPENCOMPASS_VLM_URL": f"{fake.url}/assets/OpenVLM.json",
-                                          "OSIR_SNAPSHOT": "2025-10-07"})
+        await crawl("opencompass_vlm", db, {"OPENCOMPASS_VLM_URL": f"{fake.url}/assets/OpenVLM.json",
+                                            "OSIR_SNAPSHOT": "2025-10-07"})
         meta = {n: v["META"] for n, v in fake.vlm["results"].items() if n}
     stored = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries")}
     for name, m in meta.items():
@@ -99,7 +99,8 @@ def test_opencompass_vlm_counts_open_source_models_only(tmp_path):
     assert board["host"] == "ShanghaiAILab" and board["entry"] == "openvlm"
 
 
-def test_a_dataset_release_board_counts_no_model(tmp_path):
+@async_test
+async def test_a_dataset_release_board_counts_no_model(crawl, tmp_path):
     catalogue = tmp_path / "catalogue"
     shutil.copytree(ROOT / "data" / "catalogue", catalogue)
     path = catalogue / "eval.yaml"
@@ -108,20 +109,21 @@ def test_a_dataset_release_board_counts_no_model(tmp_path):
                                  "    board: opencompass_vlm\n    dataset_release: true\n", 1))
     db = tmp_path / "osir.db"
     with FakeOpenCompass() as fake:
-        run_crawl("opencompass_vlm", db, {"OPENCOMPASS_VLM_URL": f"{fake.url}/assets/OpenVLM.json",
-                                          "OSIR_SNAPSHOT": "2025-10-07",
-                                          "OSIR_CATALOGUE": catalogue})
+        await crawl("opencompass_vlm", db, {"OPENCOMPASS_VLM_URL": f"{fake.url}/assets/OpenVLM.json",
+                                            "OSIR_SNAPSHOT": "2025-10-07",
+                                            "OSIR_CATALOGUE": catalogue})
     board = board_rows(db)["opencompass_vlm"]
     assert board["dataset_release"] == 1 and board["models_counted"] == 0
     assert {r["excluded"] for r in rows(db, "SELECT excluded FROM leaderboard_entries")} == {
         "dataset-release board"}
 
 
-def test_lmarena_one_board_per_subset_public_licences(tmp_path):
+@async_test
+async def test_lmarena_one_board_per_subset_public_licences(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with FakeDatasetsServer([], tables=lmarena_tables("2025-09-30")) as fake:
-        run_crawl("lmarena", db, {"HF_DATASETS_SERVER_URL": fake.url,
-                                  "OSIR_SNAPSHOT": "2025-10-07"})
+        await crawl("lmarena", db, {"HF_DATASETS_SERVER_URL": fake.url,
+                                    "OSIR_SNAPSHOT": "2025-10-07"})
     boards = board_rows(db)
     # style control is a view; agent's columns are score/score_ci_*/observation_count
     assert set(boards) == {"lmarena_text", "lmarena_vision", "lmarena_agent"}
@@ -138,12 +140,13 @@ def test_lmarena_one_board_per_subset_public_licences(tmp_path):
     assert text["qwen3-235b-a22b"]["evaluated_at"] == "2025-09-30"
 
 
-def test_helm_projects_access_and_stale_projects(tmp_path):
+@async_test
+async def test_helm_projects_access_and_stale_projects(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with FakeHelm() as fake:
-        run_crawl("helm", db, {"HELM_URL": f"{fake.url}/helm",
-                               "HELM_STORAGE_URL": f"{fake.url}/crfm-helm-public",
-                               "OSIR_SNAPSHOT": "2025-10-07"})
+        await crawl("helm", db, {"HELM_URL": f"{fake.url}/helm",
+                                 "HELM_STORAGE_URL": f"{fake.url}/crfm-helm-public",
+                                 "OSIR_SNAPSHOT": "2025-10-07"})
         runs = [s.path for s in fake.log if "/runs/" in s.path]
     assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "finished"
     boards = board_rows(db)
@@ -170,11 +173,12 @@ def github_world(tmp_path, drop=(), extra=None):
     return FakeForge("github", data, content=content)
 
 
-def test_github_repos_confirms_catalogued_repositories_and_counts_rules(tmp_path):
+@async_test
+async def test_github_repos_confirms_catalogued_repositories_and_counts_rules(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with github_world(tmp_path, drop=["flageval-baai/HalluDial"]) as fake:
-        run_crawl("github_repos", db, {"GITHUB_API_URL": fake.url, "OSIR_SNAPSHOT": "2025-10-07"},
-                  args={"orgs": "BAAI"})
+        await crawl("github_repos", db, {"GITHUB_API_URL": fake.url, "OSIR_SNAPSHOT": "2025-10-07"},
+                    args={"orgs": "BAAI"})
     repos = {r["repo_id"]: r for r in rows(db, "SELECT * FROM catalogue_repos")}
     assert repos["flageval-baai/HalluDial"]["exists"] == 0
     assert repos["flageval-baai/HalluDial"]["status"] == 404
@@ -192,19 +196,21 @@ def test_github_repos_confirms_catalogued_repositories_and_counts_rules(tmp_path
     assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "finished"
 
 
-def test_a_missing_rule_file_is_a_failure_not_a_zero(tmp_path):
+@async_test
+async def test_a_missing_rule_file_is_a_failure_not_a_zero(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with github_world(tmp_path) as fake:
         fake.content["flagos-ai/FlagGems"].files["main"].clear()
-        run_crawl("github_repos", db, {"GITHUB_API_URL": fake.url, "OSIR_SNAPSHOT": "2025-10-07"},
-                  args={"orgs": "BAAI"})
+        await crawl("github_repos", db, {"GITHUB_API_URL": fake.url, "OSIR_SNAPSHOT": "2025-10-07"},
+                    args={"orgs": "BAAI"})
     counts = {r["rule"] for r in rows(db, "SELECT rule FROM catalogue_counts")}
     assert "flaggems.operators" not in counts and "flaggems.chips" in counts
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["status"] == 404 and "contents/src/flag_gems/__init__.py" in failure["url"]
 
 
-def test_open_asr_leaderboard_from_the_repository_results(tmp_path):
+@async_test
+async def test_open_asr_leaderboard_from_the_repository_results(crawl, tmp_path):
     csv_text = ("model,Avg. WER,RTFx,Model size (B),License,AMI WER\n"
                 "nvidia/canary-1b-flash,6.35,1045.7,0.88,Open,13.1\n"
                 "microsoft/phi-4-multimodal-instruct,6.14,150.6,5.6,Open,11.5\n"
@@ -217,8 +223,8 @@ def test_open_asr_leaderboard_from_the_repository_results(tmp_path):
                                commit("2025-01-02T10:00:00Z", "README.md")])
     db = tmp_path / "osir.db"
     with github_world(tmp_path, extra={"huggingface/open_asr_leaderboard": asr}) as fake:
-        run_crawl("open_asr_leaderboard", db, {"GITHUB_API_URL": fake.url,
-                                               "OSIR_SNAPSHOT": "2025-10-07"})
+        await crawl("open_asr_leaderboard", db, {"GITHUB_API_URL": fake.url,
+                                                 "OSIR_SNAPSHOT": "2025-10-07"})
     board = board_rows(db)["open_asr_leaderboard"]
     assert board["last_update"] == "2025-08-21" and board["models_counted"] == 3
     stored = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries")}

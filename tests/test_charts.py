@@ -4,7 +4,6 @@ stored: the overall ranking, each dimension, every organisation's rank over the 
 from __future__ import annotations
 
 import struct
-import sys
 
 import matplotlib.image
 import pytest
@@ -12,8 +11,7 @@ import pytest
 from osir_crawl.outputs import STORE_FILE
 from scoring.chart import rank_history, read_rankings, write_charts
 from scoring.errors import ScoringError
-from tests import prewarmed
-from tests.conftest import ROOT, SCORED_SNAPSHOTS, crawl_env, rows
+from tests.conftest import SCORED_SNAPSHOTS, rows
 
 # One worker builds the session's scored store for these and tests/test_datasette.py.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scored_store")]
@@ -27,12 +25,10 @@ def png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_chart_command_writes_every_chart(scored_store, tmp_path):
+def test_chart_command_writes_every_chart(cli, scored_store, tmp_path):
     out = tmp_path / "charts"
-    proc = prewarmed.run([sys.executable, "-m", "scoring", "chart", "--snapshot", NEW,
-                          "--db", str(scored_store), "--out", str(out)],
-                         cwd=ROOT, env=crawl_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    proc = cli.scoring("chart", "--snapshot", NEW, "--db", scored_store, "--out", out)
+    assert proc.status == 0, proc.err
     dims = {r["dimension"] for r in rows(scored_store, "SELECT DISTINCT dimension FROM rankings "
                                          "WHERE snapshot = ?", [NEW])}
     expected = {"overall.png", "rank-history.png"} | {
@@ -40,7 +36,7 @@ def test_chart_command_writes_every_chart(scored_store, tmp_path):
     assert {"dimension-data.png", "dimension-model.png", "dimension-infra.png",
             "dimension-eval.png"} <= expected
     assert {p.name for p in out.iterdir()} == expected | {STORE_FILE}  # and which store
-    assert sorted(proc.stdout.split()) == sorted(str(out / name) for name in expected)
+    assert sorted(proc.out.split()) == sorted(str(out / name) for name in expected)
     n_orgs = len(rows(scored_store, "SELECT org FROM rankings WHERE snapshot = ? AND "
                       "dimension = 'overall'", [NEW]))
     for path in out.glob("*.png"):
@@ -60,11 +56,9 @@ def test_history_covers_every_stored_snapshot(scored_store, tmp_path):
     assert png_size(one)[0] < png_size(two)[0]  # a column per snapshot
 
 
-def test_unknown_snapshot_is_a_clear_error(scored_store, tmp_path):
+def test_unknown_snapshot_is_a_clear_error(cli, scored_store, tmp_path):
     with pytest.raises(ScoringError, match=f"no rankings for snapshot 2020-01-01 .*{OLD}, {NEW}"):
         write_charts(scored_store, "2020-01-01", tmp_path)
-    proc = prewarmed.run([sys.executable, "-m", "scoring", "chart", "--snapshot", "2020-01-01",
-                          "--db", str(tmp_path / "missing.db")], cwd=ROOT, env=crawl_env(),
-                         capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
-    assert "store not found" in proc.stderr  # the one message of scoring.store.open_store
+    proc = cli.scoring("chart", "--snapshot", "2020-01-01", "--db", tmp_path / "missing.db")
+    assert proc.status == 2 and proc.err.startswith("error: ")
+    assert "store not found" in proc.err  # the one message of scoring.store.open_store

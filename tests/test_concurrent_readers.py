@@ -1,6 +1,7 @@
 """Readers during writes: plain sqlite3 and Datasette read the store in a loop while crawls write
 it. No reader may see "database is locked", nor a snapshot whose latest finished crawl claims
-more (or fewer) rows than the snapshot holds."""
+more (or fewer) rows than the snapshot holds. The crawls and Datasette are processes of their
+own: SQLite's locking between processes is what is tested."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import urllib.request
 import pytest
 
 from osir_crawl import store
-from tests import prewarmed
 from tests.conftest import ROOT, crawl_env
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_resume import crawl_cmd
@@ -70,7 +70,7 @@ def test_readers_never_see_locks_or_a_torn_snapshot(tmp_path):
     orgs = tmp_path / "orgs.yaml"
     orgs.write_text("".join(f"Org-{a}:\n  huggingface: [{a}]\n" for a in ACCOUNTS))
     port = free_port()
-    datasette = prewarmed.Popen(
+    datasette = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", str(db), "--host", "127.0.0.1", "--port",
          str(port), "--setting", "sql_time_limit_ms", "5000"],
         env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -88,8 +88,8 @@ def test_readers_never_see_locks_or_a_torn_snapshot(tmp_path):
             for round_ in range(2):
                 if round_:
                     del data.models[100:400]
-                crawl = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                crawl = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 while crawl.poll() is None:
                     try:
                         with urllib.request.urlopen(

@@ -17,11 +17,9 @@ import pytest
 
 from osir_crawl import report, store
 from osir_crawl.registry import load_registry
-from tests import prewarmed
 from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
-pytestmark = pytest.mark.slow
 
 SNAPSHOT = "2031-01-07"
 SPIDERS = "huggingface_models,huggingface_datasets"
@@ -54,8 +52,8 @@ def crawlall_cmd(tmp: Path, snapshot=SNAPSHOT, only=SPIDERS, extra=(), settings=
 
 
 def crawlall(fake, tmp: Path, timeout=240, **kw) -> subprocess.CompletedProcess:
-    return prewarmed.run(crawlall_cmd(tmp, **kw), cwd=ROOT, capture_output=True, text=True,
-                         env=crawl_env(HF_ENDPOINT=fake.url), timeout=timeout)
+    return subprocess.run(crawlall_cmd(tmp, **kw), cwd=ROOT, capture_output=True, text=True,
+                          env=crawl_env(HF_ENDPOINT=fake.url), timeout=timeout)
 
 
 def store_rows(db: Path) -> dict[str, list[dict]]:
@@ -108,6 +106,7 @@ def reference(full_run):
     return full_run[3]
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_full_run_progress_report_and_scoring(full_run):
     fake, tmp_path, proc, _ = full_run
@@ -151,6 +150,7 @@ def test_full_run_progress_report_and_scoring(full_run):
     assert len(fake.log) == before
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_next_snapshot_with_fewer_items_is_flagged(full_run, tmp_path):
     # The first snapshot is the full run's (the same data, the same snapshot): a copy of its store.
@@ -168,6 +168,7 @@ def test_next_snapshot_with_fewer_items_is_flagged(full_run, tmp_path):
     assert "(flagged: huggingface_models)" in proc.stdout
 
 
+@pytest.mark.slow
 def test_a_failing_spider_makes_the_run_fail(tmp_path):
     with FakeHuggingFace(hub_data()) as fake:
         fake.add_fault(match="/api/datasets", status=500, window=3600)
@@ -182,12 +183,12 @@ def test_a_failing_spider_makes_the_run_fail(tmp_path):
     assert datasets["flags"] == ["not finished (incomplete)"]
 
 
-def test_an_unknown_org_stops_crawlall_with_the_registrys_message(tmp_path):
-    proc = prewarmed.run(crawlall_cmd(tmp_path, extra=["-a", "orgs=NoSuchOrg,BAAI"]), cwd=ROOT,
-                         capture_output=True, text=True, env=crawl_env(), timeout=120)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "error: " in proc.stderr and "unknown org(s) NoSuchOrg; known: BAAI, " in proc.stderr
-    assert "no crawl row" not in proc.stdout + proc.stderr and not (tmp_path / "logs").exists()
+def test_an_unknown_org_stops_crawlall_with_the_registrys_message(cli, tmp_path):
+    """Refused before any spider starts: crawlall in process."""
+    proc = cli.scrapy(*crawlall_cmd(tmp_path, extra=["-a", "orgs=NoSuchOrg,BAAI"])[3:])
+    assert proc.status == 2, proc.out + proc.err
+    assert "error: " in proc.err and "unknown org(s) NoSuchOrg; known: BAAI, " in proc.err
+    assert "no crawl row" not in proc.out + proc.err and not (tmp_path / "logs").exists()
 
 
 def _kill_midway(fake, tmp: Path, how: str) -> str:
@@ -198,8 +199,8 @@ def _kill_midway(fake, tmp: Path, how: str) -> str:
     # Live stats every 0.2 s, not 2: with a file up to 2 s old, the crawl (about 4 s at this
     # pace) had stored 58-80 of its 90 rows when it stopped, too near its end to be sure of it.
     cmd = crawlall_cmd(tmp, extra=["--skip-scoring"], settings={"OSIR_STATS_INTERVAL": "0.2"})
-    proc = prewarmed.Popen(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     stats_files = tmp / "jobs" / SNAPSHOT
     try:  # the store writes in batches, so watch the spider's live stats
         assert wait_for(lambda: live_stat(stats_files / "huggingface_models.stats.json",
@@ -229,6 +230,7 @@ def _kill_midway(fake, tmp: Path, how: str) -> str:
     return resumed.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill")
@@ -242,6 +244,7 @@ def test_killed_run_resumes_from_jobdir_to_the_same_store(fake, tmp_path, refere
     assert firsts and len(firsts) == len(set(firsts))
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigint")
@@ -249,6 +252,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(fake, tmp_path, refer
     assert store_rows(tmp_path / "osir.db") == reference
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill-all")
@@ -260,6 +264,7 @@ def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, re
     assert crawls[-1]["outcome"] == "finished"
 
 
+@pytest.mark.slow
 def test_a_spider_whose_crawlall_is_gone_stops_once_and_cleanly(fake, tmp_path):
     """The end-of-file of crawlall's pipe stops a spider as one SIGTERM does: a ``shutdown``
     crawl that saved its JOBDIR, not a forced stop (osir_crawl/lifeline.py). Here crawlall is

@@ -14,7 +14,6 @@ import time
 import pytest
 import requests
 
-from tests import prewarmed
 from tests.conftest import ROOT, SCORED_SNAPSHOTS, crawl_env, rows
 from tests.test_scrapyd import free_port
 
@@ -26,7 +25,7 @@ OLD, NEW = SCORED_SNAPSHOTS
 @pytest.fixture(scope="module")
 def datasette(scored_store):
     port = free_port()
-    proc = prewarmed.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", str(scored_store), "-m",
          str(ROOT / "data" / "metadata.yml"), "-h", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -164,9 +163,10 @@ def test_metadata_applies_whatever_the_store_is_called(scored_store, tmp_path):
         src.backup(dst)
 
     def get(path):
-        proc = prewarmed.run([sys.executable, "-m", "osir_crawl.browse", str(store), "--get",
-                              path], cwd=ROOT, env=crawl_env(), capture_output=True, text=True,
-                             timeout=120)
+        # A process: browse starts Datasette as one, writing to its own standard output.
+        proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", str(store), "--get",
+                               path], cwd=ROOT, env=crawl_env(), capture_output=True,
+                              text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 

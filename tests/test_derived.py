@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import csv
-import sys
 
 import pytest
 
 from osir_crawl.store import open_store, write_rows
 from scoring.derived import derived_indicators, sources
 from scoring.evidence import collect, markdown
-from tests import prewarmed
-from tests.conftest import ROOT
 
 SNAP = "2025-09-07"
 
@@ -89,13 +86,11 @@ def test_mirrors_are_left_out_of_infra(store):
         "num_active_repos": 2}
 
 
-def test_evidence_report_against_the_curated_files(store, tmp_path):
+def test_evidence_report_against_the_curated_files(cli, store, tmp_path):
     out = tmp_path / "report"
-    proc = prewarmed.run([sys.executable, "-m", "scoring", "evidence", "--snapshot", SNAP,
-                          "--db", str(store), "--out", str(out)], cwd=ROOT,
-                         capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert "| org | num_leaderboards (curated) | num_hosted_leaderboards (derived) |" in proc.stdout
+    proc = cli.scoring("evidence", "--snapshot", SNAP, "--db", store, "--out", out)
+    assert proc.status == 0, proc.err
+    assert "| org | num_leaderboards (curated) | num_hosted_leaderboards (derived) |" in proc.out
     with open(out / "evidence.csv", encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
     def value(org, dim, ind, side):
@@ -111,7 +106,7 @@ def test_evidence_report_against_the_curated_files(store, tmp_path):
     assert value("Baidu", "infra", "num_repos", "derived")["value"] == "0"  # crawled, none found
     assert not [r for r in table if (r["org"], r["dimension"], r["side"]) ==
                 ("Meta", "infra", "derived")]  # not crawled: unknown, not zero
-    assert (out / "evidence.md").read_text().strip() == proc.stdout.strip()
+    assert (out / "evidence.md").read_text().strip() == proc.out.strip()
 
 
 def test_evidence_falls_back_to_the_anchors(store, tmp_path, anchors):
@@ -122,8 +117,6 @@ def test_evidence_falls_back_to_the_anchors(store, tmp_path, anchors):
     assert "| ShanghaiAILab |" in markdown(ev)
 
 
-def test_evidence_cli_errors(tmp_path):
-    proc = prewarmed.run([sys.executable, "-m", "scoring", "evidence", "--snapshot", SNAP,
-                          "--db", str(tmp_path / "none.db")], cwd=ROOT, capture_output=True,
-                         text=True)
-    assert proc.returncode == 2 and "store not found" in proc.stderr
+def test_evidence_cli_errors(cli, tmp_path):
+    proc = cli.scoring("evidence", "--snapshot", SNAP, "--db", tmp_path / "none.db")
+    assert proc.status == 2 and "store not found" in proc.err

@@ -31,11 +31,10 @@ import pytest
 from w3lib.url import canonicalize_url
 
 from osir_crawl.spiders.huggingface import COMMON_EXPAND, MODEL_EXPAND
-from tests.conftest import rows, run_crawl
+from tests.conftest import async_test, rows
 from tests.fakes.base import FakeAPI
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
-pytestmark = pytest.mark.slow
 
 PAGE = 5  # page size every target is crawled with
 PER_ACCOUNT = 12  # records per account: three pages
@@ -327,7 +326,7 @@ def account_name(case: Case) -> str:
 
 
 # --- running and accounting ---------------------------------------------------------------------
-def run_matrix(target: Target, cases: list[Case], tmp_path, settings: dict):
+async def run_matrix(crawl, target: Target, cases: list[Case], tmp_path, settings: dict):
     accounts = {account_name(c): c.records for c in cases}
     drift = account_name(next((c for c in cases if c.name == "drift"), cases[0]))
     fake = target.build(accounts, drift)
@@ -340,8 +339,8 @@ def run_matrix(target: Target, cases: list[Case], tmp_path, settings: dict):
             for fault in case.faults(target, fake, account_name(case)):
                 fake.add_fault(**fault)
         started = time.monotonic()
-        proc = run_crawl(target.spider, db, {**target.settings(fake), "OSIR_ORGS": orgs,
-                                             "OSIR_SNAPSHOT": SNAPSHOT, **settings})
+        proc = await crawl(target.spider, db, {**target.settings(fake), "OSIR_ORGS": orgs,
+                                               "OSIR_SNAPSHOT": SNAPSHOT, **settings})
         elapsed = time.monotonic() - started
     return fake, db, proc, elapsed
 
@@ -400,9 +399,10 @@ def check_accounting(target: Target, fake: FakeAPI, db, case: Case) -> dict:
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.spider)
-def test_recoverable_faults(target, tmp_path):
+@async_test
+async def test_recoverable_faults(crawl, target, tmp_path):
     cases = [c for c in RECOVERS if c.name not in target.skip]
-    fake, db, proc, elapsed = run_matrix(target, cases, tmp_path, {
+    fake, db, proc, elapsed = await run_matrix(crawl, target, cases, tmp_path, {
         "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 2})
     views = {case.name: check_accounting(target, fake, db, case) for case in cases}
     for case in cases:
@@ -410,9 +410,9 @@ def test_recoverable_faults(target, tmp_path):
         assert not view["failures"], f"{case.name}: {view['failures']}"
         if case.name != "drift":
             assert not view["rejects"] and len(view["stored"]) == case.records, case.name
-    [crawl] = rows(db, "SELECT * FROM crawls")
-    assert (crawl["outcome"], crawl["failed_requests"]) == ("finished", 0), proc.stderr[-3000:]
-    assert crawl["rate_limited"] >= sum(c.rate_limited for c in cases)
+    [row] = rows(db, "SELECT * FROM crawls")
+    assert (row["outcome"], row["failed_requests"]) == ("finished", 0), proc.log[-3000:]
+    assert row["rate_limited"] >= sum(c.rate_limited for c in cases)
 
     # Schema drift: each drifted record stored or rejected with the reason a person can act on.
     drift = views["drift"]
@@ -423,7 +423,7 @@ def test_recoverable_faults(target, tmp_path):
         else:
             found = [r["reason"] for r in drift["rejects"] if r["repo_id"] == repo_id]
             assert any(reason in r for r in found), (repo_id, found)
-    assert crawl["rejected"] == len(rows(db, "SELECT * FROM rejects")) == sum(
+    assert row["rejected"] == len(rows(db, "SELECT * FROM rejects")) == sum(
         1 for r in target.drift_expect.values() if r)
 
     # The announced waits were honoured before the retry.
@@ -437,9 +437,10 @@ def test_recoverable_faults(target, tmp_path):
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.spider)
-def test_failing_faults(target, tmp_path):
+@async_test
+async def test_failing_faults(crawl, target, tmp_path):
     cases = [c for c in FAILS if c.name not in target.skip]
-    fake, db, proc, _ = run_matrix(target, cases, tmp_path, {
+    fake, db, proc, _ = await run_matrix(crawl, target, cases, tmp_path, {
         "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 1, "OSIR_RATE_LIMIT_MAX_RETRIES": 1})
     for case in cases:
         view = check_accounting(target, fake, db, case)
@@ -447,14 +448,14 @@ def test_failing_faults(target, tmp_path):
         reason = target.reasons.get(case.name, case.reason)
         assert len(reasons) == 1 and reason in reasons[0], f"{case.name}: {reasons}"
     failures = rows(db, "SELECT * FROM failures")
-    [crawl] = rows(db, "SELECT * FROM crawls")
-    assert crawl["outcome"] == "incomplete", proc.stderr[-3000:]
-    assert crawl["failed_requests"] == len(failures) == len(cases)
+    [row] = rows(db, "SELECT * FROM crawls")
+    assert row["outcome"] == "incomplete", proc.log[-3000:]
+    assert row["failed_requests"] == len(failures) == len(cases)
     if "cursor-repeats" in target.skip:
         return
     # The repeated cursor was neither followed in a loop nor dropped without a trace.
     [loop] = [f for f in failures if f["reason"] == "pagination cursor repeats"]
-    stats = json.loads(crawl["stats"])
+    stats = json.loads(row["stats"])
     assert stats["osir/pagination/repeated"] == 1
     page2 = target.page_url(fake, account_name(cases[-1]), 1)
     assert canonicalize_url(loop["url"]) == canonicalize_url(page2)
@@ -463,7 +464,8 @@ def test_failing_faults(target, tmp_path):
 
 
 @pytest.mark.parametrize("style", ["ietf", "github"])
-def test_fixed_window_budget_is_used_without_429s(style, tmp_path):
+@async_test
+async def test_fixed_window_budget_is_used_without_429s(crawl, style, tmp_path):
     """A fixed window (20 requests per 2 s): the crawler uses the budget and provokes (almost)
     no 429 — requests already let through count against the window's remaining requests."""
     from tests.fakes.base import FixedWindow
@@ -474,8 +476,8 @@ def test_fixed_window_budget_is_used_without_429s(style, tmp_path):
     window = FixedWindow(20, 2, style=style)
     with FakeHuggingFace(data, rate_limit=window) as fake:
         window.begin()  # the fake's start-up is not a window's
-        run_crawl("huggingface_models", tmp_path / "osir.db", {
-            "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 50,
+        await crawl("huggingface_models", tmp_path / "osir.db", {
+        "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 50,
             "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CLOSESPIDER_TIMEOUT": 11})
     full = window.windows[1:-1]  # the first holds the start-up, the last is cut short
     assert len(full) >= 3

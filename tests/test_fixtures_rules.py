@@ -116,7 +116,7 @@ reviewed: 2025-01-01
     ("        repo: gitcode:cann/ops-nn\n        tree: '^a/([^/]+)/'",
      "infra.yaml:12: counts.chips: a tree rule cannot be evaluated on gitcode"),
     ("        repo: github:o/r\n        dir: a\n        within: '(x)'\n        pattern: '(y)'",
-     "infra.yaml:12: counts.chips.within narrows a file: only with file"),
+     "infra.yaml:14: counts.chips.within narrows a file: only with file"),
     ("        repo: openi:o/r\n        file: a.txt\n        pattern: '(y)'",
      "infra.yaml:12: counts.chips: a file rule cannot be evaluated on openi"),
     ("        repo: gitee:o/r\n        file: a\n        dir: b\n        pattern: '(y)'",

@@ -9,11 +9,10 @@ import time
 import pytest
 
 from osir_crawl.spiders._forge import license_name
-from tests.conftest import rows, run_crawl
+from tests.conftest import async_test, rows
 from tests.fakes.base import FixedWindow
 from tests.fakes.forges import FakeForge, ForgeData, repo_row
 
-pytestmark = pytest.mark.slow
 
 SNAPSHOT = "2025-09-07"
 SPIDERS = {"github": ("github_repos", "GITHUB_API_URL"), "gitee": ("gitee_repos", "GITEE_API_URL"),
@@ -27,11 +26,15 @@ def write_orgs(tmp_path, platform: str, accounts: dict[str, list[str]]):
     return path
 
 
-def crawl(style, fake, db, orgs_file, settings=None, **kw):
-    spider, endpoint = SPIDERS[style]
-    return run_crawl(spider, db, {endpoint: fake.api_url, "OSIR_SNAPSHOT": SNAPSHOT,
-                                  "OSIR_ORGS": orgs_file, "OSIR_FORGE_PAGE_SIZE": 7,
-                                  **(settings or {})}, **kw)
+@pytest.fixture
+def crawl(crawl):
+    """The in-process crawl (tests/conftest.py) with this module's settings."""
+    async def run(style, fake, db, orgs_file, settings=None, **kw):
+        spider, endpoint = SPIDERS[style]
+        return await crawl(spider, db, {endpoint: fake.api_url, "OSIR_SNAPSHOT": SNAPSHOT,
+                                        "OSIR_ORGS": orgs_file, "OSIR_FORGE_PAGE_SIZE": 7,
+                                        **(settings or {})}, **kw)
+    return run
 
 
 def expected_repos(fake, orgs):
@@ -39,7 +42,8 @@ def expected_repos(fake, orgs):
                   key=lambda r: r["full_name"])
 
 
-def test_github_pages_contributors_rate_limits_and_token(tmp_path):
+@async_test
+async def test_github_pages_contributors_rate_limits_and_token(crawl, tmp_path):
     data = ForgeData.synthetic("github", {"FlagOpen": 23, "baaivision": 5, "deepseek-ai": 8})
     data.repos["flagopen"].append({"full_name": "FlagOpen/bad", "html_url": "https://github.com/"
                                    "FlagOpen/bad", "stargazers_count": -1})
@@ -55,8 +59,8 @@ def test_github_pages_contributors_rate_limits_and_token(tmp_path):
         fake.add_fault(match="repo-0003/contributors", status=403, headers={"retry-after": "1"},
                        body={"message": "You have exceeded a secondary rate limit"})
         fake.add_fault(match="repo-0005/contributors", status=500, times=99)
-        proc = crawl("github", fake, db, orgs, settings={"RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG"},
-                     env={"GITHUB_TOKEN": token})
+        proc = await crawl("github", fake, db, orgs, settings={"RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG"},
+                           env={"GITHUB_TOKEN": token})
 
     stored = {r["repo_id"]: r for r in rows(db, "SELECT * FROM repos")}
     valid = [r for r in expected_repos(fake, ["FlagOpen", "baaivision", "deepseek-ai"])
@@ -93,19 +97,20 @@ def test_github_pages_contributors_rate_limits_and_token(tmp_path):
     # The token went in the header, to the fake's host only, and nowhere else.
     assert all(s.headers.get("Authorization") == f"Bearer {token}" for s in fake.log)
     assert all(s.headers.get("X-Github-Api-Version") == "2022-11-28" for s in fake.log)
-    assert token not in proc.stderr + proc.stdout and token.encode() not in db.read_bytes()
+    assert token not in proc.log + proc.out and token.encode() not in db.read_bytes()
 
 
 @pytest.mark.parametrize("style", ["gitee", "gitcode", "openi"])
-def test_v5_and_gitea_forges_page_to_the_end(style, tmp_path):
+@async_test
+async def test_v5_and_gitea_forges_page_to_the_end(crawl, style, tmp_path):
     data = ForgeData.synthetic(style, {"mindspore": 15, "ascend": 7, "Empty": 0})
     orgs = write_orgs(tmp_path, style, {"Huawei": ["mindspore", "ascend", "Empty", "Gone"]})
     db, token = tmp_path / "osir.db", f"{style}-SECRET-token"
     with FakeForge(style, data, token=token if style == "gitcode" else None) as fake:
         fake.add_fault(match="page=2", status=502)  # transient: retried
         fake.add_fault(match="/orgs/ascend/repos", status=200, body=b'[{"full_na', times=1)
-        proc = crawl(style, fake, db, orgs, env={f"{style.upper()}_TOKEN": token},
-                     settings={"LOG_LEVEL": "DEBUG"})
+        proc = await crawl(style, fake, db, orgs, env={f"{style.upper()}_TOKEN": token},
+                           settings={"LOG_LEVEL": "DEBUG"})
     stored = rows(db, "SELECT * FROM repos ORDER BY repo_id")
     expected = expected_repos(fake, ["mindspore", "ascend"])
     assert [r["repo_id"] for r in stored] == [r["full_name"] for r in expected]
@@ -136,10 +141,11 @@ def test_v5_and_gitea_forges_page_to_the_end(style, tmp_path):
     else:
         assert all(s.headers.get("Authorization") == f"token {token}" for s in fake.log)
         assert all("token" not in s.path for s in fake.log)  # never in the URL
-    assert token not in proc.stderr + proc.stdout and token.encode() not in db.read_bytes()
+    assert token not in proc.log + proc.out and token.encode() not in db.read_bytes()
 
 
-def test_github_secondary_limit_without_retry_after_is_waited_out(tmp_path):
+@async_test
+async def test_github_secondary_limit_without_retry_after_is_waited_out(crawl, tmp_path):
     """GitHub's secondary limit as recorded (403, requests remaining, no Retry-After): paused
     at least OSIR_RATE_LIMIT_SECONDARY_WAIT, longer on repeats, retried on the rate-limit
     budget, never a failure; the crawl is complete."""
@@ -147,8 +153,8 @@ def test_github_secondary_limit_without_retry_after_is_waited_out(tmp_path):
     orgs = write_orgs(tmp_path, "github", {"BAAI": ["FlagOpen"]})
     db = tmp_path / "osir.db"
     with FakeForge("github", data, secondary_limit=3) as fake:
-        crawl("github", fake, db, orgs, settings={"OSIR_RATE_LIMIT_SECONDARY_WAIT": 0.2,
-                                                 "RETRY_TIMES": 0})
+        await crawl("github", fake, db, orgs, settings={"OSIR_RATE_LIMIT_SECONDARY_WAIT": 0.2,
+                                                       "RETRY_TIMES": 0})
     assert sorted(r["repo_id"] for r in rows(db, "SELECT repo_id FROM repos")) == \
         [r["full_name"] for r in expected_repos(fake, ["FlagOpen"])]
     assert not rows(db, "SELECT * FROM failures")
@@ -159,7 +165,8 @@ def test_github_secondary_limit_without_retry_after_is_waited_out(tmp_path):
     assert len([s for s in fake.log if s.status == 403]) == stats["osir/rate_limit/secondary"]
 
 
-def test_gitcode_token_is_in_the_url_only_on_the_wire(tmp_path):
+@async_test
+async def test_gitcode_token_is_in_the_url_only_on_the_wire(crawl, tmp_path):
     """The token GitCode wants in the query string reaches GitCode and nothing else: not the
     log (DEBUG), the stats, the JOBDIR queue (retried requests), the failures' URLs or
     reasons (a timeout's message names the URL), nor the store."""
@@ -169,36 +176,37 @@ def test_gitcode_token_is_in_the_url_only_on_the_wire(tmp_path):
     with FakeForge("gitcode", data, token=token) as fake:
         fake.add_fault(match="/orgs/mindspore/repos", status=503, times=3)
         fake.add_fault(match="/orgs/Ascend/repos", delay=3, times=99)  # beyond the timeout
-        proc = crawl("gitcode", fake, db, orgs, env={"GITCODE_TOKEN": token}, settings={
+        proc = await crawl("gitcode", fake, db, orgs, env={"GITCODE_TOKEN": token}, settings={
             "LOG_LEVEL": "DEBUG", "JOBDIR": jobdir, "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 3})
         assert all(f"access_token={token}" in s.path for s in fake.log)
         assert len(rows(db, "SELECT * FROM repos")) == 15
         [failure] = rows(db, "SELECT * FROM failures")
         assert "took longer than" in failure["reason"] and "/orgs/Ascend/repos" in failure["url"]
         assert "access_token" not in failure["url"]
-        assert token not in proc.stdout + proc.stderr
+        assert token not in proc.out + proc.log
         assert not [p for p in tmp_path.rglob("*") if p.is_file() and token.encode()
                     in p.read_bytes()]
         assert json.loads(rows(db, "SELECT stats FROM crawls")[0]["stats"])["retry/count"] >= 3
 
         # Without a token GitCode refuses every listing: said once, and each one on record.
         fake.log.clear()
-        proc = crawl("gitcode", fake, tmp_path / "anon.db", orgs, settings={"RETRY_TIMES": 0})
-    assert "requires an access token" in proc.stderr
+        proc = await crawl("gitcode", fake, tmp_path / "anon.db", orgs, settings={"RETRY_TIMES": 0})
+    assert "requires an access token" in proc.log
     assert {s.status for s in fake.log} == {401}
     assert sorted(f["status"] for f in rows(tmp_path / "anon.db", "SELECT * FROM failures")) \
         == [401, 401]
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["gitea-links", "pre-1.13-links"])
-def test_openi_follows_gitea_link_headers(legacy, tmp_path):
+@async_test
+async def test_openi_follows_gitea_link_headers(crawl, legacy, tmp_path):
     """OpenI (Gitea) pages by ``Link``: the spider takes the next page's number from it and
     keeps its own ``limit``, which a pre-1.13 Gitea drops from the link."""
     data = ForgeData.synthetic("openi", {"BAAI": 23})
     orgs = write_orgs(tmp_path, "openi", {"BAAI": ["BAAI"]})
     db = tmp_path / "osir.db"
     with FakeForge("openi", data, legacy_links=legacy) as fake:
-        crawl("openi", fake, db, orgs)
+        await crawl("openi", fake, db, orgs)
     assert [r["repo_id"] for r in rows(db, "SELECT repo_id FROM repos ORDER BY repo_id")] == \
         [r["full_name"] for r in expected_repos(fake, ["BAAI"])]
     pages = [s.path for s in fake.log]
@@ -206,14 +214,15 @@ def test_openi_follows_gitea_link_headers(legacy, tmp_path):
     assert [p.split("page=")[1].split("&")[0] for p in pages] == ["1", "2", "3", "4"]
 
 
-def test_github_contributor_list_too_large_is_unknown_not_a_failure(tmp_path):
+@async_test
+async def test_github_contributor_list_too_large_is_unknown_not_a_failure(crawl, tmp_path):
     data = ForgeData.synthetic("github", {"FlagOpen": 6})
     big = [r["full_name"] for r in data.repos["flagopen"] if r["stargazers_count"] >= 10][0]
     data.too_large.add(big)
     orgs = write_orgs(tmp_path, "github", {"BAAI": ["FlagOpen"]})
     db = tmp_path / "osir.db"
     with FakeForge("github", data) as fake:
-        proc = crawl("github", fake, db, orgs)
+        proc = await crawl("github", fake, db, orgs)
     stored = {r["repo_id"]: r for r in rows(db, "SELECT * FROM repos")}
     assert stored[big]["contributors"] is None
     assert any(r["contributors"] is not None for r in stored.values())
@@ -221,18 +230,19 @@ def test_github_contributor_list_too_large_is_unknown_not_a_failure(tmp_path):
     [crawl_row] = rows(db, "SELECT * FROM crawls")
     assert crawl_row["outcome"] == "finished"
     assert json.loads(crawl_row["stats"])["osir/github/contributors_too_large"] == 1
-    assert f"{big}: GitHub cannot list its contributors" in proc.stderr
+    assert f"{big}: GitHub cannot list its contributors" in proc.log
     assert len([s for s in fake.log if big in s.path]) == 1  # not retried
 
 
-def test_recrawl_replaces_the_snapshot(tmp_path):
+@async_test
+async def test_recrawl_replaces_the_snapshot(crawl, tmp_path):
     data = ForgeData.synthetic("github", {"FlagOpen": 9})
     orgs = write_orgs(tmp_path, "github", {"BAAI": ["FlagOpen"]})
     db = tmp_path / "osir.db"
     with FakeForge("github", data) as fake:
-        crawl("github", fake, db, orgs)
+        await crawl("github", fake, db, orgs)
         gone = data.repos["flagopen"].pop(0)["full_name"]  # deleted upstream
-        crawl("github", fake, db, orgs)
+        await crawl("github", fake, db, orgs)
     stored = [r["repo_id"] for r in rows(db, "SELECT repo_id FROM repos ORDER BY repo_id")]
     assert len(stored) == 8 and gone not in stored
     assert stored == sorted(r["full_name"] for r in data.repos["flagopen"])

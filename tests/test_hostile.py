@@ -5,6 +5,7 @@ would be a path outside data/, unbounded rejects, commas in Link URLs, ids of ot
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,12 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import prewarmed
-from tests.conftest import FAST, ROOT, async_test, crawl_env, rows, run_crawl
+from osir_crawl import report
+from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_resume import crawl_cmd
-
-pytestmark = pytest.mark.slow
 
 SNAPSHOT = "2025-09-07"
 
@@ -42,6 +41,12 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith(("osir-crawl:", "error:"))]
 
 
+def crawlall_args(tmp_path, *more) -> list[str]:
+    return ["crawlall", "--snapshot", SNAPSHOT, "--only", "huggingface_models", "--skip-scoring",
+            "--jobs-dir", str(tmp_path / "jobs"), "--logs-dir", str(tmp_path / "logs"),
+            "--reports-dir", str(tmp_path / "reports"), *more]
+
+
 class HeldHub(FakeHuggingFace):
     """Holds the first listing request whose query has ``cursor=hold`` until released: a crawl
     kept running, mid-way, for as long as a test needs."""
@@ -58,55 +63,62 @@ class HeldHub(FakeHuggingFace):
 
 
 # --- 1. two crawls of one spider and snapshot ---------------------------------------------------
-def test_a_second_crawl_of_a_scope_being_crawled_is_refused(tmp_path):
+@pytest.mark.slow
+@async_test
+async def test_a_second_crawl_of_a_scope_being_crawled_is_refused(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 40}, datasets_per_account=0)
     db = tmp_path / "osir.db"
     with HeldHub(data, hold="20") as hf:
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_STORE_BATCH_SIZE": 3,
                     "DOWNLOAD_TIMEOUT": 120}
-        first = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             assert hf.held.wait(90), "the first crawl never reached its held page"
-            second = run_crawl("huggingface_models", db, settings, check=False, timeout=120)
+            second = await crawl("huggingface_models", db, settings, check=False)
         finally:
             hf.release.set()
             _, first_err = first.communicate(timeout=120)
-    assert second.returncode != 0, second.stderr[-3000:]
-    assert "Traceback" not in second.stderr
-    [line] = error_lines(second.stderr)
+    assert second.status != 0, second.log[-3000:]
+    assert "Traceback" not in second.log
+    [line] = error_lines(second.log)
     assert "huggingface_models" in line and SNAPSHOT in line and "being crawled" in line
     assert first.returncode == 0, first_err[-3000:]
-    [crawl] = rows(db, "SELECT * FROM crawls")  # the refused crawl left no crawl row
-    assert crawl["outcome"] == "finished"
+    [row] = rows(db, "SELECT * FROM crawls")  # the refused crawl left no crawl row
+    assert row["outcome"] == "finished"
     assert len(models(db)) == 40  # nothing deleted by the other crawl's close-out
     assert not rows(db, "SELECT * FROM crawl_locks")  # released at close
 
 
-def test_the_lock_of_a_killed_crawl_is_taken_over(tmp_path):
+@pytest.mark.slow
+@async_test
+async def test_the_lock_of_a_killed_crawl_is_taken_over(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 20}, datasets_per_account=0)
     db = tmp_path / "osir.db"
     with HeldHub(data, hold="10") as hf:
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "DOWNLOAD_TIMEOUT": 120}
-        first = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert hf.held.wait(90)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         hf.release.set()
         [lock] = rows(db, "SELECT * FROM crawl_locks")
         assert lock["pid"] == first.pid
-        proc = run_crawl("huggingface_models", db, settings)
-    assert "took over" in proc.stderr and str(first.pid) in proc.stderr
+        proc = await crawl("huggingface_models", db, settings)
+    assert "took over" in proc.log and str(first.pid) in proc.log
     outcomes = sorted(c["outcome"] for c in rows(db, "SELECT * FROM crawls"))
     assert outcomes == ["finished", "running"]  # the killed crawl's row stays as it was left
     assert len(models(db)) == 20 and not rows(db, "SELECT * FROM crawl_locks")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runner", ["crawl", "crawlall"])
-def test_a_long_crawl_holds_its_lock_alike_under_crawl_and_crawlall(tmp_path, runner):
+@async_test
+async def test_a_long_crawl_holds_its_lock_alike_under_crawl_and_crawlall(crawl, tmp_path,
+                                                                         runner):
     """While it runs, a crawl's lock names it and beats; another crawl of the scope is refused;
     at its end the lock is gone and the crawl is complete: the same whoever started it."""
     data = HubData.synthetic({"acct-a": 20}, datasets_per_account=0)
@@ -118,33 +130,31 @@ def test_a_long_crawl_holds_its_lock_alike_under_crawl_and_crawlall(tmp_path, ru
         if runner == "crawl":
             cmd = crawl_cmd(db, settings)
         else:
-            cmd = [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
-                   "huggingface_models", "--skip-scoring", "--jobs-dir", str(tmp_path / "jobs"),
-                   "--logs-dir", str(tmp_path / "logs"), "--reports-dir",
-                   str(tmp_path / "reports"), "-s", f"OSIR_DB={db}"]
+            cmd = [sys.executable, "-m", "scrapy", *crawlall_args(tmp_path), "-s",
+                   f"OSIR_DB={db}"]
             for key, value in {**FAST, **settings}.items():
                 cmd += ["-s", f"{key}={value}"]
-        first = prewarmed.Popen(cmd, cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
         try:
             assert hf.held.wait(90)
             [lock] = rows(db, "SELECT * FROM crawl_locks")
-            [crawl] = rows(db, "SELECT * FROM crawls")
-            assert lock["crawl_id"] == crawl["crawl_id"] and crawl["outcome"] == "running"
+            [row] = rows(db, "SELECT * FROM crawls")
+            assert lock["crawl_id"] == row["crawl_id"] and row["outcome"] == "running"
             deadline = time.monotonic() + 30
             while rows(db, "SELECT heartbeat_at FROM crawl_locks")[0]["heartbeat_at"] == (
                     lock["heartbeat_at"]) and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert rows(db, "SELECT heartbeat_at FROM crawl_locks")[0]["heartbeat_at"] > (
                 lock["heartbeat_at"])
-            second = run_crawl("huggingface_models", db, settings, check=False)
+            second = await crawl("huggingface_models", db, settings, check=False)
         finally:
             hf.release.set()
             _, err = first.communicate(timeout=120)
-    assert second.returncode == 1 and "being crawled" in second.stderr
+    assert second.status == 1 and "being crawled" in second.log
     assert first.returncode == 0, err[-3000:]
-    [crawl] = rows(db, "SELECT * FROM crawls")
-    assert crawl["outcome"] == "finished" and len(models(db)) == 20
+    [row] = rows(db, "SELECT * FROM crawls")
+    assert row["outcome"] == "finished" and len(models(db)) == 20
     assert not rows(db, "SELECT * FROM crawl_locks")
 
 
@@ -185,7 +195,8 @@ def test_a_lock_held_elsewhere_is_stale_only_without_heartbeats(tmp_path):
 
 
 # --- 2. a redirect and a 429 on a host without rate-limit headers -------------------------------
-def test_a_redirect_beside_a_rate_limit_does_not_hang_the_crawl(tmp_path):
+@async_test
+async def test_a_redirect_beside_a_rate_limit_does_not_hang_the_crawl(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 30}, datasets_per_account=0)
     db = tmp_path / "osir.db"
     with FakeHuggingFace(data) as hf:
@@ -193,12 +204,12 @@ def test_a_redirect_beside_a_rate_limit_does_not_hang_the_crawl(tmp_path):
         hf.add_fault(match="author=acct-a&moved=1", status=429, headers={"Retry-After": "1"})
         hf.add_fault(match=["author=acct-a&", "limit="], status=302, headers={
             "Location": f"{hf.url}/api/models?author=acct-a&moved=1&limit=5"})
-        proc = run_crawl("huggingface_models", db, {
+        proc = await asyncio.wait_for(crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
-            "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT}, timeout=90)
-    [crawl] = rows(db, "SELECT * FROM crawls")
-    assert crawl["outcome"] == "finished", proc.stderr[-3000:]
-    assert crawl["rate_limited"] == 1 and len(models(db)) == 30
+            "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT}), timeout=90)
+    [row] = rows(db, "SELECT * FROM crawls")
+    assert row["outcome"] == "finished", proc.log[-3000:]
+    assert row["rate_limited"] == 1 and len(models(db)) == 30
 
 
 @async_test
@@ -245,7 +256,8 @@ async def test_requests_answered_by_a_redirect_or_an_error_leave_the_window_budg
 
 
 # --- 3. a retry redirected to another host -------------------------------------------------------
-def test_a_retry_redirected_to_another_host_is_a_failure(tmp_path):
+@async_test
+async def test_a_retry_redirected_to_another_host_is_a_failure(crawl, tmp_path):
     home = HubData.synthetic({"acct-a": 6}, datasets_per_account=0)
     elsewhere = HubData.synthetic({"intruder": 6}, datasets_per_account=0)
     db = tmp_path / "osir.db"
@@ -253,25 +265,26 @@ def test_a_retry_redirected_to_another_host_is_a_failure(tmp_path):
         away = f"http://localhost:{other.server.server_address[1]}/api/models?author=intruder"
         hf.add_fault(match="author=acct-a&", status=503)  # retried: dont_filter=True ...
         hf.add_fault(match="author=acct-a&", status=302, headers={"Location": away})
-        proc = run_crawl("huggingface_models", db, {
+        proc = await crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
             "OSIR_SNAPSHOT": SNAPSHOT})
     assert not other.log, "a redirect to another host was followed"
     assert not models(db)
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["url"].startswith("http://localhost:") and "offsite" in failure["reason"]
-    [crawl] = rows(db, "SELECT * FROM crawls")
-    assert crawl["outcome"] == "incomplete", proc.stderr[-3000:]
+    [row] = rows(db, "SELECT * FROM crawls")
+    assert row["outcome"] == "incomplete", proc.log[-3000:]
 
 
 # --- 4. a redirect cycle --------------------------------------------------------------------------
-def test_a_redirect_cycle_is_a_recorded_failure_and_keeps_earlier_rows(tmp_path):
+@async_test
+async def test_a_redirect_cycle_is_a_recorded_failure_and_keeps_earlier_rows(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 6, "acct-b": 4}, datasets_per_account=0)
     db = tmp_path / "osir.db"
     settings = {"OSIR_ORGS": orgs_file(tmp_path, ["acct-a", "acct-b"]), "OSIR_SNAPSHOT": SNAPSHOT}
     with FakeHuggingFace(data) as hf:
         settings["HF_ENDPOINT"] = hf.url
-        run_crawl("huggingface_models", db, settings)
+        await crawl("huggingface_models", db, settings)
         assert len(models(db, "Org-acct-a")) == 6
         listing = next(s.path for s in hf.log if "author=acct-a&" in s.path)
         # A -> B -> A: the listing and a detour, redirecting to each other.
@@ -279,10 +292,10 @@ def test_a_redirect_cycle_is_a_recorded_failure_and_keeps_earlier_rows(tmp_path)
                      headers={"Location": f"{hf.url}{listing}"})
         hf.add_fault(match="author=acct-a&", status=302, window=600,
                      headers={"Location": f"{hf.url}{listing}&detour=1"})
-        proc = run_crawl("huggingface_models", db, settings)
-    [_, crawl] = rows(db, "SELECT * FROM crawls ORDER BY started_at, rowid")
-    assert crawl["outcome"] == "incomplete", proc.stderr[-3000:]
-    [failure] = rows(db, "SELECT * FROM failures WHERE crawl_id = ?", [crawl["crawl_id"]])
+        proc = await crawl("huggingface_models", db, settings)
+    [_, row] = rows(db, "SELECT * FROM crawls ORDER BY started_at, rowid")
+    assert row["outcome"] == "incomplete", proc.log[-3000:]
+    [failure] = rows(db, "SELECT * FROM failures WHERE crawl_id = ?", [row["crawl_id"]])
     assert "author=acct-a" in failure["url"] and "redirect" in failure["reason"]
     assert len(models(db, "Org-acct-a")) == 6  # the earlier rows are kept
     assert len(models(db, "Org-acct-b")) == 4
@@ -338,30 +351,33 @@ UNUSABLE = ["corrupt", "read-only", "read-only-wal", "no-folder", "bad-snapshot"
 
 
 @pytest.mark.parametrize("kind", UNUSABLE)
-def test_a_crawl_stops_at_once_with_one_line_when_the_store_is_unusable(tmp_path, kind):
+@async_test
+async def test_a_crawl_stops_at_once_with_one_line_when_the_store_is_unusable(crawl, tmp_path,
+                                                                              kind):
     db, settings, says = unusable_store(kind, tmp_path)
     data = HubData.synthetic({"acct-a": 3}, datasets_per_account=0)
     with FakeHuggingFace(data) as hf:
-        proc = run_crawl("huggingface_models", db, {
+        proc = await crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]), **settings},
-            check=False, timeout=120)
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    [line] = error_lines(proc.stderr)
+            check=False)
+    assert proc.status != 0
+    assert "Traceback" not in proc.log, proc.log[-3000:]
+    [line] = error_lines(proc.log)
     assert says in line
     assert not hf.log  # stopped before any request
 
 
-def test_a_crawl_stops_when_the_store_fails_mid_way(tmp_path):
+@async_test
+async def test_a_crawl_stops_when_the_store_fails_mid_way(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 30}, datasets_per_account=0)
     db = tmp_path / "osir.db"
     with HeldHub(data, hold="10") as hf:
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
                     "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_STORE_BATCH_SIZE": 2,
                     "DOWNLOAD_TIMEOUT": 120}
-        proc = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
+        running = asyncio.ensure_future(crawl("huggingface_models", db, settings, check=False))
+
+        def break_the_store():  # from another thread: the crawl goes on in this one
             assert hf.held.wait(90)
             # Every write now fails the way a broken store fails (an OperationalError, as
             # for a full disk or a store made read-only), whatever the row.
@@ -371,40 +387,36 @@ def test_a_crawl_stops_when_the_store_fails_mid_way(tmp_path):
                              "INSERT INTO gone VALUES (1); END")
             conn.commit()
             conn.close()
+
+        try:
+            await asyncio.to_thread(break_the_store)
         finally:
             hf.release.set()
-            _, err = proc.communicate(timeout=120)
-    assert proc.returncode != 0
-    assert "Traceback" not in err, err[-3000:]
-    assert [line for line in error_lines(err) if "cannot write to the store" in line]
-
-
-def scoring(*args, env=None):
-    return prewarmed.run([sys.executable, "-m", "scoring", *args], cwd=ROOT,
-                         env=crawl_env(**(env or {})), capture_output=True, text=True,
-                         timeout=300)
+            proc = await running
+    assert proc.status != 0
+    assert "Traceback" not in proc.log, proc.log[-3000:]
+    assert [line for line in error_lines(proc.log) if "cannot write to the store" in line]
 
 
 @pytest.mark.parametrize("kind", ["corrupt", "read-only"])
 @pytest.mark.parametrize("command", ["build", "chart", "evidence", "report"])
-def test_store_readers_say_one_line_for_an_unusable_store(tmp_path, kind, command):
+def test_store_readers_say_one_line_for_an_unusable_store(cli, tmp_path, kind, command):
     db, _, _ = unusable_store(kind, tmp_path)
     out = ["--out", str(tmp_path / "out")]
-    if command == "report":
-        proc = prewarmed.run([sys.executable, "-m", "osir_crawl.report", "--snapshot", SNAPSHOT,
-                              "--db", str(db), *out], cwd=ROOT, env=crawl_env(),
-                             capture_output=True, text=True, timeout=120)
+    if command == "report":  # an exception would end the test: no traceback to look for
+        proc = cli.main(report.main, "--snapshot", SNAPSHOT, "--db", db, *out)
     else:
-        proc = scoring(command, "--snapshot", SNAPSHOT, "--db", str(db), *out)
-    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+        proc = cli.scoring(command, "--snapshot", SNAPSHOT, "--db", db, *out)
     if kind == "read-only" and command != "build":
         return  # readers read a read-only store; whatever they say, it is not a traceback
-    assert proc.returncode != 0
-    assert len(error_lines(proc.stderr)) == 1, proc.stderr
+    assert proc.status != 0
+    assert len(error_lines(proc.err)) == 1, proc.err
 
 
 @pytest.mark.parametrize("orgs", ["not-utf8", "folder"])
-def test_a_registry_that_cannot_be_read_is_one_line(tmp_path, orgs):
+@async_test
+async def test_a_registry_that_cannot_be_read_is_one_line(crawl, cli, monkeypatch, tmp_path,
+                                                          orgs):
     path = tmp_path / "orgs.yaml"
     if orgs == "folder":
         path.mkdir()
@@ -414,38 +426,32 @@ def test_a_registry_that_cannot_be_read_is_one_line(tmp_path, orgs):
 
     db = tmp_path / "osir.db"
     store.open_store(db).close()
-    crawl = run_crawl("huggingface_models", db, {"OSIR_ORGS": path}, check=False)
-    build = scoring("build", "--snapshot", SNAPSHOT, "--db", str(db), "--out",
-                    str(tmp_path / "out"), env={"OSIR_ORGS": path})
-    everything = prewarmed.run(
-        [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
-         "huggingface_models", "--jobs-dir", str(tmp_path / "jobs"), "--logs-dir",
-         str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"), "--skip-scoring",
-         "-s", f"OSIR_DB={db}", "-s", f"OSIR_ORGS={path}"],
-        cwd=ROOT, env=crawl_env(), capture_output=True, text=True, timeout=120)
-    for proc in (crawl, build, everything):
-        assert proc.returncode != 0
-        assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr[-3000:]
-        [line] = error_lines(proc.stderr)
+    crawled = await crawl("huggingface_models", db, {"OSIR_ORGS": path}, check=False)
+    assert crawled.status != 0 and "Traceback" not in crawled.log, crawled.log[-3000:]
+    [line] = error_lines(crawled.log)
+    assert str(path) in line
+    everything = cli.scrapy(*crawlall_args(tmp_path, "-s", f"OSIR_DB={db}", "-s",
+                                           f"OSIR_ORGS={path}"))
+    monkeypatch.setenv("OSIR_ORGS", str(path))
+    build = cli.scoring("build", "--snapshot", SNAPSHOT, "--db", db, "--out", tmp_path / "out")
+    for proc in (build, everything):  # an exception would end the test: no traceback
+        assert proc.status != 0
+        [line] = error_lines(proc.err)
         assert str(path) in line
 
 
 @pytest.mark.parametrize("kind", ["corrupt", "read-only"])
-def test_crawlall_says_one_line_for_an_unusable_store(tmp_path, kind):
+def test_crawlall_says_one_line_for_an_unusable_store(cli, tmp_path, kind):
+    """Found before any spider starts: crawlall in process (an exception would end the test)."""
     db, _, says = unusable_store(kind, tmp_path)
     orgs = orgs_file(tmp_path, ["acct-a"])
-    proc = prewarmed.run(
-        [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
-         "huggingface_models", "--jobs-dir", str(tmp_path / "jobs"), "--logs-dir",
-         str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"), "--skip-scoring",
-         "-s", f"OSIR_DB={db}", "-s", f"OSIR_ORGS={orgs}"],
-        cwd=ROOT, env=crawl_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr[-3000:]
-    [line] = error_lines(proc.stderr)
+    proc = cli.scrapy(*crawlall_args(tmp_path, "-s", f"OSIR_DB={db}", "-s", f"OSIR_ORGS={orgs}"))
+    assert proc.status != 0
+    [line] = error_lines(proc.err)
     assert says in line
 
 
+@pytest.mark.slow
 def test_crawlall_says_why_a_spider_was_refused(tmp_path):
     """A scope locked by a plain ``scrapy crawl``: crawlall's child refuses; crawlall says so."""
     data = HubData.synthetic({"acct-a": 20}, datasets_per_account=0)
@@ -454,17 +460,14 @@ def test_crawlall_says_why_a_spider_was_refused(tmp_path):
     with HeldHub(data, hold="10") as hf:
         settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 5,
                     "OSIR_SNAPSHOT": SNAPSHOT, "DOWNLOAD_TIMEOUT": 120}
-        first = prewarmed.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = subprocess.Popen(crawl_cmd(db, settings), cwd=ROOT, env=crawl_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             assert hf.held.wait(90)
-            cmd = [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
-                   "huggingface_models", "--jobs-dir", str(tmp_path / "jobs"), "--logs-dir",
-                   str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"),
-                   "--skip-scoring", "-s", f"OSIR_DB={db}", "-s", f"OSIR_ORGS={orgs}",
-                   "-s", f"HF_ENDPOINT={hf.url}"]
-            proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(), capture_output=True,
-                                 text=True, timeout=120)
+            cmd = [sys.executable, "-m", "scrapy", *crawlall_args(tmp_path), "-s",
+                   f"OSIR_DB={db}", "-s", f"OSIR_ORGS={orgs}", "-s", f"HF_ENDPOINT={hf.url}"]
+            proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(), capture_output=True,
+                                  text=True, timeout=120)
         finally:
             hf.release.set()
             first.wait(timeout=120)
@@ -477,35 +480,35 @@ def test_crawlall_says_why_a_spider_was_refused(tmp_path):
 
 # --- 7. a snapshot that would be a path outside data/ ---------------------------------------------
 @pytest.mark.parametrize("snapshot", ["../../x", "", "2025-02-30", "20250907", "2025-9-7"])
-def test_a_snapshot_that_is_not_a_date_is_refused_everywhere(tmp_path, snapshot):
+def test_a_snapshot_that_is_not_a_date_is_refused_everywhere(cli, monkeypatch, tmp_path,
+                                                             snapshot):
+    """Every command in process: an exception would end the test (no traceback to look for)."""
     from osir_crawl import store
 
     store.open_store(tmp_path / "osir.db").close()
     work = tmp_path / "a" / "b"
     work.mkdir(parents=True)
-    env = crawl_env(OSIR_DB=str(tmp_path / "osir.db"))
+    monkeypatch.setenv("OSIR_DB", str(tmp_path / "osir.db"))
+    monkeypatch.chdir(work)
     commands = [
-        [sys.executable, "-m", "osir_crawl.report", "--snapshot", snapshot],
-        [sys.executable, "-m", "scoring", "build", "--snapshot", snapshot],
-        [sys.executable, "-m", "scoring", "chart", "--snapshot", snapshot],
-        [sys.executable, "-m", "scoring", "evidence", "--snapshot", snapshot],
+        (report.main, "--snapshot", snapshot),
+        (cli.scoring, "build", "--snapshot", snapshot),
+        (cli.scoring, "chart", "--snapshot", snapshot),
+        (cli.scoring, "evidence", "--snapshot", snapshot),
     ]
-    for cmd in commands:
-        proc = prewarmed.run(cmd, cwd=work, env=env, capture_output=True, text=True,
-                             timeout=120)
-        assert proc.returncode != 0, (cmd, proc.stdout)
-        assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
-        [line] = error_lines(proc.stderr)
+    for main, *argv in commands:
+        proc = cli.main(main, *argv) if main is report.main else main(*argv)
+        assert proc.status != 0, (argv, proc.out)
+        [line] = error_lines(proc.err)
         assert "YYYY-MM-DD" in line, line
     written = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith("osir.db")]
     assert not written, written
-    crawlall = prewarmed.run(
-        [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", snapshot, "--only",
-         "huggingface_models", "--skip-scoring", "--jobs-dir", str(tmp_path / "jobs"),
-         "--logs-dir", str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"),
-         "-s", "HF_ENDPOINT=http://127.0.0.1:9", "-s", f"OSIR_ORGS={orgs_file(tmp_path, ['a'])}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert crawlall.returncode != 0 and "YYYY-MM-DD" in crawlall.stderr
+    crawlall = cli.scrapy(
+        "crawlall", "--snapshot", snapshot, "--only",
+        "huggingface_models", "--skip-scoring", "--jobs-dir", str(tmp_path / "jobs"),
+        "--logs-dir", str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"),
+        "-s", "HF_ENDPOINT=http://127.0.0.1:9", "-s", f"OSIR_ORGS={orgs_file(tmp_path, ['a'])}")
+    assert crawlall.status != 0 and "YYYY-MM-DD" in crawlall.err
     assert not (tmp_path / "jobs").exists()
 
 
@@ -520,13 +523,14 @@ def test_the_one_snapshot_validator():
 
 
 # --- 8. unbounded rejects, commas in Link URLs, ids of other owners -------------------------------
-def test_a_huge_reject_is_capped_and_says_so(tmp_path):
+@async_test
+async def test_a_huge_reject_is_capped_and_says_so(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 2}, datasets_per_account=0)
     data.models.append({"id": "acct-a/huge", "downloads": 0, "pipeline_tag": "p" * 3_000_000,
                         "tags": [f"t{i}" for i in range(200_000)]})
     db = tmp_path / "osir.db"
     with FakeHuggingFace(data) as hf:
-        run_crawl("huggingface_models", db, {
+        await crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"])})
     [reject] = rows(db, "SELECT * FROM rejects")
     assert len(reject["payload"]) <= 20_000  # store.MAX_PAYLOAD
@@ -548,7 +552,8 @@ def test_link_header_urls_may_hold_commas():
     assert link_rels("") == {} and link_rels("garbage, <x>") == {}
 
 
-def test_a_listing_whose_next_link_holds_a_comma_is_followed(tmp_path):
+@async_test
+async def test_a_listing_whose_next_link_holds_a_comma_is_followed(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 12}, datasets_per_account=0)
     db = tmp_path / "osir.db"
     with FakeHuggingFace(data) as hf:
@@ -558,16 +563,17 @@ def test_a_listing_whose_next_link_holds_a_comma_is_followed(tmp_path):
                "&cursor=5")
         hf.add_fault(match=["author=acct-a&", "limit=5"], headers={
             "Link": f'<{nxt}>; rel="next"'})
-        run_crawl("huggingface_models", db, {
+        await crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
             "HF_PAGE_SIZE": 5})
         assert any("qwen,llama" in s.path or "qwen%2Cllama" in s.path for s in hf.log)
     assert len(models(db)) == 12
-    [crawl] = rows(db, "SELECT * FROM crawls")
-    assert crawl["outcome"] == "finished"
+    [row] = rows(db, "SELECT * FROM crawls")
+    assert row["outcome"] == "finished"
 
 
-def test_ids_not_of_the_listed_account_are_rejected(tmp_path):
+@async_test
+async def test_ids_not_of_the_listed_account_are_rejected(crawl, tmp_path):
     data = HubData.synthetic({"acct-a": 3, "acct-b": 2}, datasets_per_account=0)
     hostile = [{"id": "../../etc/passwd", "author": "acct-a", "downloads": 0},
                {"id": "other/name", "author": "acct-a", "downloads": 0},
@@ -584,7 +590,7 @@ def test_ids_not_of_the_listed_account_are_rejected(tmp_path):
             return reply
 
     with ListsHostile(data) as hf:
-        run_crawl("huggingface_models", db, {
+        await crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a", "acct-b"])})
     stored = models(db)
     rejected = {r["repo_id"]: r["reason"] for r in rows(db, "SELECT * FROM rejects")}

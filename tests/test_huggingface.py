@@ -8,10 +8,9 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import rows, run_crawl
+from tests.conftest import async_test, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
-pytestmark = pytest.mark.slow
 
 ACCOUNTS = {"BAAI": 23, "FlagRelease": 4, "deepseek-ai": 9, "Qwen": 6}  # BAAI, Deepseek, Ali
 INVALID = [
@@ -37,13 +36,18 @@ def fake():
         yield server
 
 
-def crawl(spider, fake, db, **kw):
-    settings = {"HF_ENDPOINT": fake.url, "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": "2025-09-07",
-                **kw.pop("settings", {})}
-    return run_crawl(spider, db, settings, **kw)
+@pytest.fixture
+def crawl(crawl):
+    """The in-process crawl (tests/conftest.py) with this module's settings."""
+    async def run(spider, fake, db, **kw):
+        settings = {"HF_ENDPOINT": fake.url, "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": "2025-09-07",
+                    **kw.pop("settings", {})}
+        return await crawl(spider, db, settings, **kw)
+    return run
 
 
-def test_models_every_valid_repo_once_with_details(fake, tmp_path):
+@async_test
+async def test_models_every_valid_repo_once_with_details(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"
     # A multi-second 429 window carrying only the RateLimit header, and a transient 503.
     fake.add_fault(match="cursor=10", window=3, status=429,
@@ -52,8 +56,8 @@ def test_models_every_valid_repo_once_with_details(fake, tmp_path):
     # One popular model's answer leaves childrenModelCount out: NULL, with the reason counted.
     unsent = next(m["id"] for m in valid_models(fake.data, ACCOUNTS) if m["downloads"] >= 50)
     fake.data.children_unsent.add(unsent)
-    proc = crawl("huggingface_models", fake, db, settings={"RETRY_TIMES": 2},
-                 args={"orgs": "BAAI,Deepseek,Ali"})
+    proc = await crawl("huggingface_models", fake, db, settings={"RETRY_TIMES": 2},
+                       args={"orgs": "BAAI,Deepseek,Ali"})
 
     stored = rows(db, "SELECT * FROM models ORDER BY repo_id")
     expected = valid_models(fake.data, ACCOUNTS)
@@ -105,12 +109,12 @@ def test_models_every_valid_repo_once_with_details(fake, tmp_path):
     assert crawl_row["retries"] >= 1  # the 503s went through RetryMiddleware
     stats = json.loads(crawl_row["stats"])
     assert stats["osir/rate_limit/retries"] >= 1
-    assert "rate limit (429)" in proc.stderr
+    assert "rate limit (429)" in proc.log
 
     # Crawling the same snapshot again replaces its rows: no row count changes.
     before = {t: rows(db, f"SELECT count(*) n FROM {t}")[0]["n"]
               for t in ("models", "rejects", "failures")}
-    crawl("huggingface_models", fake, db, args={"orgs": "BAAI,Deepseek,Ali"})
+    await crawl("huggingface_models", fake, db, args={"orgs": "BAAI,Deepseek,Ali"})
     after = {t: rows(db, f"SELECT count(*) n FROM {t}")[0]["n"]
              for t in ("models", "rejects", "failures")}
     assert after == before
@@ -121,10 +125,11 @@ def test_models_every_valid_repo_once_with_details(fake, tmp_path):
     assert {r["crawl_id"] for r in again} == {finished[1]["crawl_id"]}  # each one rewritten
 
 
-def test_datasets_usage_discussions_and_history(fake, tmp_path):
+@async_test
+async def test_datasets_usage_discussions_and_history(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"
-    crawl("huggingface_datasets", fake, db, settings={"HF_PAGE_SIZE": 2},
-          args={"orgs": "Deepseek,Ali"})
+    await crawl("huggingface_datasets", fake, db, settings={"HF_PAGE_SIZE": 2},
+                args={"orgs": "Deepseek,Ali"})
     stored = rows(db, "SELECT * FROM datasets ORDER BY repo_id")
     expected = sorted((d for d in fake.data.datasets
                        if d["id"].split("/")[0] in ("deepseek-ai", "Qwen")),
@@ -141,8 +146,8 @@ def test_datasets_usage_discussions_and_history(fake, tmp_path):
     assert any(d["downloads"] < 50 and fake.data.discussions[d["id"]][0] for d in expected)
 
     # Another snapshot adds history and leaves the first one alone.
-    crawl("huggingface_datasets", fake, db, settings={"OSIR_SNAPSHOT": "2025-10-07"},
-          args={"orgs": "Deepseek,Ali"})
+    await crawl("huggingface_datasets", fake, db, settings={"OSIR_SNAPSHOT": "2025-10-07"},
+                args={"orgs": "Deepseek,Ali"})
     counts = rows(db, "SELECT snapshot, count(*) n FROM datasets GROUP BY snapshot")
     assert counts == [{"snapshot": "2025-09-07", "n": len(expected)},
                       {"snapshot": "2025-10-07", "n": len(expected)}]
@@ -166,13 +171,14 @@ def test_the_fake_refuses_an_unknown_expand_as_the_hub_does(fake):
     assert status == 200 and all(set(r) <= {"_id", "id", "config"} for r in rows_)
 
 
-def test_failed_detail_is_recorded_and_the_item_kept(fake, tmp_path):
+@async_test
+async def test_failed_detail_is_recorded_and_the_item_kept(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"
     popular = next(m for m in valid_models(fake.data, ["deepseek-ai"]) if m["downloads"] >= 50)
     fake.add_fault(match=f"/api/models/{popular['id']}/discussions", status=500, times=99)
     fake.add_fault(match="author=Qwen", status=502, times=99)  # a whole listing fails
-    crawl("huggingface_models", fake, db, settings={"RETRY_TIMES": 1},
-          args={"orgs": "Deepseek,Ali"})
+    await crawl("huggingface_models", fake, db, settings={"RETRY_TIMES": 1},
+                args={"orgs": "Deepseek,Ali"})
     row = rows(db, "SELECT * FROM models WHERE repo_id = ?", [popular["id"]])[0]
     assert row["discussions"] is None  # unknown, not zero
     assert row["descendants"] == fake.data.children[popular["id"]]
@@ -185,25 +191,27 @@ def test_failed_detail_is_recorded_and_the_item_kept(fake, tmp_path):
     assert crawl_row["failed_requests"] == 2
 
 
-def test_token_sent_as_bearer_and_never_logged(fake, tmp_path):
+@async_test
+async def test_token_sent_as_bearer_and_never_logged(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"
     token = "hf_secretTOKEN123"
-    proc = crawl("huggingface_datasets", fake, db, args={"orgs": "Ali"},
-                 env={"HF_TOKEN": token}, settings={"LOG_LEVEL": "DEBUG"})
+    proc = await crawl("huggingface_datasets", fake, db, args={"orgs": "Ali"},
+                       env={"HF_TOKEN": token}, settings={"LOG_LEVEL": "DEBUG"})
     assert fake.log and all(s.headers.get("Authorization") == f"Bearer {token}"
                             for s in fake.log)
-    assert token not in proc.stderr + proc.stdout
+    assert token not in proc.log + proc.out
     assert token.encode() not in db.read_bytes()
 
 
-def test_bad_registry_stops_with_a_clear_error(fake, tmp_path):
+@async_test
+async def test_bad_registry_stops_with_a_clear_error(crawl, fake, tmp_path):
     orgs = tmp_path / "orgs.yaml"
     orgs.write_text("BAAI:\n  huggingface: [BAAI]\nOther:\n  huggingface: [baai]\n")
-    proc = crawl("huggingface_models", fake, tmp_path / "osir.db",
-                 settings={"OSIR_ORGS": orgs}, check=False)
-    assert proc.returncode != 0
-    assert "org Other: huggingface account 'baai' is already claimed by org BAAI" in proc.stderr
+    proc = await crawl("huggingface_models", fake, tmp_path / "osir.db",
+                       settings={"OSIR_ORGS": orgs}, check=False)
+    assert proc.status != 0
+    assert "org Other: huggingface account 'baai' is already claimed by org BAAI" in proc.log
     assert not fake.log
-    proc = crawl("huggingface_models", fake, tmp_path / "osir.db", args={"orgs": "Nobody"},
-                 check=False)
-    assert proc.returncode != 0 and "unknown org(s) Nobody" in proc.stderr
+    proc = await crawl("huggingface_models", fake, tmp_path / "osir.db", args={"orgs": "Nobody"},
+                       check=False)
+    assert proc.status != 0 and "unknown org(s) Nobody" in proc.log

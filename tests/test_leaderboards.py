@@ -10,28 +10,32 @@ import pytest
 from osir_crawl.registry import load_registry
 from osir_crawl.parsing import number
 from osir_crawl.spiders._model_orgs import ModelOrgs, account_in_url
-from tests.conftest import ROOT, rows, run_crawl
+from tests.conftest import ROOT, async_test, rows
 from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows
 from tests.fakes.opencompass import (LLM_COLUMNS, LLM_DATA, LLM_LABELS, LLM_MODELS, VLM_MODELS,
                                      FakeOpenCompass)
 
-pytestmark = pytest.mark.slow
 SNAPSHOT = "2025-09-07"
 
 
-def crawl(spider, db, settings, **kw):
-    return run_crawl(spider, db, {"OSIR_SNAPSHOT": SNAPSHOT, **settings}, **kw)
+@pytest.fixture
+def crawl(crawl):
+    """The in-process crawl (tests/conftest.py) with this module's settings."""
+    async def run(spider, db, settings, **kw):
+        return await crawl(spider, db, {"OSIR_SNAPSHOT": SNAPSHOT, **settings}, **kw)
+    return run
 
 
 def model_orgs():
     return ModelOrgs(load_registry(ROOT / "data" / "orgs.yaml"), ROOT / "data" / "model_name_orgs.yaml")
 
 
-def test_opencompass_vlm_ranks_scores_and_attribution(tmp_path):
+@async_test
+async def test_opencompass_vlm_ranks_scores_and_attribution(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with FakeOpenCompass() as fake:
         fake.add_fault(match="OpenVLM.json", status=200, body=b'{"time": "2025', times=1)
-        crawl("opencompass_vlm", db, {"OPENCOMPASS_VLM_URL": f"{fake.url}/assets/OpenVLM.json"})
+        await crawl("opencompass_vlm", db, {"OPENCOMPASS_VLM_URL": f"{fake.url}/assets/OpenVLM.json"})
     stored = {r["model"]: r for r in rows(db, "SELECT * FROM leaderboard_entries")}
     assert sorted(stored) == sorted(name for name, _, _ in VLM_MODELS)
     orgs = {m: r["org"] for m, r in stored.items()}
@@ -61,13 +65,14 @@ def test_opencompass_vlm_ranks_scores_and_attribution(tmp_path):
     assert stats["osir/leaderboard/unattributed"] == 4  # 3 models + the nameless entry
 
 
-def test_open_llm_leaderboard_pages_dedup_ranks_and_orgs(tmp_path):
+@async_test
+async def test_open_llm_leaderboard_pages_dedup_ranks_and_orgs(crawl, tmp_path):
     db = tmp_path / "osir.db"
     table = leaderboard_rows(230)
     table.append({"fullname": None, "Average ⬆️": 10})  # no model name: rejected
     with FakeDatasetsServer(table) as fake:
         fake.add_fault(match="offset=100", status=503)  # transient
-        crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url})
+        await crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url})
         pages = sorted(s.path for s in fake.log if s.status == 200)
     assert len(pages) == 3 and all("length=100" in p for p in pages)
     stored = rows(db, "SELECT * FROM leaderboard_entries ORDER BY rank")
@@ -93,20 +98,21 @@ def test_open_llm_leaderboard_pages_dedup_ranks_and_orgs(tmp_path):
     # -a orgs= keeps the board's ranks but stores only those orgs' entries, and a re-crawl of the
     # selection replaces just them.
     with FakeDatasetsServer(table) as fake:
-        crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url},
-              args={"orgs": "Ali"})
+        await crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url},
+                    args={"orgs": "Ali"})
     again = rows(db, "SELECT * FROM leaderboard_entries WHERE org = 'Ali' ORDER BY rank")
     assert [(e["model"], e["rank"]) for e in again] == [
         (e["model"], e["rank"]) for e in stored if e["org"] == "Ali"]
     assert len(rows(db, "SELECT * FROM leaderboard_entries")) == 230
 
 
-def test_failed_rows_page_is_recorded_and_the_rest_ranked(tmp_path):
+@async_test
+async def test_failed_rows_page_is_recorded_and_the_rest_ranked(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with FakeDatasetsServer(leaderboard_rows(150)) as fake:
         fake.add_fault(match="offset=100", status=500, times=99)
-        crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url,
-                                           "RETRY_TIMES": 1})
+        await crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url,
+                                                 "RETRY_TIMES": 1})
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["status"] == 500 and "offset=100" in failure["url"]
     assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "incomplete"
@@ -129,7 +135,8 @@ def test_model_attribution_and_number_parsing():
 
 
 @pytest.mark.parametrize("case", ["file", "moved", "inline"])
-def test_opencompass_llm_from_the_file_the_page_loads(case, tmp_path):
+@async_test
+async def test_opencompass_llm_from_the_file_the_page_loads(crawl, case, tmp_path):
     """CompassRank's page loads its board from a static JSON file: the spider reads that file
     ("file", no browser). When the file has moved, Chromium renders the page and the entries
     come from the JSON it fetched ("moved"), or, when the page fetched none, from the rendered
@@ -138,10 +145,10 @@ def test_opencompass_llm_from_the_file_the_page_loads(case, tmp_path):
     moved = "/assets/llm/data-llm-ability_official_v2.json"
     with FakeOpenCompass(llm_mode="inline" if case == "inline" else "fetch",
                          llm_data_path=LLM_DATA if case == "file" else moved) as fake:
-        proc = crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url,
-                                             "OPENCOMPASS_LLM_URL": fake.llm_data_url})
+        proc = await crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url,
+                                                   "OPENCOMPASS_LLM_URL": fake.llm_data_url})
         paths = [s.path.split("?")[0] for s in fake.log]
-    log = proc.stderr[-4000:]  # shown when an assertion fails
+    log = proc.log[-4000:]  # shown when an assertion fails
     assert paths[0] == LLM_DATA, log
     assert ("/leaderboard-llm" in paths) == (case != "file"), log
     assert (moved in paths) == (case == "moved"), log
@@ -154,7 +161,7 @@ def test_opencompass_llm_from_the_file_the_page_loads(case, tmp_path):
         "file": "json", "moved": "page json", "inline": "table"}[case], log
     if case == "moved":  # what to set OPENCOMPASS_LLM_URL to
         assert stats["osir/leaderboard/data_url"] == fake.url + moved
-        assert "set OPENCOMPASS_LLM_URL to it" in proc.stderr
+        assert "set OPENCOMPASS_LLM_URL to it" in proc.log
     if case == "file":
         assert stats["osir/leaderboard/board_time"] == "2025/9/2"
         assert "playwright/browser_count" not in stats
@@ -172,13 +179,14 @@ def test_opencompass_llm_from_the_file_the_page_loads(case, tmp_path):
     assert stored["Yi-Lightning"]["org"] == "01-AI" and stored["Mystery-Model-X"]["org"] is None
 
 
-def test_opencompass_llm_with_no_board_anywhere_is_a_failure(tmp_path):
+@async_test
+async def test_opencompass_llm_with_no_board_anywhere_is_a_failure(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with FakeOpenCompass(llm_mode="fetch", llm_data_path="/assets/llm/elsewhere.json") as fake:
         fake.add_fault(match="elsewhere", status=404, times=99)
-        crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url, "RETRY_TIMES": 0,
-                                      "OPENCOMPASS_LLM_URL": fake.llm_data_url,
-                                      "OSIR_BROWSER_SETTLE_TIMEOUT": 6})  # no table to wait for
+        await crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url, "RETRY_TIMES": 0,
+                                            "OPENCOMPASS_LLM_URL": fake.llm_data_url,
+                                            "OSIR_BROWSER_SETTLE_TIMEOUT": 6})  # no table to wait for
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["reason"] == "no leaderboard rows in the page or its JSON"
     assert not rows(db, "SELECT * FROM leaderboard_entries")

@@ -8,9 +8,8 @@ import pytest
 
 from osir_crawl import published
 from osir_crawl.registry import load_registry
-from tests.conftest import ROOT, rows, run_crawl
+from tests.conftest import ROOT, async_test, rows
 
-pytestmark = pytest.mark.slow
 
 
 def write(path, records):
@@ -60,9 +59,10 @@ def root(tmp_path):
     return root
 
 
-def test_replay_stores_each_month_as_its_snapshot(root, tmp_path):
+@async_test
+async def test_replay_stores_each_month_as_its_snapshot(crawl, root, tmp_path):
     db = tmp_path / "osir.db"
-    proc = run_crawl("legacy_import", db, args={"root": root})
+    proc = await crawl("legacy_import", db, args={"root": root})
 
     models = rows(db, "SELECT * FROM models ORDER BY snapshot, platform, repo_id")
     assert [(m["snapshot"], m["platform"], m["repo_id"], m["org"]) for m in models] == [
@@ -96,39 +96,42 @@ def test_replay_stores_each_month_as_its_snapshot(root, tmp_path):
     assert [(r["snapshot"], r["repo_id"]) for r in rejects] == [
         ("2025-08-07", "Qwen/Broken"), ("2025-09-07", "Qwen/Broken")]
     assert "downloads_total is -5" in rejects[0]["reason"]
-    crawl = rows(db, "SELECT * FROM crawls")[0]
-    stats = json.loads(crawl["stats"])
-    assert (crawl["outcome"], crawl["snapshot"], crawl["duplicates"]) == ("finished", "2025-09-07", 2)
+    row = rows(db, "SELECT * FROM crawls")[0]
+    stats = json.loads(row["stats"])
+    assert (row["outcome"], row["snapshot"], row["duplicates"]) == ("finished", "2025-09-07", 2)
     assert stats["osir/legacy/unmapped/huggingface"] == 2
     assert stats["osir/legacy/unreadable_lines"] == 2
     assert "downloader/request_count" not in stats  # no request at all
-    assert "huggingface:mteb (2)" in proc.stderr
+    assert "huggingface:mteb (2)" in proc.log
 
     # Replaying again is idempotent: same rows, no copies.
-    run_crawl("legacy_import", db, args={"root": root})
+    await crawl("legacy_import", db, args={"root": root})
     assert rows(db, "SELECT count(*) AS n FROM models")[0]["n"] == len(models)
 
 
-def test_months_and_orgs_limit_the_replay(root, tmp_path):
+@async_test
+async def test_months_and_orgs_limit_the_replay(crawl, root, tmp_path):
     db = tmp_path / "osir.db"
-    run_crawl("legacy_import", db, args={"root": root, "months": "2025-09-07", "orgs": "Ali"})
+    await crawl("legacy_import", db, args={"root": root, "months": "2025-09-07", "orgs": "Ali"})
     assert rows(db, "SELECT DISTINCT snapshot, org FROM models") == [
         {"snapshot": "2025-09-07", "org": "Ali"}]
     assert rows(db, "SELECT count(*) AS n FROM datasets")[0]["n"] == 0
 
 
-def test_bad_root_or_month_stops_with_a_message(root, tmp_path):
+@async_test
+async def test_bad_root_or_month_stops_with_a_message(crawl, root, tmp_path):
     db = tmp_path / "osir.db"
-    proc = run_crawl("legacy_import", db, args={"root": tmp_path / "nowhere"}, check=False)
-    assert proc.returncode != 0 and "is not a folder" in proc.stderr
-    proc = run_crawl("legacy_import", db, args={"root": root, "months": "2024-01-01"}, check=False)
-    assert proc.returncode != 0 and "no raw records for 2024-01-01" in proc.stderr
+    proc = await crawl("legacy_import", db, args={"root": tmp_path / "nowhere"}, check=False)
+    assert proc.status != 0 and "is not a folder" in proc.log
+    proc = await crawl("legacy_import", db, args={"root": root, "months": "2024-01-01"}, check=False)
+    assert proc.status != 0 and "no raw records for 2024-01-01" in proc.log
 
 
-def test_default_root_is_the_published_data_read_gzipped(tmp_path):
+@async_test
+async def test_default_root_is_the_published_data_read_gzipped(crawl, tmp_path):
     """No ``-a root``: ``data/published/months``, whose records are stored as ``*.jsonl.gz``."""
     db = tmp_path / "osir.db"
-    run_crawl("legacy_import", db, args={"months": "2025-09-07", "orgs": "Deepseek"})
+    await crawl("legacy_import", db, args={"months": "2025-09-07", "orgs": "Deepseek"})
     month = published.PUBLISHED_DIR / "months" / "2025-09-07"
     assert not (month / "HuggingFace" / "raw-models-info.jsonl").exists()  # only the .gz
     registry = load_registry(ROOT / "data" / "orgs.yaml")

@@ -4,14 +4,11 @@ these tests run in milliseconds; tests/test_sharding.py merges real crawls."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from osir_crawl import store
 from osir_crawl.merge import MergeRefused, merge
-from tests import prewarmed
-from tests.conftest import ROOT, crawl_env, rows
+from tests.conftest import rows
 
 SNAPSHOT = "2031-03-07"
 
@@ -169,16 +166,14 @@ def test_the_target_may_not_hold_another_crawl_of_a_merged_spider(tmp_path, two)
     assert len(models(other)) == 4
 
 
-def test_scrapy_merge_command(tmp_path, two):
-    cmd = [sys.executable, "-m", "scrapy", "merge", "--into", str(tmp_path / "osir.db")]
-    ok = prewarmed.run(cmd + [str(p) for p in two], cwd=ROOT, env=crawl_env(),
-                       capture_output=True, text=True, timeout=120)
-    assert ok.returncode == 0, ok.stderr
-    assert "huggingface_models: shards 1/2, 2/2 — 3 items" in ok.stdout
-    refused = prewarmed.run(cmd + [str(two[0])], cwd=ROOT, env=crawl_env(),
-                            capture_output=True, text=True, timeout=120)
-    assert refused.returncode == 1
-    assert refused.stderr.strip().splitlines()[-1].startswith("osir-crawl: merge refused: ")
+def test_scrapy_merge_command(cli, tmp_path, two):
+    cmd = ["merge", "--into", tmp_path / "osir.db"]
+    ok = cli.scrapy(*cmd, *two)
+    assert ok.status == 0, ok.err
+    assert "huggingface_models: shards 1/2, 2/2 — 3 items" in ok.out
+    refused = cli.scrapy(*cmd, two[0])
+    assert refused.status == 1
+    assert refused.err.strip().splitlines()[-1].startswith("osir-crawl: merge refused: ")
 
 
 def test_the_crawl_report_of_a_merged_store_counts_every_shard(tmp_path, two):

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from tests import prewarmed
-from tests.conftest import ROOT, crawl_env, rows, run_crawl
+from tests.conftest import async_test, rows
 from tests.fakes.modelscope import FakeModelScope, ScopeData
 
-pytestmark = pytest.mark.slow
 
 OWNERS = {"BAAI": "BAAI", "deepseek-ai": "Deepseek", "01ai": "01-AI"}
 INVALID = [
@@ -33,19 +30,24 @@ def fake():
         yield server
 
 
-def crawl(spider, fake, db, **kw):
-    """The OpenAPI listing; the community pages (Chromium) are left to their own test."""
-    settings = {"MODELSCOPE_ENDPOINT": fake.url, "MODELSCOPE_PAGE_SIZE": 20,
-                "OSIR_SNAPSHOT": "2025-09-07", "OSIR_RATE_LIMIT_DEFAULT_WAIT": 0.5,
-                "MODELSCOPE_COMMUNITY": 0, **kw.pop("settings", {})}
-    return run_crawl(spider, db, settings, **kw)
+@pytest.fixture
+def crawl(crawl):
+    """The in-process crawl (tests/conftest.py) of the OpenAPI listing; the community pages
+    (Chromium) are left to their own test."""
+    async def run(spider, fake, db, **kw):
+        settings = {"MODELSCOPE_ENDPOINT": fake.url, "MODELSCOPE_PAGE_SIZE": 20,
+                    "OSIR_SNAPSHOT": "2025-09-07", "OSIR_RATE_LIMIT_DEFAULT_WAIT": 0.5,
+                    "MODELSCOPE_COMMUNITY": 0, **kw.pop("settings", {})}
+        return await crawl(spider, db, settings, **kw)
+    return run
 
 
 def valid(rows_, owners=OWNERS):
     return [r for r in rows_ if r not in INVALID and r["id"].split("/")[0] in owners]
 
 
-def test_models_every_valid_repo_once_with_throttling(fake, tmp_path):
+@async_test
+async def test_models_every_valid_repo_once_with_throttling(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"
     throttled = {"success": False, "code": "RateLimitExceed", "message": "too many requests",
                  "request_id": "r"}
@@ -55,8 +57,8 @@ def test_models_every_valid_repo_once_with_throttling(fake, tmp_path):
     fake.add_fault(match="owner=BAAI&page_number=4", status=429, body=throttled)
     fake.add_fault(match="owner=deepseek-ai&page_number=2", status=200,
                    body={"success": False, "code": "SystemError", "message": "busy"})
-    proc = crawl("modelscope_models", fake, db, settings={"RETRY_TIMES": 2},
-                 args={"orgs": "BAAI,Deepseek,01-AI"})
+    proc = await crawl("modelscope_models", fake, db, settings={"RETRY_TIMES": 2},
+                       args={"orgs": "BAAI,Deepseek,01-AI"})
 
     stored = rows(db, "SELECT * FROM models ORDER BY repo_id")
     expected = valid(fake.data.models)
@@ -85,7 +87,7 @@ def test_models_every_valid_repo_once_with_throttling(fake, tmp_path):
     assert stats["osir/rate_limit/retries"] == 3  # waited out, not spent from RETRY_TIMES
     assert stats["retry/count"] == 1  # only the SystemError body used the normal retries
     assert stats["osir/modelscope/error/SystemError"] == 1
-    assert "rate limit (429)" in proc.stderr
+    assert "rate limit (429)" in proc.log
     # Every listing page asked for 20 rows; no page was requested twice except the retried ones.
     pages = [s.path for s in fake.log]
     assert all("page_size=20" in p for p in pages)
@@ -93,21 +95,22 @@ def test_models_every_valid_repo_once_with_throttling(fake, tmp_path):
 
     before = {t: rows(db, f"SELECT count(*) n FROM {t}")[0]["n"]
               for t in ("models", "rejects", "failures")}
-    crawl("modelscope_models", fake, db, args={"orgs": "BAAI,Deepseek,01-AI"})
+    await crawl("modelscope_models", fake, db, args={"orgs": "BAAI,Deepseek,01-AI"})
     after = {t: rows(db, f"SELECT count(*) n FROM {t}")[0]["n"]
              for t in ("models", "rejects", "failures")}
     assert after == before
 
 
-def test_errors_are_recorded_and_the_3000_cap_is_reported(fake, tmp_path):
+@async_test
+async def test_errors_are_recorded_and_the_3000_cap_is_reported(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"
     fake.add_fault(match="owner=deepseek-ai&page_number=2", status=200, times=99,
                    body={"success": False, "code": "OperationNotAllowed", "message": "denied"})
     fake.add_fault(match="owner=01ai", status=400, times=99,
                    body={"success": False, "code": "InputParameterError", "message": "bad"})
     # A cap of 40 rows (2 pages of 20) stands in for the API's 3000.
-    crawl("modelscope_models", fake, db, settings={"RETRY_TIMES": 1, "MODELSCOPE_MAX_ROWS": 40},
-          args={"orgs": "BAAI,Deepseek,01-AI"})
+    await crawl("modelscope_models", fake, db, settings={"RETRY_TIMES": 1, "MODELSCOPE_MAX_ROWS": 40},
+                args={"orgs": "BAAI,Deepseek,01-AI"})
     failures = rows(db, "SELECT status, reason FROM failures ORDER BY reason")
     baai_total = len([m for m in fake.data.models if m.get("id", "").startswith("BAAI/")
                       or m.get("owner") == "BAAI"])
@@ -125,11 +128,12 @@ def test_errors_are_recorded_and_the_3000_cap_is_reported(fake, tmp_path):
     assert crawl_row["outcome"] == "incomplete" and crawl_row["failed_requests"] == 3
 
 
-def test_datasets_and_token(fake, tmp_path):
+@async_test
+async def test_datasets_and_token(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"
     token = "ms-secretTOKEN456"
-    proc = crawl("modelscope_datasets", fake, db, args={"orgs": "BAAI"},
-                 env={"MODELSCOPE_API_TOKEN": token}, settings={"LOG_LEVEL": "DEBUG"})
+    proc = await crawl("modelscope_datasets", fake, db, args={"orgs": "BAAI"},
+                       env={"MODELSCOPE_API_TOKEN": token}, settings={"LOG_LEVEL": "DEBUG"})
     expected = valid(fake.data.datasets, {"BAAI"})
     stored = rows(db, "SELECT * FROM datasets ORDER BY repo_id")
     assert [r["repo_id"] for r in stored] == sorted(d["id"] for d in expected)
@@ -140,12 +144,13 @@ def test_datasets_and_token(fake, tmp_path):
     assert row["url"] == f"{fake.url}/datasets/{row['repo_id']}"
     assert fake.log and all(s.headers.get("Authorization") == f"Bearer {token}"
                             for s in fake.log)
-    assert token not in proc.stderr + proc.stdout
+    assert token not in proc.log + proc.out
     assert token.encode() not in db.read_bytes()
 
 
 @pytest.mark.parametrize("spider", ["modelscope_models", "modelscope_datasets"])
-def test_community_counts_from_the_repo_pages(spider, tmp_path):
+@async_test
+async def test_community_counts_from_the_repo_pages(crawl, spider, tmp_path):
     """The 交流反馈 tab of each repo page above OSIR_MIN_DOWNLOADS, rendered in Chromium (no
     API is documented), as the OSIR-LMTS crawler read it; a page without the tab is retried,
     then recorded; repos under the threshold get no page."""
@@ -160,9 +165,9 @@ def test_community_counts_from_the_repo_pages(spider, tmp_path):
         fake.add_fault(match=f"/{kind}/{broken['id']}", status=200, times=99,
                        body="<html><body><main>维护中</main></body></html>")
         # The broken page is waited for twice: 6 s each, not the default 15.
-        crawl(spider, fake, db, settings={"MODELSCOPE_COMMUNITY": 1, "RETRY_TIMES": 1,
-                                          "OSIR_BROWSER_SETTLE_TIMEOUT": 6},
-              args={"orgs": "BAAI"})
+        await crawl(spider, fake, db, settings={"MODELSCOPE_COMMUNITY": 1, "RETRY_TIMES": 1,
+                                                "OSIR_BROWSER_SETTLE_TIMEOUT": 6},
+                    args={"orgs": "BAAI"})
     stored = {r["repo_id"]: r for r in rows(db, f"SELECT * FROM {kind}")}
     assert len(stored) == len(repos)
     for repo in repos:
@@ -181,13 +186,11 @@ def test_community_counts_from_the_repo_pages(spider, tmp_path):
 
 
 @pytest.mark.parametrize("value, community", [("0", False), ("", True), (None, True)])
-def test_community_pages_follow_the_environment(value, community, monkeypatch):
+def test_community_pages_follow_the_environment(value, community, monkeypatch, cli):
     """As every platform setting: the variable of the same name (README: ``export
     MODELSCOPE_COMMUNITY=0``), then the default (the pages are read)."""
     monkeypatch.delenv("MODELSCOPE_COMMUNITY", raising=False)
     if value is not None:
         monkeypatch.setenv("MODELSCOPE_COMMUNITY", value)
-    proc = prewarmed.run([sys.executable, "-m", "scrapy", "settings", "--getbool",
-                          "MODELSCOPE_COMMUNITY"], cwd=ROOT, env=crawl_env(),
-                         capture_output=True, text=True, timeout=60)
-    assert proc.stdout.strip() == str(community), proc.stderr
+    proc = cli.scrapy("settings", "--getbool", "MODELSCOPE_COMMUNITY")
+    assert proc.out.strip() == str(community), proc.err

@@ -9,10 +9,9 @@ import math
 import pytest
 
 from osir_crawl.parsing import parse_count
-from tests.conftest import rows, run_crawl
+from tests.conftest import async_test, rows
 from tests.fakes.opendatalab import FakeOpenDataLab, OpenDataLabData
 
-pytestmark = pytest.mark.slow
 
 REGISTRY = ('ShanghaiAILab:\n  opendatalab: ["12157", "1678533"]\n'
             "OtherLab:\n  opendatalab: [12589]\n")
@@ -35,12 +34,16 @@ def data():
     return data
 
 
-def crawl(fake, tmp_path, **kw):
-    orgs = tmp_path / "orgs.yaml"
-    orgs.write_text(REGISTRY)
-    settings = {"OPENDATALAB_URL": fake.url, "OSIR_ORGS": orgs, "OSIR_SNAPSHOT": "2025-09-07",
-                **kw.pop("settings", {})}
-    return run_crawl("opendatalab_datasets", tmp_path / "osir.db", settings, **kw)
+@pytest.fixture
+def crawl(crawl):
+    """The in-process crawl (tests/conftest.py) with this module's settings."""
+    async def run(fake, tmp_path, **kw):
+        orgs = tmp_path / "orgs.yaml"
+        orgs.write_text(REGISTRY)
+        settings = {"OPENDATALAB_URL": fake.url, "OSIR_ORGS": orgs,
+                    "OSIR_SNAPSHOT": "2025-09-07", **kw.pop("settings", {})}
+        return await crawl("opendatalab_datasets", tmp_path / "osir.db", settings, **kw)
+    return run
 
 
 def expected(data, value=lambda n: n) -> dict[str, tuple]:
@@ -50,10 +53,11 @@ def expected(data, value=lambda n: n) -> dict[str, tuple]:
             for d in sets if d is not BAD and d["downloadCount"] >= 0}
 
 
-def test_listing_json_captured_in_chromium(data, tmp_path):
+@async_test
+async def test_listing_json_captured_in_chromium(crawl, data, tmp_path):
     db = tmp_path / "osir.db"
     with FakeOpenDataLab(data, mode="xhr") as fake:
-        crawl(fake, tmp_path)
+        await crawl(fake, tmp_path)
         stored = rows(db, "SELECT * FROM datasets")
         assert {r["repo_id"]: (r["org"], r["downloads_total"], r["likes"]) for r in stored} \
             == expected(data)
@@ -75,18 +79,19 @@ def test_listing_json_captured_in_chromium(data, tmp_path):
 
         before = {t: rows(db, f"SELECT count(*) n FROM {t}")[0]["n"]
                   for t in ("datasets", "rejects", "failures")}
-        crawl(fake, tmp_path)
+        await crawl(fake, tmp_path)
         after = {t: rows(db, f"SELECT count(*) n FROM {t}")[0]["n"]
                  for t in ("datasets", "rejects", "failures")}
         assert after == before
 
 
-def test_rendered_cards_and_failures(data, tmp_path):
+@async_test
+async def test_rendered_cards_and_failures(crawl, data, tmp_path):
     db = tmp_path / "osir.db"
     del data.creators["12157"][-1]  # BAD: the page would show "-1"
     with FakeOpenDataLab(data, mode="ssr") as fake:
         fake.add_fault(match="createdBy=12589", status=502, times=99)
-        crawl(fake, tmp_path, settings={"RETRY_TIMES": 1})
+        await crawl(fake, tmp_path, settings={"RETRY_TIMES": 1})
     stored = rows(db, "SELECT * FROM datasets")
     want = {k: v for k, v in expected(data, lambda n: parse_count(shown(n))).items()
             if v[0] == "ShanghaiAILab"}
@@ -98,12 +103,13 @@ def test_rendered_cards_and_failures(data, tmp_path):
     assert json.loads(crawl_row["stats"])["osir/opendatalab/pages_from_dom"] == 1 + 3
 
 
-def test_fewer_datasets_than_announced_is_a_failure(data, tmp_path):
+@async_test
+async def test_fewer_datasets_than_announced_is_a_failure(crawl, data, tmp_path):
     db = tmp_path / "osir.db"
     with FakeOpenDataLab(data, mode="xhr") as fake:
         # The second page of 1678533 repeats the first: 12 + 6 distinct of 30 announced.
         fake.add_fault(match=["/api/datasets", "createdBy=1678533", "pageNo=1"], status=200,
                        times=99, body=fake.listing([("createdBy", "1678533"), ("pageNo", "0")]))
-        crawl(fake, tmp_path, args={"orgs": "ShanghaiAILab"})
+        await crawl(fake, tmp_path, args={"orgs": "ShanghaiAILab"})
     reasons = [f["reason"] for f in rows(db, "SELECT * FROM failures")]
     assert reasons == ["creator 1678533: 18 distinct datasets on its pages, the site announces 30"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -16,8 +17,7 @@ import pytest
 
 from osir_crawl import reachability as r
 from osir_crawl.progress import Progress, SpiderRun
-from tests import prewarmed
-from tests.conftest import FAST, ROOT, crawl_env, rows, run_crawl
+from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
 UNRESOLVABLE = "https://api.osir-test.invalid"
@@ -151,22 +151,23 @@ def test_failure_reasons_and_exceptions_map_to_causes():
 
 
 # --- one spider: scrapy crawl -------------------------------------------------------------------
-@pytest.mark.slow
 @pytest.mark.parametrize("where, cause", [("refused", r.REFUSED), ("unresolvable", r.DNS)])
-def test_a_crawl_of_an_unreachable_host_stops_with_the_cause(tmp_path, where, cause):
+@async_test
+async def test_a_crawl_of_an_unreachable_host_stops_with_the_cause(crawl, tmp_path, where,
+                                                                   cause):
     url = f"http://127.0.0.1:{closed_port()}" if where == "refused" else UNRESOLVABLE
     db = tmp_path / "osir.db"
-    proc = run_crawl("huggingface_models", db, env={"HF_ENDPOINT": url},
-                     args={"orgs": "BAAI"}, check=False, timeout=120)
-    assert proc.returncode == 1, proc.stderr[-3000:]
-    last = proc.stderr.strip().splitlines()[-1]
+    proc = await crawl("huggingface_models", db, env={"HF_ENDPOINT": url},
+                       args={"orgs": "BAAI"}, check=False)
+    assert proc.status == 1, proc.log[-3000:]
+    last = proc.log.strip().splitlines()[-1]
     assert last.startswith("osir-crawl: huggingface_models stopped, platform unreachable: ")
     assert last.endswith(cause)
-    assert f"unreachable: {cause} (5 connection failures in a row" in proc.stderr
-    assert "Check the network, or HF_ENDPOINT" in proc.stderr
-    [crawl] = rows(db, "SELECT outcome, stats FROM crawls")
-    stats = json.loads(crawl["stats"])
-    assert crawl["outcome"] == "host_unreachable" and stats["osir/unreachable"].endswith(cause)
+    assert f"unreachable: {cause} (5 connection failures in a row" in proc.log
+    assert "Check the network, or HF_ENDPOINT" in proc.log
+    [row] = rows(db, "SELECT outcome, stats FROM crawls")
+    stats = json.loads(row["stats"])
+    assert row["outcome"] == "host_unreachable" and stats["osir/unreachable"].endswith(cause)
     # Stopped after a few attempts: BAAI's 4 Hugging Face accounts would otherwise take
     # 4 x (1 + RETRY_TIMES) = 24.
     assert stats["downloader/request_count"] <= 12
@@ -181,8 +182,8 @@ def crawlall(tmp, only: str, env: dict, *extra, timeout=120):
     for key, value in FAST.items():
         cmd += ["-s", f"{key}={value}"]
     started = time.monotonic()
-    proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(**env), capture_output=True, text=True,
-                         timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(**env), capture_output=True, text=True,
+                          timeout=timeout)
     print(f"crawlall: {time.monotonic() - started:.1f}s\n{proc.stdout}")
     return proc
 

@@ -16,7 +16,7 @@ import pytest
 
 from scoring.cli import main
 from scoring.profile import FIXES
-from tests.conftest import ANCHORS, rows, run_crawl
+from tests.conftest import ANCHORS, crawl_and_wait, rows
 
 MONTHS = ("2025-07-07", "2025-08-07", "2025-09-07")
 CHECKED = ("2025-08-07", "2025-09-07")
@@ -30,8 +30,9 @@ def replay(tmp_path_factory):
     guard.touch()
     db = tmp / "osir.db"
     started = time.monotonic()
-    run_crawl("legacy_import", db, args={"root": ANCHORS / "months", "months": ",".join(MONTHS)},
-              settings={"LOG_LEVEL": "WARNING"}, env={"OSIR_NETGUARD_LOG": guard})
+    crawl_and_wait("legacy_import", db, args={"root": ANCHORS / "months",
+                                              "months": ",".join(MONTHS)},
+                   settings={"LOG_LEVEL": "WARNING"}, env={"OSIR_NETGUARD_LOG": guard})
     replayed = time.monotonic() - started
     for month in MONTHS:
         assert main(["build", "--snapshot", month, "--profile", "published", "--db", str(db),

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from tests import prewarmed
-from tests.conftest import FAST, ROOT, crawl_env, rows, run_crawl
+from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
 pytestmark = pytest.mark.slow
@@ -56,21 +55,22 @@ def crawl_cmd(db, settings: dict) -> list[str]:
     return cmd
 
 
-def test_killed_crawl_resumes_to_the_same_store(fake, tmp_path):
+@async_test
+async def test_killed_crawl_resumes_to_the_same_store(crawl, fake, tmp_path):
     orgs = tmp_path / "orgs.yaml"
     orgs.write_text("".join(f"Org-{a}:\n  huggingface: [{a}]\n" for a in ACCOUNTS))
     settings = {**SETTINGS, "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs}
 
     reference = tmp_path / "reference.db"
-    run_crawl("huggingface_models", reference, settings)
+    await crawl("huggingface_models", reference, settings)
     full_requests = len(fake.log)
 
-    # Kill a JOBDIR crawl once it is well under way.
+    # Kill a JOBDIR crawl, a process of its own, once it is well under way.
     db, jobdir = tmp_path / "osir.db", tmp_path / "job"
     killed_settings = {**settings, "JOBDIR": jobdir}
     before = len(fake.log)
-    proc = prewarmed.Popen(crawl_cmd(db, killed_settings), cwd=ROOT, env=crawl_env(),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(crawl_cmd(db, killed_settings), cwd=ROOT, env=crawl_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while len(fake.log) - before < full_requests // 2 and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -81,18 +81,19 @@ def test_killed_crawl_resumes_to_the_same_store(fake, tmp_path):
     assert 0 < stored < expected, "the kill should land mid-way"
     assert (jobdir / "osir-running.json").exists()  # the marker of a run that did not close
 
-    # The real resume: same JOBDIR, same store.
+    # The real resume: same JOBDIR, same store (here, in this process).
     before = len(fake.log)
-    proc = run_crawl("huggingface_models", db, killed_settings)
+    resumed = await crawl("huggingface_models", db, killed_settings)
     resumed_requests = len(fake.log) - before
     assert snapshot_of(db) == snapshot_of(reference)
     [ref_crawl] = rows(reference, "SELECT * FROM crawls")
-    [crawl] = rows(db, "SELECT * FROM crawls")  # one crawl, its id kept across the kill
+    [row] = rows(db, "SELECT * FROM crawls")  # one crawl, its id kept across the kill
     for column in ("outcome", "items", "rejected", "failed_requests", "stale_removed"):
-        assert crawl[column] == ref_crawl[column], column
-    assert crawl["outcome"] == "incomplete"  # the detail that always fails
-    stats = json.loads(crawl["stats"])
+        assert row[column] == ref_crawl[column], column
+    assert row["outcome"] == "incomplete"  # the detail that always fails
+    assert resumed.crawl_id == row["crawl_id"]
+    stats = json.loads(row["stats"])
     assert stats["osir/resume/kept_rows"] > 0
     assert resumed_requests < full_requests  # finished repos were not fetched again
     assert not (jobdir / "osir-running.json").exists()
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in resumed.log

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests import prewarmed
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -16,6 +15,7 @@ if str(ROOT) not in sys.path:
 import scoring.io  # noqa: E402
 from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from scoring.cli import build_parser, command_modules, main  # noqa: E402
+from tests.inprocess import run_main  # noqa: E402
 
 SUMMARIES = {
     "data": ["org,num_language,num_speech,operators", "A,10,0,24", "B,5,3,0", "C,0,1,105"],
@@ -65,9 +65,9 @@ def cli(args):
 
 
 def run(*args):
-    proc = prewarmed.run([sys.executable, "-m", "scoring", *with_method(args)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
-    return proc.returncode, proc.stdout, proc.stderr
+    """``python -m scoring args…``, in process: (status, stdout, stderr)."""
+    proc = run_main(main, with_method(args))
+    return proc.status, proc.out, proc.err
 
 
 def read(path):

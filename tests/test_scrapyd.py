@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests import prewarmed
 from tests.conftest import ROOT, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
@@ -41,12 +40,10 @@ def running_scrapyd(home: Path, **env):
         "[scrapyd]\n"
         f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
         f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\ndbs_dir = {home / 'dbs'}\n"
-        "items_dir =\npoll_interval = 0.2\nmax_proc = 2\n"
-        "runner = tests.scrapyd_runner\n")  # scrapyd.runner, forked warm (see there)
+        "items_dir =\npoll_interval = 0.2\nmax_proc = 2\n")
     log = open(home / "scrapyd.out", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "scrapyd", "--nodaemon", "--pidfile="],
-                            cwd=home, env=crawl_env(OSIR_PREWARMED_SOCKET=prewarmed.launch_socket(),
-                                                    **env),
+                            cwd=home, env=crawl_env(**env),
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:

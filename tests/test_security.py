@@ -12,12 +12,9 @@ import time
 
 import pytest
 
-from tests import prewarmed
-from tests.conftest import ROOT, crawl_env, rows, run_crawl
+from tests.conftest import ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_resume import crawl_cmd
-
-pytestmark = pytest.mark.slow
 
 HF_TOKEN = "hf_SECRETtokenAAAA1111"
 GH_TOKEN = "ghp_SECRETtokenBBBB2222"
@@ -42,7 +39,8 @@ def two_hosts():
         yield hf, other
 
 
-def test_tokens_only_to_their_own_host_and_never_recorded(two_hosts, tmp_path):
+@async_test
+async def test_tokens_only_to_their_own_host_and_never_recorded(crawl, two_hosts, tmp_path):
     hf, other = two_hosts
     # A listing redirected to the other host (same address, other port: offsite filtering by
     # host name lets it through, so the token handling has to hold on its own), a Link to a
@@ -60,10 +58,8 @@ def test_tokens_only_to_their_own_host_and_never_recorded(two_hosts, tmp_path):
     settings = {"HF_ENDPOINT": hf.url, "GITHUB_API_URL": other.url, "HF_PAGE_SIZE": 5,
                 "OSIR_ORGS": orgs_file(tmp_path, ACCOUNTS), "LOG_LEVEL": "DEBUG",
                 "JOBDIR": jobdir, "OSIR_SNAPSHOT": "2025-09-07"}
-    env = crawl_env(HF_TOKEN=HF_TOKEN, GITHUB_TOKEN=GH_TOKEN)
-    proc = prewarmed.run(crawl_cmd(tmp_path / "osir.db", settings), cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = await crawl("huggingface_models", tmp_path / "osir.db", settings,
+                       env={"HF_TOKEN": HF_TOKEN, "GITHUB_TOKEN": GH_TOKEN})
 
     assert hf.log and all(s.headers.get("Authorization") == f"Bearer {HF_TOKEN}"
                           for s in hf.log)
@@ -80,12 +76,13 @@ def test_tokens_only_to_their_own_host_and_never_recorded(two_hosts, tmp_path):
 
     # Never in logs, stats, the store, rejects, or the JOBDIR.
     for secret in (HF_TOKEN, GH_TOKEN):
-        assert secret not in proc.stdout + proc.stderr
+        assert secret not in proc.out + proc.log
         assert not files_containing(tmp_path, secret), secret
-    [crawl] = rows(tmp_path / "osir.db", "SELECT * FROM crawls")
-    assert json.loads(crawl["stats"])["retry/count"] >= 4  # retried requests went through
+    [row] = rows(tmp_path / "osir.db", "SELECT * FROM crawls")
+    assert json.loads(row["stats"])["retry/count"] >= 4  # retried requests went through
 
 
+@pytest.mark.slow
 def test_token_not_left_in_a_killed_jobdir(two_hosts, tmp_path):
     hf, _ = two_hosts
     hf.add_fault(match="/api/models", status=503, window=60)  # every request retried, forever
@@ -94,9 +91,9 @@ def test_token_not_left_in_a_killed_jobdir(two_hosts, tmp_path):
     settings = {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ACCOUNTS),
                 "JOBDIR": jobdir, "RETRY_TIMES": 50, "OSIR_RETRY_BACKOFF_BASE": 0.1,
                 "CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
-    proc = prewarmed.Popen(crawl_cmd(tmp_path / "osir.db", settings), cwd=ROOT,
-                           env=crawl_env(HF_TOKEN=HF_TOKEN), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(crawl_cmd(tmp_path / "osir.db", settings), cwd=ROOT,
+                            env=crawl_env(HF_TOKEN=HF_TOKEN), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while len(hf.log) < 9 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -107,16 +104,17 @@ def test_token_not_left_in_a_killed_jobdir(two_hosts, tmp_path):
     assert not files_containing(tmp_path, HF_TOKEN)
 
 
-def test_registry_with_a_python_tag_is_refused(two_hosts, tmp_path):
+@async_test
+async def test_registry_with_a_python_tag_is_refused(crawl, two_hosts, tmp_path):
     hf, _ = two_hosts
     marker = tmp_path / "pwned"
     orgs = tmp_path / "orgs.yaml"
     orgs.write_text(f"Evil: !!python/object/apply:os.system ['touch {marker}']\n")
-    proc = run_crawl("huggingface_models", tmp_path / "osir.db",
-                     {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs}, check=False)
-    assert proc.returncode != 0
-    assert "not valid YAML" in proc.stderr and "python/object/apply" in proc.stderr
-    assert "Traceback" not in proc.stderr  # a clear error, not a crash
+    proc = await crawl("huggingface_models", tmp_path / "osir.db",
+                       {"HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs}, check=False)
+    assert proc.status != 0
+    assert "not valid YAML" in proc.log and "python/object/apply" in proc.log
+    assert "Traceback" not in proc.log  # a clear error, not a crash
     assert not marker.exists() and not hf.log
 
 
@@ -138,7 +136,8 @@ HOSTILE = [
 ]
 
 
-def test_hostile_strings_are_stored_verbatim_or_rejected(tmp_path):
+@async_test
+async def test_hostile_strings_are_stored_verbatim_or_rejected(crawl, tmp_path):
     data = HubData.synthetic({"acct-x": 3}, datasets_per_account=0)
     data.models.extend(row for row, _ in HOSTILE)
     db = tmp_path / "osir.db"
@@ -146,7 +145,7 @@ def test_hostile_strings_are_stored_verbatim_or_rejected(tmp_path):
         # Bytes that are not UTF-8 at all, in a page of their own.
         hf.add_fault(match="author=acct-y&", status=200,
                      body=b'[{"id": "acct-y/caf\xe9", "downloads": 0}]')
-        run_crawl("huggingface_models", db, {
+        await crawl("huggingface_models", db, {
             "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-x", "acct-y"])})
     stored = {r["repo_id"]: r for r in rows(db, "SELECT * FROM models")}
     rejects = {r["repo_id"]: r["reason"] for r in rows(db, "SELECT * FROM rejects")}
@@ -163,7 +162,7 @@ def test_hostile_strings_are_stored_verbatim_or_rejected(tmp_path):
     # Latin-1 where UTF-8 was due: decoded (Scrapy falls back to the body's encoding), stored
     # as text, never as raw bytes.
     assert "acct-y/caf\u00e9" in stored
-    [crawl] = rows(db, "SELECT * FROM crawls")
-    assert crawl["outcome"] == "finished"
-    assert crawl["rejected"] == len(rejects) == sum(1 for _, reason in HOSTILE if reason)
-    assert crawl["items"] == len(stored)
+    [row] = rows(db, "SELECT * FROM crawls")
+    assert row["outcome"] == "finished"
+    assert row["rejected"] == len(rejects) == sum(1 for _, reason in HOSTILE if reason)
+    assert row["items"] == len(stored)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import sys
 import time
 from urllib.parse import unquote
 
@@ -19,8 +18,7 @@ import requests
 from osir_crawl.registry import load_registry
 from osir_crawl.shards import Shard
 from osir_crawl.store import RECORD_TABLES
-from tests import prewarmed
-from tests.conftest import ROOT, crawl_env, rows, run_crawl
+from tests.conftest import ROOT, async_test, rows
 from tests.fakes.forges import FakeForge, ForgeData
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
 from tests.fakes.modelscope import FakeModelScope, ScopeData
@@ -77,7 +75,9 @@ def wait(url: str, jobs: list[str], home) -> None:
         time.sleep(0.3)
 
 
-def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(tmp_path):
+@async_test
+async def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(cli, crawl,
+                                                                               tmp_path):
     orgs = tmp_path / "orgs.yaml"
     orgs.write_text(REGISTRY)
     registry = load_registry(orgs)
@@ -123,7 +123,7 @@ def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(tmp_path)
                 "ms": [(s.path, s.headers.get("Authorization")) for s in ms.log]}
         whole = tmp_path / "unsharded.db"
         for spider, args in SPIDERS.items():
-            run_crawl(spider, whole, {**settings, **endpoints}, args=args)
+            await crawl(spider, whole, {**settings, **endpoints}, args=args)
 
     for _, home, _, store in stores:
         crawls = rows(store, "SELECT spider, shard, universe, outcome FROM crawls")
@@ -148,11 +148,9 @@ def test_two_scrapyd_nodes_one_shard_each_merge_to_the_unsharded_crawl(tmp_path)
             assert not any(t.encode() in path.read_bytes() for n in TOKENS
                            for t in TOKENS[n].values()), path
     merged = tmp_path / "merged.db"
-    proc = prewarmed.run([sys.executable, "-m", "scrapy", "merge", "--into", str(merged),
-                          *(str(s) for *_, s in stores)], cwd=ROOT, env=crawl_env(),
-                         capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "huggingface_models: shards 1/2, 2/2" in proc.stdout
+    proc = cli.scrapy("merge", "--into", merged, *(s for *_, s in stores))
+    assert proc.status == 0, proc.out + proc.err
+    assert "huggingface_models: shards 1/2, 2/2" in proc.out
 
     expected, got = table_rows(whole), table_rows(merged)
     assert got == expected

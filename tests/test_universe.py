@@ -8,12 +8,10 @@ from __future__ import annotations
 import pytest
 
 from osir_crawl.shards import Shard
-from tests import prewarmed
-from tests.conftest import rows, run_crawl
+from tests.conftest import async_test, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
 from tests.fakes.modelscope import FakeModelScope, ScopeData
 
-pytestmark = pytest.mark.slow
 
 SNAPSHOT = "2031-03-07"
 FLOOR = 1000
@@ -46,20 +44,27 @@ def hub() -> HubData:
     return data
 
 
-def crawl(fake, db, tmp_path, **args):
-    return run_crawl("huggingface_models", db, {
-        "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs_file(tmp_path), "OSIR_SNAPSHOT": SNAPSHOT,
-        "OSIR_UNIVERSE_MIN_DOWNLOADS": FLOOR, "HF_PAGE_SIZE": 7}, args={"universe": "all", **args})
+@pytest.fixture
+def crawl_all(crawl):
+    """The in-process crawl (tests/conftest.py) of huggingface_models, ``-a universe=all``."""
+    async def run(fake, db, tmp_path, **args):
+        return await crawl("huggingface_models", db, {
+            "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs_file(tmp_path), "OSIR_SNAPSHOT": SNAPSHOT,
+            "OSIR_UNIVERSE_MIN_DOWNLOADS": FLOOR, "HF_PAGE_SIZE": 7},
+            args={"universe": "all", **args})
+    return run
 
 
 def models(db):
     return {r["repo_id"]: r["org"] for r in rows(db, "SELECT repo_id, org FROM models")}
 
 
-def test_universe_all_lists_the_hub_down_to_the_floor_and_marks_unregistered_authors(tmp_path):
+@async_test
+async def test_universe_all_lists_the_hub_down_to_the_floor_and_marks_unregistered_authors(
+        crawl_all, tmp_path):
     db = tmp_path / "osir.db"
     with FakeHuggingFace(hub()) as fake:
-        crawl(fake, db, tmp_path)
+        await crawl_all(fake, db, tmp_path)
         listing = [s.path for s in fake.log if "sort=downloads" in s.path]
     stored = models(db)
     # Registry accounts: every repo, credited to the org, below the floor too.
@@ -80,18 +85,19 @@ def test_universe_all_lists_the_hub_down_to_the_floor_and_marks_unregistered_aut
     assert detailed == len(stored) - 1  # all but BAAI/tiny (below OSIR_MIN_DOWNLOADS)
 
 
-def test_shards_split_the_work_and_replace_only_their_own_rows(tmp_path):
+@async_test
+async def test_shards_split_the_work_and_replace_only_their_own_rows(crawl_all, tmp_path):
     db = tmp_path / "shared.db"  # both shards in one store: they must not touch each other
     data = hub()
     with FakeHuggingFace(data) as fake:
         for shard in ("1/2", "2/2"):
-            crawl(fake, db, tmp_path, shard=shard)
+            await crawl_all(fake, db, tmp_path, shard=shard)
         by_shard = {s: {r["repo_id"] for r in rows(
             db, "SELECT repo_id FROM models m JOIN crawls c USING (crawl_id) WHERE c.shard = ?",
             [s])} for s in ("1/2", "2/2")}
         assert by_shard["1/2"] and by_shard["2/2"] and not by_shard["1/2"] & by_shard["2/2"]
         whole = tmp_path / "whole.db"
-        crawl(fake, whole, tmp_path)
+        await crawl_all(fake, whole, tmp_path)
         assert models(db) == models(whole)  # the shards together: the unsharded crawl
         # Registry rows split by account, the rest by repository id.
         for repo_id in by_shard["1/2"]:
@@ -102,17 +108,18 @@ def test_shards_split_the_work_and_replace_only_their_own_rows(tmp_path):
         gone = {sorted(by_shard[s])[0] for s in ("1/2", "2/2")}
         data.models = [m for m in data.models if m["id"] not in gone]
         data._index = None
-        crawl(fake, db, tmp_path, shard="1/2")
+        await crawl_all(fake, db, tmp_path, shard="1/2")
     left = set(models(db))
     assert sorted(by_shard["1/2"])[0] not in left  # its own stale row: removed
     assert sorted(by_shard["2/2"])[0] in left  # the other shard's: kept until it crawls
 
 
-def test_modelscope_universe_all_and_its_3000_row_cap(tmp_path):
+@async_test
+async def test_modelscope_universe_all_and_its_3000_row_cap(crawl, tmp_path):
     data = ScopeData.synthetic({"BAAI": 3, "Qwen": 2, "ZhipuAI": 4, "someone": 30})
     db = tmp_path / "osir.db"
     with FakeModelScope(data) as fake:
-        run_crawl("modelscope_models", db, {
+        await crawl("modelscope_models", db, {
             "MODELSCOPE_ENDPOINT": fake.url, "OSIR_ORGS": orgs_file(tmp_path),
             "OSIR_SNAPSHOT": SNAPSHOT, "MODELSCOPE_COMMUNITY": 0, "MODELSCOPE_PAGE_SIZE": 5,
             "MODELSCOPE_MAX_ROWS": 15, "OSIR_UNIVERSE_MIN_DOWNLOADS": 0},
@@ -128,7 +135,8 @@ def test_modelscope_universe_all_and_its_3000_row_cap(tmp_path):
     assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "incomplete"
 
 
-def test_huggingface_datasets_universe_all_details_unregistered_datasets_too(tmp_path):
+@async_test
+async def test_huggingface_datasets_universe_all_details_unregistered_datasets_too(crawl, tmp_path):
     import random
 
     from tests.fakes.huggingface import _dataset_row
@@ -143,7 +151,7 @@ def test_huggingface_datasets_universe_all_details_unregistered_datasets_too(tmp
         data.usage[repo_id] = ["a/m1", "b/m2"]
     db = tmp_path / "osir.db"
     with FakeHuggingFace(data) as fake:
-        run_crawl("huggingface_datasets", db, {
+        await crawl("huggingface_datasets", db, {
             "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs_file(tmp_path), "OSIR_SNAPSHOT": SNAPSHOT,
             "OSIR_UNIVERSE_MIN_DOWNLOADS": FLOOR, "HF_PAGE_SIZE": 2}, args={"universe": "all"})
         listing = [s.path for s in fake.log
@@ -159,11 +167,12 @@ def test_huggingface_datasets_universe_all_details_unregistered_datasets_too(tmp
         {"outcome": "finished", "universe": "all"}]
 
 
-def test_modelscope_datasets_universe_all(tmp_path):
+@async_test
+async def test_modelscope_datasets_universe_all(crawl, tmp_path):
     data = ScopeData.synthetic({"BAAI": 8, "Qwen": 4, "someone": 12, "other": 8})
     db, floor = tmp_path / "osir.db", 5000  # some datasets of others below it
     with FakeModelScope(data) as fake:
-        run_crawl("modelscope_datasets", db, {
+        await crawl("modelscope_datasets", db, {
             "MODELSCOPE_ENDPOINT": fake.url, "OSIR_ORGS": orgs_file(tmp_path),
             "OSIR_SNAPSHOT": SNAPSHOT, "MODELSCOPE_COMMUNITY": 0, "MODELSCOPE_PAGE_SIZE": 2,
             "OSIR_UNIVERSE_MIN_DOWNLOADS": floor}, args={"universe": "all"})
@@ -178,8 +187,10 @@ def test_modelscope_datasets_universe_all(tmp_path):
     assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "finished"
 
 
+@pytest.mark.slow
 def test_crawlall_runs_one_shard_and_leaves_scoring_for_after_the_merge(tmp_path):
     import json
+    import subprocess
     import sys
 
     from tests.conftest import FAST, ROOT, crawl_env
@@ -193,8 +204,8 @@ def test_crawlall_runs_one_shard_and_leaves_scoring_for_after_the_merge(tmp_path
                "-s", f"OSIR_ORGS={orgs_file(tmp_path)}", "-s", "HF_PAGE_SIZE=7",
                "-s", "OSIR_MODEL_ORGS=",  # the test registry: no model-name prefixes
                *(a for k, v in FAST.items() for a in ("-s", f"{k}={v}"))]
-        proc = prewarmed.run(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url),
-                             capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(HF_ENDPOINT=fake.url),
+                              capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     crawls = {r["spider"]: r for r in rows(db, "SELECT spider, shard, universe, outcome, stats "
                                                 "FROM crawls")}

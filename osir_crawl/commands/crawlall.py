@@ -1,6 +1,7 @@
 """``scrapy crawlall [--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--fresh]
-[--shard I/N]``: the monthly full crawl. (``scrapy crawlall --check`` crawls nothing: one live request per platform and a
-table of what answered, :mod:`osir_crawl.livecheck`.)
+[--shard I/N]``: the monthly full crawl. (``scrapy crawlall --check`` crawls nothing: one live
+request per host the spiders below crawl, as each spider declares it, and a table of what
+answered, :mod:`osir_crawl.livecheck`.)
 
 Every spider of ``scrapy list`` except ``legacy_import`` runs as its own ``scrapy crawl``
 subprocess (a crash of one leaves the rest running), ``--concurrency`` at a time, all writing

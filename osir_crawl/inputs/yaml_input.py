@@ -89,6 +89,17 @@ class _MarkedLoader(SAFE_LOADER):
         data.lines = [_line(item) for item in node.value]
 
 
+    def construct_yaml_timestamp(self, node):
+        """A date PyYAML cannot construct (``2025-13-45``) is an error of its line."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a date ({exc})", node.start_mark) from None
+
+
+_MarkedLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                              _MarkedLoader.construct_yaml_timestamp)
 _MarkedLoader.add_constructor("tag:yaml.org,2002:map", _MarkedLoader.construct_marked_mapping)
 _MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _MarkedLoader.construct_marked_sequence)
 
@@ -104,6 +115,8 @@ def parse_yaml(text: str, source: str, error: type[Exception]):
         at = f":{mark.line + 1}" if mark else ""
         text = " ".join(str(exc).replace(' in "<unicode string>",', " at").split())
         raise error(f"{source}{at}: not valid YAML: {text}") from None
+    except (ValueError, TypeError) as exc:  # a scalar PyYAML cannot construct: 2025-13-45
+        raise error(f"{source}: not valid YAML: {exc}") from None
 
 
 def load_yaml(path, error: type[Exception], what: str, source: str | None = None):
@@ -168,6 +181,8 @@ def message(error: dict) -> str:
     plainer words of MESSAGES, with the value given."""
     if error["type"] in ("value_error", "assertion_error"):
         return error["msg"].partition(", ")[2]
+    if error["type"] == "literal_error":
+        return f"must be {error['ctx']['expected']} (got {_short(error['input'])})"
     text = MESSAGES.get(error["type"], error["msg"])
     if error["type"] not in ("missing", "extra_forbidden"):
         text += f" (got {_short(error['input'])})"
@@ -175,13 +190,23 @@ def message(error: dict) -> str:
 
 
 def dotted(loc: tuple, error: dict) -> str:
-    """``dimensions.data[2] must be a text (got 3)``, ``counts.chips: <a validator's words>``:
-    the default description of a problem."""
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-    text = message(error)
+    """The default description of a problem: where it is (``counts.chips``, ``repos[2]``) and
+    what is wrong. ``since must be a YYYY-MM-DD date``; a validator's own sentence after a
+    colon (``counts.chips: give exactly one of file …``), or in place of the key when it
+    names the key itself (``counts.chips.within narrows a file …``)."""
+    text, where = message(error), _path(loc)
     if not where:
         return text
-    return f"{where} {text}" if error["type"] in MESSAGES else f"{where}: {text}"
+    last = str(loc[-1])
+    if text.startswith((f"{last} ", f"{last}:")) and not isinstance(loc[-1], int):
+        head = _path(loc[:-1])
+        return f"{head}.{text}" if head else text
+    plain = error["type"] in MESSAGES or text.startswith(("must ", "is "))
+    return f"{where}{' ' if plain else ': '}{text}"
+
+
+def _path(loc: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
 
 
 def validated(model: type[BaseModel], data, source: str, error: type[Exception],

@@ -101,6 +101,12 @@ class OsirSpider(scrapy.Spider):
             return "registry"
         return value
 
+    @classmethod
+    def live_checks(cls) -> tuple:
+        """``scrapy crawlall --check``'s requests for this spider (osir_crawl/livecheck.py
+        ``Check``): the first request to each host it crawls. None declared: the check fails."""
+        return ()
+
     # --- shards ------------------------------------------------------------------------------
     def owns(self, key) -> bool:
         """Whether ``key`` (an account, an org, a repository id, a board) is this shard's."""

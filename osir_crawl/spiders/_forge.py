@@ -16,6 +16,7 @@ import math
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from osir_crawl.items import RepoItem
+from osir_crawl.livecheck import Check
 from osir_crawl.parsing import as_bool, link_rels
 from osir_crawl.registry import Account
 from osir_crawl.spiders._catalogue_checks import CatalogueChecks
@@ -39,6 +40,16 @@ class ForgeSpider(CatalogueChecks, ListingSpider):
     total_pages_headers: tuple[str, ...] = TOTAL_PAGES_HEADERS
     total_count_headers: tuple[str, ...] = TOTAL_COUNT_HEADERS
     stars_field, pushed_field, language_field = "stargazers_count", "pushed_at", "language"
+
+    checked_fields: tuple[str, ...] = ()  # what item_from reads from a listing row
+    checked_optional: tuple[str, ...] = ()
+
+    @classmethod
+    def live_checks(cls):
+        query = [*cls.listing_query, (cls.page_param, 1), (cls.size_param, 1)]
+        return (Check(cls.platform, cls.endpoint_setting, f"{cls.listing_path}?{urlencode(query)}",
+                      fields=cls.checked_fields, optional=cls.checked_optional,
+                      account_platform=cls.platform),)
 
     def configure(self, settings):
         super().configure(settings)

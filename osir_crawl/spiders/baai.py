@@ -24,6 +24,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
 
 from osir_crawl.items import DatasetItem
+from osir_crawl.livecheck import Check
 from osir_crawl.registry import Account
 from osir_crawl.spiders._browser import BrowserSpider, fetch_in_page
 
@@ -63,6 +64,14 @@ class BaaiDatasetsSpider(BrowserSpider):
     endpoint_setting = "BAAI_DATA_URL"
     item_class = DatasetItem
     capture = (API,)
+
+    @classmethod
+    def live_checks(cls):
+        return (Check("baai_data", cls.endpoint_setting, API, method="POST",
+                      body=listing_body(0, 1), rows=("data", "list"),
+                      fields=("uriName", "downloadNumb", "subscribedNumb", "createTime",
+                              "updateTime", "tags"),
+                      note="a refusal sends the crawl to the page (Chromium)"),)
 
     @classmethod
     def shard_unit(cls) -> str:

@@ -25,6 +25,9 @@ class GitcodeReposSpider(ForgeSpider):
     link_pagination = False
     total_pages_headers = total_count_headers = ()
     language_field = None
+    checked_fields = ("full_name", "html_url", "stargazers_count", "forks_count",
+                      "watchers_count", "open_issues_count", "license", "status", "fork",
+                      "pushed_at")
 
     async def start(self):
         if not self.settings.get("GITCODE_TOKEN"):

@@ -17,4 +17,7 @@ class GiteeReposSpider(ForgeSpider):
     platform = "gitee"
     raw_file_path = "/repos/{repo}/raw/{path}"  # counting rules read files raw
     endpoint_setting = "GITEE_API_URL"
+    checked_fields = ("full_name", "html_url", "stargazers_count", "forks_count",
+                      "watchers_count", "open_issues_count", "language", "license", "status",
+                      "fork", "pushed_at")
 

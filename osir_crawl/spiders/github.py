@@ -34,6 +34,8 @@ class GithubReposSpider(ForgeSpider):
     listing_query = (("type", "public"), ("sort", "full_name"))
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
     step_fields = {"parse_contributors": ("contributors",)}
+    checked_fields = ("full_name", "html_url", "stargazers_count", "forks_count",
+                      "open_issues_count", "language", "license", "archived", "fork", "pushed_at")
 
     def watchers(self, row: dict):
         if "subscribers_count" in row:  # the repository endpoint's answer

@@ -21,6 +21,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from osir_crawl.items import LeaderboardEntryItem
+from osir_crawl.livecheck import Check
 from osir_crawl.spiders._board import BoardSpider
 
 HELM_WEB = "https://crfm.stanford.edu/helm"
@@ -32,6 +33,14 @@ class HelmSpider(BoardSpider):
     name = "helm"
     board = "helm"
     endpoint_setting = "HELM_URL"
+
+    @classmethod
+    def live_checks(cls):
+        return (Check("helm", cls.endpoint_setting, "/project_metadata.json",
+                      fields=("id", "releases"), optional=("title",)),
+                Check("helm_storage", "HELM_STORAGE_URL", "/", answer_only=True,
+                      accept="application/xml",
+                      note="the bucket: its file names come from the project list"))
 
     def configure(self, settings):
         super().configure(settings)

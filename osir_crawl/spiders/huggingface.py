@@ -16,6 +16,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from osir_crawl.items import DatasetItem, ModelItem
+from osir_crawl.livecheck import Check
 from osir_crawl.registry import Account
 from osir_crawl.spiders._hub import HubSpider
 
@@ -34,6 +35,16 @@ class HuggingfaceSpider(HubSpider):
         "parse_children": ("descendants",),
         "parse_usage": ("dataset_usage",),
     }
+
+    check_label = ""
+    check_optional: tuple[str, ...] = ()
+
+    @classmethod
+    def live_checks(cls):
+        query = urlencode([("limit", 1), *(("expand[]", e) for e in cls.expand)])
+        return (Check(cls.check_label, cls.endpoint_setting,
+                      f"/api/{cls.kind}?author={{account}}&{query}", fields=("id",) + cls.expand,
+                      optional=cls.check_optional, account_platform=cls.platform),)
 
     def configure(self, settings):
         super().configure(settings)
@@ -78,6 +89,8 @@ class HuggingfaceModelsSpider(HuggingfaceSpider):
     kind = "models"
     item_class = ModelItem
     expand = MODEL_EXPAND
+    check_label = "huggingface"
+    check_optional = ("pipeline_tag", "library_name", "safetensors", "config")  # per repo
 
     def row_fields(self, row: dict) -> dict:
         safetensors = row.get("safetensors")
@@ -122,6 +135,7 @@ class HuggingfaceDatasetsSpider(HuggingfaceSpider):
     kind = "datasets"
     item_class = DatasetItem
     expand = COMMON_EXPAND
+    check_label = "huggingface_datasets"
     url_prefix = "datasets/"
 
     def wants_details(self, item) -> bool:

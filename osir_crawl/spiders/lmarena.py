@@ -21,6 +21,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from osir_crawl.items import LeaderboardEntryItem
+from osir_crawl.livecheck import Check
 from osir_crawl.parsing import number
 from osir_crawl.spiders._board import HF_WEB, DatasetViewerBoard
 
@@ -36,6 +37,15 @@ class LmarenaSpider(DatasetViewerBoard):
     dataset = "lmarena-ai/leaderboard-dataset"
     split = "latest"
     category = "overall"
+
+    @classmethod
+    def live_checks(cls):
+        query = urlencode([("dataset", cls.dataset), ("config", "text"), ("split", cls.split),
+                           ("offset", 0), ("length", 1)])
+        return (Check("lmarena", cls.endpoint_setting, f"/rows?{query}", rows=("rows", 0, "row"),
+                      fields=("model_name", "organization", "license", "category",
+                              "leaderboard_publish_date"),
+                      optional=tuple(name for names in COLUMNS.values() for name in names)),)
 
     async def start(self):
         query = urlencode([("dataset", self.dataset)])

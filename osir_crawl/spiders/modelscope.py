@@ -34,6 +34,7 @@ from urllib.parse import quote, urlencode
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from osir_crawl.items import DatasetItem, ModelItem
+from osir_crawl.livecheck import Check
 from osir_crawl.middlewares import error_of
 from osir_crawl.registry import Account
 from osir_crawl.spiders._base import UnusableResponse
@@ -183,6 +184,15 @@ class ModelScopeModelsSpider(ModelScopeSpider):
     kind = "models"
     item_class = ModelItem
 
+    @classmethod
+    def live_checks(cls):
+        return (Check("modelscope", cls.endpoint_setting,
+                      "/openapi/v1/models?owner={account}&page_number=1&page_size=1",
+                      rows=("data", "models"), account_platform="modelscope",
+                      fields=("id", "downloads", "likes", "tasks", "tags", "created_at",
+                              "last_modified", "params"),
+                      note="community counts come from rendered pages (not checked)"),)
+
     def row_fields(self, row: dict) -> dict:
         fields, tasks = super().row_fields(row), tasks_of(row)
         libraries = [t[len("library:"):] for t in fields["tags"] or [] if isinstance(t, str)
@@ -200,3 +210,11 @@ class ModelScopeDatasetsSpider(ModelScopeSpider):
     name = "modelscope_datasets"
     kind = "datasets"
     item_class = DatasetItem
+
+    @classmethod
+    def live_checks(cls):
+        return (Check("modelscope_datasets", cls.endpoint_setting,
+                      "/openapi/v1/datasets?owner={account}&page_number=1&page_size=1",
+                      rows=("data", "datasets"), account_platform="modelscope",
+                      fields=("id", "downloads", "likes", "tags", "created_at",
+                              "last_modified"), optional=("tasks",)),)

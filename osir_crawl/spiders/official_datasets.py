@@ -27,6 +27,7 @@ from urllib.parse import quote
 import yaml
 
 from osir_crawl.items import OfficialDatasetItem
+from osir_crawl.livecheck import Check
 from osir_crawl.spiders._base import OsirSpider
 
 GITHUB_RAW = {"Accept": "application/vnd.github.raw+json", "X-GitHub-Api-Version": "2022-11-28"}
@@ -63,6 +64,14 @@ class OfficialDatasetsSpider(OsirSpider):
     name = "official_datasets"
     endpoint_setting = "GITHUB_API_URL"
     item_class = OfficialDatasetItem
+
+    @classmethod
+    def live_checks(cls):  # the first entry of each catalogue's table of contents
+        return tuple(Check(f"official_{s.id}", cls.endpoint_setting,
+                           f"/repos/{s.repo}/contents/{quote(s.file)}?ref={quote(s.ref, safe='')}",
+                           accept=GITHUB_RAW["Accept"], format="yaml", rows=("toc",),
+                           fields=("path", "title"), optional=("section", "status"))
+                     for s in SOURCES)
 
     @classmethod
     def shard_unit(cls) -> str:

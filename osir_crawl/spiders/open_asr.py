@@ -15,6 +15,7 @@ import io
 from urllib.parse import quote, urlencode
 
 from osir_crawl.items import LeaderboardEntryItem
+from osir_crawl.livecheck import Check
 from osir_crawl.parsing import number
 from osir_crawl.spiders._board import HF_WEB, BoardSpider
 
@@ -29,6 +30,14 @@ class OpenAsrLeaderboardSpider(BoardSpider):
     folder = "scripts/data"
     results = "scripts/data/en_shortform.csv"
     lower_is_better = True
+
+    @classmethod
+    def live_checks(cls):  # the results file; every "<dataset> WER" column is a score
+        return (Check("open_asr_leaderboard", cls.endpoint_setting,
+                      f"/repos/{cls.repo}/contents/{quote(cls.results)}",
+                      accept="application/vnd.github.raw+json", format="csv",
+                      fields=("model", "Avg. WER", "Model size (B)", "License"),
+                      every_column_read=True),)
 
     async def start(self):
         query = urlencode([("path", self.folder), ("per_page", 1)])

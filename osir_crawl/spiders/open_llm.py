@@ -10,6 +10,7 @@ maintained once that is older than the window); ``Available on the hub`` = publi
 from __future__ import annotations
 
 from osir_crawl.items import LeaderboardEntryItem
+from osir_crawl.livecheck import Check
 from osir_crawl.parsing import number, parse_date
 from osir_crawl.spiders._board import HF_WEB, DatasetViewerBoard
 
@@ -19,6 +20,14 @@ class OpenLlmLeaderboardSpider(DatasetViewerBoard):
     board = "open_llm_leaderboard"
     dataset = "open-llm-leaderboard/contents"
     benchmarks = ("IFEval", "BBH", "MATH Lvl 5", "GPQA", "MUSR", "MMLU-PRO")
+
+    @classmethod
+    def live_checks(cls):
+        return (Check("open_llm_leaderboard", cls.endpoint_setting,
+                      "/rows?dataset=open-llm-leaderboard%2Fcontents&config=default&split=train"
+                      "&offset=0&length=1", rows=("rows", 0, "row"),
+                      fields=("fullname", "Average ⬆️", "#Params (B)", "Submission Date",
+                              "Available on the hub", "Precision", *cls.benchmarks)),)
 
     async def start(self):
         yield self.rows_request(self.dataset, "default", "train", 0)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from osir_crawl.items import LeaderboardEntryItem
+from osir_crawl.livecheck import Check
 from osir_crawl.parsing import (alias_key, html_table, json_lists, number, parse_date,
                                 parse_params)
 from osir_crawl.spiders._board import BoardSpider
@@ -57,6 +58,11 @@ class OpencompassVlmSpider(BoardSpider):
     name = "opencompass_vlm"
     board = "opencompass_vlm"
     endpoint_setting = "OPENCOMPASS_VLM_URL"
+
+    @classmethod
+    def live_checks(cls):  # every benchmark column is a score
+        return (Check("opencompass_vlm", cls.endpoint_setting, "", rows=("results", "*"),
+                      fields=("META",), every_column_read=True),)
     scale = {"OCRBench": 0.1, "MME": 100 / 2800}
     primary = ("Overall", "Final Score", "Acc", "accuracy")
 
@@ -119,6 +125,13 @@ class OpencompassLlmSpider(BoardSpider, BrowserSpider):
     name = "opencompass_llm"
     board = "opencompass_llm"
     endpoint_setting = "OPENCOMPASS_LLM_URL"
+
+    @classmethod
+    def live_checks(cls):  # every column but the name, size and dates is a score
+        return (Check("opencompass_llm", cls.endpoint_setting, "", rows=("OverallTable",),
+                      fields=("model", "Average", "para_num"), every_column_read=True),
+                Check("opencompass_page", "OPENCOMPASS_URL", cls.page_path, answer_only=True,
+                      accept="text/html", note="the page, read only when the file is gone"))
     page_path = "/leaderboard-llm"
     wait_for = "table"
 

@@ -21,6 +21,7 @@ import math
 from urllib.parse import unquote, urlencode, urlsplit
 
 from osir_crawl.items import DatasetItem
+from osir_crawl.livecheck import Check
 from osir_crawl.parsing import alias_value, json_lists, parse_count, parse_total
 from osir_crawl.registry import Account
 from osir_crawl.spiders._browser import BrowserSpider
@@ -54,6 +55,11 @@ class OpenDataLabDatasetsSpider(BrowserSpider):
     item_class = DatasetItem
     capture = ()  # every JSON the page fetches; records_from_json picks the listing
     wait_for = r"text=/[0-9]\s*数据集/"  # the total: the listing has rendered
+
+    @classmethod
+    def live_checks(cls):
+        return (Check("opendatalab", cls.endpoint_setting, "/",
+                      note="listing rendered in Chromium: fields not checked"),)
     shard_by = "org"  # accounts are creator ids, not the owners of the rows
 
     def configure(self, settings):

@@ -27,6 +27,9 @@ class OpeniReposSpider(ForgeSpider):
     page_size = 50  # Gitea's default MAX_RESPONSE_ITEMS
     stars_field = "stars_count"
     pushed_field = "updated_at"
+    checked_fields = ("full_name", "html_url", "stars_count", "forks_count", "watchers_count",
+                      "open_issues_count", "archived", "fork", "mirror", "updated_at")
+    checked_optional = ("licenses", "language")  # licenses: Gitea 1.22+
 
     def next_request(self, response, account, page: int, rows: list):
         if response.headers.get("Link"):
