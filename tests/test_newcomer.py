@@ -26,7 +26,6 @@ from osir_crawl.browse import metadata_for
 from osir_crawl.commands.crawlall import CrawlAll
 from osir_crawl.reachability import Endpoint
 from osir_crawl.registry import RegistryError, load_registry
-from tests import prewarmed
 from tests.conftest import ROOT, async_test, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_build import SEP, build, store as small_store  # noqa: F401 (a fixture)
@@ -191,7 +190,7 @@ def test_crawlall_fresh_crawls_a_finished_spider_again(tmp_path):
     data = HubData.synthetic({"BAAI": 2}, datasets_per_account=1)
     with FakeHuggingFace(data) as fake:
         def crawlall_run(*extra):
-            return prewarmed.run(
+            return subprocess.run(
                 [sys.executable, "-m", "scrapy", "crawlall", "--only", "huggingface_datasets",
                  "--snapshot", SNAPSHOT, "-a", "orgs=BAAI", "--skip-scoring",
                  "--jobs-dir", str(tmp_path / "jobs"), "--logs-dir", str(tmp_path / "logs"),
@@ -222,7 +221,7 @@ def test_browse_hides_the_store_s_path(tmp_path):
     db = tmp_path / "secret-place" / "june.db"
     db.parent.mkdir()
     store.open_store(db).close()
-    proc = prewarmed.run([sys.executable, "-m", "osir_crawl.browse", str(db), "--get",
+    proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", str(db), "--get",
                           "/-/databases.json"], cwd=ROOT, env=crawl_env(),
                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
