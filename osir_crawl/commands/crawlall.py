@@ -503,7 +503,7 @@ class CrawlAll:
             if rc != 0:
                 said = self._last_line(self.logs / "scoring.log", "error:")
                 return {"status": "failed",
-                        "detail": f"exit {rc}, see {self.logs / 'scoring.log'}"
+                        "detail": f"scoring {step[0]}: exit {rc}, see {self.logs / 'scoring.log'}"
                                   + (f" ({said})" if said else "")}
         what = "rankings" + (" and the ecosystem ranking" if len(builds) > 1 else "")
         return {"status": "ok", "detail": f"{what} of {self.snapshot} built; the site: "

@@ -3,6 +3,7 @@ store: ``python -m scoring explain --snapshot YYYY-MM-DD [--db PATH] --org NAME 
 
 import json
 import sys
+from pathlib import Path
 
 from ..errors import ScoringError
 from ..explain import explain_org, format_explanation
@@ -46,11 +47,13 @@ def run(args):
             raise ScoringError("--previous is for MONTH_DIR: with --snapshot, deltas come from "
                                "the store's month before")
         tables, previous = from_store(args.db or default_store(), args.snapshot)
+        month = args.snapshot
     else:
         tables = read_month(args.month_dir, method)
         previous = read_previous(args.previous, method) if args.previous else None
+        month = Path(args.month_dir).resolve().name
     ranking = rank_month(tables, method, previous)
-    report = explain_org(ranking, args.org, args.accumulated, load_indicator_labels())
+    report = explain_org(ranking, args.org, args.accumulated, load_indicator_labels(), month)
     if args.json:
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         print()
