@@ -20,6 +20,7 @@ import json
 import os
 import posixpath
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ..errors import ScoringError
 from . import svg
+from ..explain import not_measured
 from .data import OVERALL, SiteData, explain, movers, new_orgs
 from .i18n import LANGUAGE_NAMES, LANGUAGES, dimension_name, indicator_label, word
 from .tables import Column, Table, delta_text, for_download, headings, number, view
@@ -147,8 +149,14 @@ class SiteWriter:
                                               f"{dim if dim in m.dimensions else OVERALL}.html"),
                          m is month) for m in reversed(site.months)],
                 ranking=ranking, movers=moved, moves=moves, new=new, changes=changes,
+                unmeasured=[(i["dimension"], i["indicator"]) for i in (
+                    not_measured(month.ranking) if month.ranking else [])
+                    if dim in (OVERALL, i["dimension"])],
                 scores_chart=links.to(scores[lang]),
-                history_chart=history and links.to(history))
+                history_chart=history and links.to(history),
+                intro=path.endswith("index.html") and word("intro", lang, weights=", ".join(
+                    f"{dimension_name(d, lang)} {Fraction(w).limit_denominator(100)}"
+                    for d, w in site.method.overall_weights)))
 
     def ranking_table(self, month, dim) -> Table:
         rows = month.ranked(dim)
@@ -248,6 +256,8 @@ class SiteWriter:
                         for m in reversed(site.months) if org in m.orgs],
                 history=history, history_chart=chart and links.to(chart),
                 breakdown=breakdown, indicators=indicators, accumulated=accumulated,
+                unmeasured=[(i["dimension"], i["indicator"])
+                            for i in (report or {}).get("not_measured", [])],
                 ranking_page=links.to(f"{lang}/{month.snapshot}/{OVERALL}.html"))
 
     def history_table(self, org) -> Table:
