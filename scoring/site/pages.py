@@ -167,7 +167,8 @@ class SiteWriter:
 
     def ranking_table(self, month, dim) -> Table:
         rows = month.ranked(dim)
-        frame = rows[["rank", "delta_rank", "org", "score"]].copy()
+        frame = rows[["rank", "delta_rank", "org", "score"]].assign(
+            _compared=month.previous is not None)
         columns = [Column("rank", "rank"), Column("delta_rank", "delta"), Column("org", "org"),
                    Column("score", "score")]
         parts = self.site.parts(dim)
@@ -275,6 +276,8 @@ class SiteWriter:
         frame["rank"] = frame.month.map(overall["rank"])
         frame["delta_rank"] = frame.month.map(overall["delta_rank"])
         frame["score"] = frame.month.map(overall["score"])
+        frame["_compared"] = frame.month.map(
+            {m.snapshot: m.previous is not None for m in self.site.months})
         columns = [Column("month", "month"), Column("rank", "rank", {
                        lang: word("overall_rank", lang) for lang in LANGUAGES}),
                    Column("delta_rank", "delta"), Column("score", "score")]
@@ -292,7 +295,8 @@ class SiteWriter:
         rows = [{"dimension": d["dimension"], "rank": d.get("rank"), "of": d.get("of"),
                  "delta_rank": d.get("delta_rank"), "score": d.get("score"),
                  "discount": d.get("discount"), "overall_weight": d.get("overall_weight"),
-                 "overall_term": d.get("overall_term"), "share": d.get("share")}
+                 "overall_term": d.get("overall_term"), "share": d.get("share"),
+                 "_compared": month.previous is not None}
                 for d in report["dimensions"]]
         frame = pd.DataFrame(rows)
         columns = [Column("dimension", "dimension"), Column("rank", "rank"),

@@ -90,6 +90,8 @@ def cell(column: Column, value, record, table, lang, links) -> dict:
     kind, missing = column.kind, _missing(value)
     cls = "num" if kind in NUMERIC else ""
     if kind == "delta":
+        if missing and record.get("_compared") is False:  # a store's first month: no change
+            return {"parts": [("–", None)], "cls": "num none"}
         return {"parts": [(delta_text(value, lang), None)], "cls": f"num {delta_class(value)}"}
     if missing:
         return {"parts": [("–", None)], "cls": cls + " none"}
@@ -164,8 +166,9 @@ def linked(text: str) -> list:
 
 
 def for_download(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns Parquet can type: numbers as numbers, anything else as text."""
-    out = frame.copy()
+    """Columns Parquet can type: numbers as numbers, anything else as text; ``_`` columns
+    (hints for the pages, such as ``_compared``: the month has one before it) left out."""
+    out = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
     for name in out.columns:
         column = out[name]
         if column.dtype != object:
