@@ -17,7 +17,7 @@ The steps, each a function of what the one before gives:
     write      scoring.io.write_frames into a new folder, scoring.store.write_build_rows in a
                transaction; scoring.io.publishing swaps the folder in, then the rows commit
 
-Outputs: ``data/rankings/<snapshot>/`` (the six ``*-summary.csv`` and the rank files of
+Outputs: ``data/rankings/<snapshot>/`` beside the store (osir_crawl/outputs.py; the six ``*-summary.csv`` and the rank files of
 :func:`scoring.io.write_outputs`) and the store tables ``summaries``, ``rankings`` and
 ``classification``. Delta ranks come from the previous month's rows of ``rankings`` (method
 §2.9), so build the months in order.
@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from osir_crawl import outputs
 
 from .classify import load_labels
 from .curated import infra_eval_summaries, load_curated
@@ -195,7 +197,8 @@ def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
     """The six summaries of a snapshot and where each cell comes from."""
     if snapshot not in inputs.snapshots:
         raise ScoringError(f"snapshot {snapshot} has no models or datasets in the store "
-                           f"(it holds: {', '.join(inputs.snapshots) or 'nothing'})")
+                           f"{inputs.db_path} (it holds: "
+                           f"{', '.join(inputs.snapshots) or 'nothing'})")
     notes = []
     built, published_months = None, {}
     if profile.use_catalogue:  # this snapshot's crawl plus data/catalogue
@@ -298,9 +301,14 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
     result = BuildResult(snapshot, profile.name, summary.tables, summary.provenance,
                          summary.month.classification, ranking, notes, universe=universe)
     if write:
-        out = Path(out_dir or default_out(snapshot, universe))
+        out = outputs.claim(out_dir or default_out(snapshot, universe, inputs.db_path),
+                            inputs.db_path)
         frames = {f"{name}-summary": table for name, table in summary.tables.items()}
-        frames = {**frames, **ranking.outputs()}
+        ranked = ranking.outputs()
+        if profile.row_order == "rank":  # a person reads a ranking top down
+            ranked = {stem: frame.sort_values("rank", kind="stable") if "rank" in frame
+                      else frame for stem, frame in ranked.items()}
+        frames = {**frames, **ranked}
         if unfinished:
             frames["incomplete-crawls"] = pd.DataFrame(unfinished)
         built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -317,8 +325,9 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
     return result
 
 
-def default_out(snapshot, universe="registry") -> Path:
-    out = ROOT / "data" / "rankings" / snapshot
+def default_out(snapshot, universe="registry", db_path=None) -> Path:
+    """The store's rankings folder of ``snapshot`` (osir_crawl/outputs.py: beside the store)."""
+    out = outputs.folder(db_path or default_store(), "rankings", snapshot)
     return out / "ecosystem" if universe == "all" else out
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import posixpath
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ..errors import ScoringError
 from . import svg
+from ..explain import not_measured
 from .data import OVERALL, SiteData, explain, movers, new_orgs
 from .i18n import LANGUAGE_NAMES, LANGUAGES, dimension_name, indicator_label, word
 from .tables import Column, Table, delta_text, for_download, headings, number, view
@@ -65,6 +67,7 @@ class SiteWriter:
                                 LANGUAGE_NAMES=LANGUAGE_NAMES, indicator_label=indicator_label)
         self.tables: dict[str, Table] = {}  # stem -> table, each downloadable once
         self.pages: list[str] = []
+        self._not_measured: dict[str, list] = {}
 
     # -- the whole site ------------------------------------------------------------------------
     def write(self) -> list[str]:
@@ -132,6 +135,8 @@ class SiteWriter:
         scores = {lang: self.score_chart(month, dim, lang) for lang in LANGUAGES}
         history = self.history_chart(dim) if len(site.months) > 1 else None
         new = new_orgs(month, dim)
+        changes = self.change_table(month, dim)
+        changes = changes and self.table(changes)
         for lang, path in paths:
             links = Links(site, path, lang)
             variants = [(v, links.to(f"{lang}/{month.snapshot}/{d}.html"), d == dim)
@@ -144,13 +149,26 @@ class SiteWriter:
                 months=[(m.snapshot, links.to(f"{lang}/{m.snapshot}/"
                                               f"{dim if dim in m.dimensions else OVERALL}.html"),
                          m is month) for m in reversed(site.months)],
-                ranking=ranking, movers=moved, moves=moves, new=new,
+                ranking=ranking, movers=moved, moves=moves, new=new, changes=changes,
+                unmeasured=[(i["dimension"], i["indicator"]) for i in self.not_measured(month)
+                            if dim in (OVERALL, i["dimension"])],
                 scores_chart=links.to(scores[lang]),
-                history_chart=history and links.to(history))
+                history_chart=history and links.to(history),
+                intro=path.endswith("index.html") and word("intro", lang, weights=", ".join(
+                    f"{dimension_name(d, lang)} {Fraction(w).limit_denominator(100)}"
+                    for d, w in site.method.overall_weights)))
+
+    def not_measured(self, month) -> list:
+        """explain's indicators no organisation has a value for in the month (once a month)."""
+        if month.snapshot not in self._not_measured:
+            self._not_measured[month.snapshot] = (not_measured(month.ranking) if month.ranking
+                                                  else [])
+        return self._not_measured[month.snapshot]
 
     def ranking_table(self, month, dim) -> Table:
         rows = month.ranked(dim)
-        frame = rows[["rank", "delta_rank", "org", "score"]].copy()
+        frame = rows[["rank", "delta_rank", "org", "score"]].assign(
+            _compared=month.previous is not None)
         columns = [Column("rank", "rank"), Column("delta_rank", "delta"), Column("org", "org"),
                    Column("score", "score")]
         parts = self.site.parts(dim)
@@ -172,6 +190,25 @@ class SiteWriter:
                     for lang in LANGUAGES}, group))
         caption = {lang: f"{month.snapshot} · {dimension_name(dim, lang)}" for lang in LANGUAGES}
         return Table(f"{month.snapshot}/{dim}", frame, columns, caption, dim)
+
+    def change_table(self, month, dim) -> Table | None:
+        """Each indicator's change since the month before (the build's ``*-summary-delta``:
+        the original dashboard's delta view), for the dimensions the method gives one."""
+        deltas = month.ranking.summary_deltas if month.ranking else {}
+        frame = deltas.get(f"{dim}-summary-delta")
+        if frame is None:
+            return None
+        order = month.ranked(dim).org
+        frame = frame.reindex(order[order.isin(frame.index)]).reset_index()
+        columns = [Column("org", "org")]
+        for ind in frame.columns[1:]:
+            group, label = ({lang: indicator_label(self.site.labels, dim, ind, lang)[i]
+                             for lang in LANGUAGES} for i in (0, 1))
+            columns.append(Column(ind, "change", label, group))
+        caption = {lang: f"{month.snapshot} · {dimension_name(dim, lang)} · "
+                         f"{word('changes', lang, previous=month.previous)}"
+                   for lang in LANGUAGES}
+        return Table(f"{month.snapshot}/{dim}-changes", frame, columns, caption, dim)
 
     def movers_table(self, month, dim, moves) -> Table:
         frame = pd.DataFrame(
@@ -227,6 +264,8 @@ class SiteWriter:
                         for m in reversed(site.months) if org in m.orgs],
                 history=history, history_chart=chart and links.to(chart),
                 breakdown=breakdown, indicators=indicators, accumulated=accumulated,
+                unmeasured=[(i["dimension"], i["indicator"])
+                            for i in (report or {}).get("not_measured", [])],
                 ranking_page=links.to(f"{lang}/{month.snapshot}/{OVERALL}.html"))
 
     def history_table(self, org) -> Table:
@@ -237,10 +276,11 @@ class SiteWriter:
         frame["rank"] = frame.month.map(overall["rank"])
         frame["delta_rank"] = frame.month.map(overall["delta_rank"])
         frame["score"] = frame.month.map(overall["score"])
-        columns = [Column("month", "month", headings("", key="month")), Column("rank", "rank",
-                   {lang: dimension_name(OVERALL, lang) for lang in LANGUAGES},
-                   headings("", key="rank")), Column("delta_rank", "delta"),
-                   Column("score", "score")]
+        frame["_compared"] = frame.month.map(
+            {m.snapshot: m.previous is not None for m in self.site.months})
+        columns = [Column("month", "month"), Column("rank", "rank", {
+                       lang: word("overall_rank", lang) for lang in LANGUAGES}),
+                   Column("delta_rank", "delta"), Column("score", "score")]
         for dim in [d for d in self.site.latest.dimensions if d != OVERALL]:
             if dim in wide:
                 frame[f"rank_{dim}"] = frame.month.map(wide[dim])
@@ -255,7 +295,8 @@ class SiteWriter:
         rows = [{"dimension": d["dimension"], "rank": d.get("rank"), "of": d.get("of"),
                  "delta_rank": d.get("delta_rank"), "score": d.get("score"),
                  "discount": d.get("discount"), "overall_weight": d.get("overall_weight"),
-                 "overall_term": d.get("overall_term"), "share": d.get("share")}
+                 "overall_term": d.get("overall_term"), "share": d.get("share"),
+                 "_compared": month.previous is not None}
                 for d in report["dimensions"]]
         frame = pd.DataFrame(rows)
         columns = [Column("dimension", "dimension"), Column("rank", "rank"),
@@ -326,7 +367,8 @@ class SiteWriter:
 
     def score_chart(self, month, dim, lang) -> str:
         rows = month.ranked(dim)
-        bars = [(f"{int(r['rank'])}. {r['org']}", r["score"],
+        bars = [(f"{'–' if pd.isna(r['rank']) else int(r['rank'])}. {r['org']}",
+                 None if pd.isna(r["score"]) else r["score"],
                  delta_text(r["delta_rank"], lang) if month.previous else "")
                 for r in rows.to_dict("records")]
         return self._chart(f"{month.snapshot}/{dim}-{lang}.svg",

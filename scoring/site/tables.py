@@ -4,7 +4,7 @@ formats, links). :func:`view` turns one into header rows and cells for the templ
 
 Column kinds: ``org`` (links to the organisation's page), ``month`` (links to a month's page
 the table says), ``rank``, ``delta`` (▲3 / ▼2 / = / new), ``score`` (3 decimals), ``number``
-(thousands separated), ``share`` (percent), ``dimension``, ``indicator`` (its label),
+(thousands separated), ``change`` (+/−, thousands separated), ``share`` (percent), ``dimension``, ``indicator`` (its label),
 ``kind`` (evidence kind), ``source`` (addresses in it become links), ``date``, ``text``.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 from .i18n import LANGUAGES, dimension_name, indicator_label, word
 
 URL = re.compile(r"https?://[^\s()<>\"']+[^\s()<>\"'.,;:]")
-NUMERIC = ("rank", "delta", "score", "number", "share")
+NUMERIC = ("rank", "delta", "score", "number", "change", "share")
 
 
 @dataclass
@@ -55,7 +55,7 @@ def headings(lang, texts: dict | None = None, key=None) -> dict:
 
 
 def view(table: Table, lang: str, links, where=None) -> dict:
-    """{"head": [[{text, span, rows, cls}]], "body": [[{parts: [(text, href)], cls}]]}.
+    """{"head": [[{text, span, rows, cls}]], "body": [[(cls, note, [(text, href)])]]}.
     ``links``: an object with ``org(name)`` and ``month(snapshot)`` giving hrefs (or None),
     and ``labels`` (data/indicators.yaml); ``where``: {column: value} keeps those rows only."""
     columns = [c for c in table.columns if c.only in (None, lang)]
@@ -79,8 +79,9 @@ def view(table: Table, lang: str, links, where=None) -> dict:
         if where and any(record.get(k) != v for k, v in where.items()):
             continue
         row = []
-        for c in columns:
-            row.append({"note": None, **cell(c, record.get(c.key), record, table, lang, links)})
+        for c in columns:  # tuples: the template unpacks them (no attribute look-ups per cell)
+            shown = cell(c, record.get(c.key), record, table, lang, links)
+            row.append((shown["cls"], shown.get("note"), shown["parts"]))
         body.append(row)
     return {"head": [top, second] if grouped else [top], "body": body}
 
@@ -89,6 +90,8 @@ def cell(column: Column, value, record, table, lang, links) -> dict:
     kind, missing = column.kind, _missing(value)
     cls = "num" if kind in NUMERIC else ""
     if kind == "delta":
+        if missing and record.get("_compared") is False:  # a store's first month: no change
+            return {"parts": [("–", None)], "cls": "num none"}
         return {"parts": [(delta_text(value, lang), None)], "cls": f"num {delta_class(value)}"}
     if missing:
         return {"parts": [("–", None)], "cls": cls + " none"}
@@ -106,6 +109,10 @@ def cell(column: Column, value, record, table, lang, links) -> dict:
         return {"parts": [(f"{100 * value:.1f}%", None)], "cls": cls}
     if kind == "number":
         return {"parts": [(number(value), None)], "cls": cls}
+    if kind == "change":
+        text = number(value)
+        return {"parts": [(text if value <= 0 else f"+{text}", None)],
+                "cls": f"{cls} {delta_class(value) if value else 'same'}"}
     if kind == "dimension":
         return {"parts": [(dimension_name(str(value), lang), None)], "cls": ""}
     if kind == "indicator":
@@ -159,8 +166,9 @@ def linked(text: str) -> list:
 
 
 def for_download(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns Parquet can type: numbers as numbers, anything else as text."""
-    out = frame.copy()
+    """Columns Parquet can type: numbers as numbers, anything else as text; ``_`` columns
+    (hints for the pages, such as ``_compared``: the month has one before it) left out."""
+    out = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
     for name in out.columns:
         column = out[name]
         if column.dtype != object:
