@@ -17,7 +17,7 @@ platforms". :func:`judge` decides one entry and gives the reason a reader sees:
 Plain Python over the store (no Scrapy, no network): the board spiders judge their entries with
 it as they publish them, ``scrapy crawlall`` judges the whole snapshot again once every hub is
 crawled (:func:`judge_store`, so the store resolves names against the complete snapshot), and
-``scoring`` reads the stored decisions.
+``scoring`` reads the stored decisions (and judges any entry an older crawl left undecided).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from osir_crawl.parsing import parse_date
 
@@ -139,8 +140,7 @@ class OpenWeights:
 
 
 def _hub_repo(url) -> tuple[str, str] | None:
-    from urllib.parse import urlsplit
-
+    """(platform, owner/name) of a Hugging Face or ModelScope model page URL."""
     if not isinstance(url, str):
         return None
     parts = urlsplit(url.strip())

@@ -139,6 +139,7 @@ class CatalogueRepoItem:
     pushed_at: str | None = None
     default_branch: str | None = None
     stars: int | None = None
+    watchers: int | None = None  # GitHub: subscribers_count, which only this endpoint sends
     contributors: int | None = None
 
 

@@ -6,8 +6,9 @@
   the header or the query parameter the platform documents.
 * RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
 * RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode),
-  ``Retry-After`` and GitHub's secondary-limit message by pausing the host until its window (osir_crawl/rate_limits.py) resets,
-  then retrying, with a budget of its own so a long window does not use up RETRY_TIMES.
+  ``Retry-After`` and GitHub's secondary-limit message by pausing the host until its window
+  (osir_crawl/rate_limits.py) resets, then retrying, with a budget of its own so a long window
+  does not use up RETRY_TIMES.
 * ConnectionBreakerMiddleware: stops a spider whose host cannot be reached, with the cause.
 * ModelScopeErrorMiddleware: ModelScope's throttling answer in the body becomes a 429.
 """

@@ -207,8 +207,26 @@ def build_report(db_path: str | Path, snapshot: str, spiders: list[str] | None =
         "failures_by_cause": causes,
         "flagged": [e["spider"] for e in entries if e["flags"]],
         "catalogue_flags": catalogue_section(db_path, snapshot),
+        "values": values_section(db_path, snapshot),
         **(extra or {}),
     }
+
+
+def values_section(db_path, snapshot: str) -> dict | None:
+    """The build of the snapshot (scoring's ``summaries`` rows): values by kind per dimension,
+    indicators no organisation has a value for, stale typed values (scoring/coverage.py);
+    None before the snapshot is built. Never fails the report."""
+    try:
+        from scoring import coverage
+        from scoring.catalogue_summaries import built_provenance
+        from scoring.errors import ScoringError
+
+        try:
+            return coverage.summary(built_provenance(db_path, snapshot), snapshot)
+        except ScoringError:
+            return None
+    except Exception as exc:  # noqa: BLE001 -- the spider table matters more than this section
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def catalogue_section(db_path, snapshot: str) -> list[dict]:
@@ -261,7 +279,31 @@ def to_markdown(report: dict) -> str:
               f"items, or its items fell by more than {DROP:.0%} since the previous snapshot; "
               f"one with nothing to crawl (no registry accounts) only gets a note. Rejects and "
               f"failures are in the store tables `rejects` and `failures` (by crawl_id).", ""]
-    return "\n".join(lines + catalogue_markdown(report.get("catalogue_flags") or []))
+    return "\n".join(lines + values_markdown(report.get("values"), report["snapshot"])
+                     + catalogue_markdown(report.get("catalogue_flags") or []))
+
+
+def values_markdown(values: dict | None, snapshot: str) -> list[str]:
+    lines = ["## Values by kind", ""]
+    if not values:
+        return lines + [f"{snapshot} is not built: no values yet.", ""]
+    if "error" in values:
+        return lines + [f"unavailable: {values['error']}", ""]
+    kinds = ("crawl", "rule", "catalogue", "published")
+    lines += ["Monthly summary cells per dimension and kind (non-zero in brackets).", "",
+              "| dimension | " + " | ".join(kinds) + " |", "|---" + "|--:" * len(kinds) + "|"]
+    for dim, counts in values["kinds"].items():
+        lines.append(f"| {dim} | " + " | ".join(
+            f"{counts[k]['values']} ({counts[k]['nonzero']})" if k in counts else "0"
+            for k in kinds) + " |")
+    missing = values["not_measured"]
+    lines += ["", f"**not measured in {snapshot}: " + ", ".join(
+        f"{m['dimension']} {m['indicator']}" for m in missing) + "** (no organisation has a "
+        "value: each drops out of its dimension's mean)" if missing
+        else f"Every indicator has a value for some organisation in {snapshot}.",
+        "", f"{values['stale_catalogue_values']} non-zero catalogue values rest on evidence more "
+        f"than six months older than {snapshot}.", ""]
+    return lines
 
 
 def catalogue_markdown(flags: list[dict]) -> list[str]:

@@ -54,6 +54,7 @@ from .store import (UNIVERSES, default_store, open_store, previous_snapshot,
 from .official_datasets import read_official
 from .summaries import KINDS, crawled_summaries, month
 from . import catalogue_summaries as catalogue
+from . import coverage
 from .summary_frames import checked
 from .vocabulary import CURATED_DIMENSIONS
 
@@ -220,6 +221,10 @@ def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
     for name, table in tables.items():
         table.attrs["source"] = f"{name}-summary of {snapshot}"
     cells = catalogue.with_kinds(provenance(tables, sources), snapshot, built, published_months)
+    cells = coverage.with_not_measured(cells, snapshot)
+    if missing := coverage.not_measured(cells):
+        notes.append(coverage.not_measured_note(snapshot, missing) + " (no organisation has a "
+                     "value: the dimension's mean leaves it out)")
     return Summaries(tables, cells, this, notes)
 
 

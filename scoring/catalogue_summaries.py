@@ -60,6 +60,7 @@ INFRA_RULES = (
     ("support_heterogeneous_training_communication_lib", "communication_library",
      "any:heterogeneous_training"),
 )
+RESTING = ("inactive", "archived")  # catalogue statuses whose projects are not counted
 PROVENANCE = ("dimension", "org", "indicator", "value", "kind", "source", "as_of", "flags")
 
 
@@ -159,6 +160,8 @@ def _entry_origin(entry, day, vanished=()) -> _Origin:
     flags = []
     if entry.stale_on(day):
         flags.append(f"stale: {entry.id} last verified {entry.verified}")
+    if getattr(entry, "status", "active") == "unmaintained":
+        flags.append(f"unmaintained: {entry.id} ({entry.where})")
     flags += [f"vanished: {r}" for r in vanished]
     return _Origin("catalogue", entry.evidence[0], entry.verified.isoformat(), flags)
 
@@ -188,7 +191,11 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
     infra_default = _Origin("catalogue", cat.infra.seeded_from[0], cat.infra.reviewed.isoformat())
     eval_default = _Origin("catalogue", cat.eval.seeded_from[0], cat.eval.reviewed.isoformat())
 
-    projects = [p for p in cat.projects if p.exists_on(day)]
+    # an inactive or archived project (no development: dormant or read-only) counts for
+    # nothing; an unmaintained one (still in use, development wound down) counts, flagged
+    projects = [p for p in cat.projects if p.exists_on(day) and p.status not in RESTING]
+    resting = [f"not counted: {p.id} ({p.org}) is {p.status} ({p.where})"
+               for p in cat.projects if p.exists_on(day) and p.status in RESTING]
     entries = judged_entries(cat, inputs, day, max_age_days)
     for org in orgs:
         mine = [p for p in projects if p.org == org]
@@ -217,7 +224,7 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
     columns = {dim: prov[prov["dimension"] == dim].set_index("org")["value"].reindex(orgs)
                .astype("int64").rename(ind)
                for dim, ind in (("model", "num_adapted_chips"), ("data", "operators"))}
-    flags = sorted({f for fs in prov["flags"] for f in fs})
+    flags = sorted({f for fs in prov["flags"] for f in fs}) + resting
     return CatalogueBuild(tables, columns, prov, flags)
 
 
@@ -348,10 +355,17 @@ def with_kinds(provenance: pd.DataFrame, snapshot: str, out: CatalogueBuild | No
     ``out`` (default profile) the catalogue-built cells take their kind, source and date from
     it and every other cell is ``crawl`` as of the snapshot; without (published profile) the
     infra, eval, chips and operators cells are ``published`` (as of ``published_as_of[dim]``,
-    the published month used)."""
+    the published month used). In both, a count that adds the frozen published list of
+    official-site datasets (data/curated/other-source-datasets.csv) is ``published`` as of
+    that list's date."""
+    from .official_datasets import FROZEN, FROZEN_AS_OF
+
     frame = provenance.copy()
     base = frame["dimension"].str.removesuffix("-accumulated")
     frame["kind"], frame["as_of"], frame["flags"] = "crawl", snapshot, "[]"
+    # counts that add the frozen published list of official-site datasets: never `crawl`
+    frozen = frame["source"].astype(str).str.contains(FROZEN, regex=False)
+    frame.loc[frozen, "kind"], frame.loc[frozen, "as_of"] = "published", FROZEN_AS_OF
     if out is None:
         mask = base.isin(PUBLISHED_SOURCES) | pd.Series(
             list(zip(base, frame["indicator"])), index=frame.index).isin(CATALOGUE_CELLS)

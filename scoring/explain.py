@@ -40,8 +40,25 @@ def _value(x):
     return x.item() if hasattr(x, "item") else x
 
 
-def explain_org(ranking, org, accumulated=False, labels=None):
-    """A JSON-ready dict explaining ``org``'s dimension and overall ranks."""
+def not_measured(ranking, accumulated=False):
+    """``[{"dimension", "indicator"}]``: the indicators of the month's tables that no
+    organisation has a value for (every value 0 or missing): x/max is 0/0, so each dimension's
+    mean leaves them out, for every organisation."""
+    out = []
+    for d, _ in ranking.method.overall_weights:
+        key = d + ACCUMULATED if accumulated and d + ACCUMULATED in ranking.inputs else d
+        raw = ranking.inputs.get(key)
+        if raw is None:
+            continue
+        for c in ranking.method.dimension(d).indicators:
+            if c in raw.columns and not (raw[c].fillna(0) != 0).any():
+                out.append({"dimension": d, "indicator": c})
+    return out
+
+
+def explain_org(ranking, org, accumulated=False, labels=None, month=None):
+    """A JSON-ready dict explaining ``org``'s dimension and overall ranks. ``month`` names the
+    month in the "not measured" line (default: the tables' names)."""
     org = _find_org(ranking, org)
     method = ranking.method
     labels = labels or {}
@@ -95,6 +112,8 @@ def explain_org(ranking, org, accumulated=False, labels=None):
         dims.append(entry)
     return {
         "org": org,
+        "month": month,
+        "not_measured": not_measured(ranking, accumulated),
         "method": {"normalisation": method.normalisation, "ties": method.ties,
                    "discount": method.discount, "combine":
                        {d.name: ("weighted mean" if d.weights else "mean")
@@ -138,6 +157,12 @@ def format_explanation(explanation):
     m = explanation["method"]
     out.append(f"method: normalisation {m['normalisation']}, ranks {m['ties']}, "
                f"discount {m['discount']}")
+    if explanation.get("not_measured"):
+        month = f" in {explanation['month']}" if explanation.get("month") else ""
+        out.append(f"not measured{month}: " + ", ".join(
+            f"{i['dimension']} {i['indicator']}" for i in explanation["not_measured"])
+            + " (no organisation has a value: each dimension's mean leaves it out, for every "
+              "organisation alike)")
     summary = []
     for d in explanation["dimensions"]:
         out.append("")

@@ -14,6 +14,9 @@ import sqlite3
 from pathlib import Path
 
 FROZEN = "data/curated/other-source-datasets.csv"
+# The published pipeline's frozen other-source-datasets.jsonl of 2025-09-07 (its last release):
+# a count that adds it is of kind `published`, as of that date, in every month.
+FROZEN_AS_OF = "2025-09-07"
 TABLE = "official_datasets"
 
 

@@ -142,7 +142,23 @@ def test_default_build_has_every_infra_and_eval_indicator_from_crawl_or_catalogu
         got = {(r["org"], r["indicator"]) for r in records if r["dimension"] == dim}
         assert got == {(org, ind) for org in ORGS for ind in method.dimension(dim).indicators}
     assert {r["kind"] for r in records if r["dimension"] in ("infra", "eval")} == {"catalogue"}
-    assert not [r for r in records if r["kind"] == "published"]
+    # the only published values: counts that add the frozen list of official-site datasets,
+    # as of that list's date, never `crawl`
+    frozen = [r for r in records if r["kind"] == "published"]
+    assert frozen and all(r["dimension"].startswith("data") and r["indicator"].startswith("num_")
+                          and "other-source-datasets.csv" in r["source"]
+                          and r["as_of"] == "2025-09-07" for r in frozen)
+    assert not [r for r in records if r["kind"] == "crawl"
+                and "other-source-datasets.csv" in r["source"]]
+    # an indicator no organisation has a value for is named on each of its cells, no other is
+    by_indicator = {}
+    for r in records:
+        if r["dimension"] in ("data", "model", "infra", "eval"):
+            by_indicator.setdefault((r["dimension"], r["indicator"]), []).append(r)
+    for (dim, ind), cells in by_indicator.items():
+        named = [any(f.startswith(f"not measured in {SEP}: ") and f"{dim} {ind}" in f
+                     for f in r.get("flags", [])) for r in cells]
+        assert all(named) if all(r["value"] == 0 for r in cells) else not any(named), (dim, ind)
     for r in records:
         if r["kind"] == "catalogue":
             assert r["source"].startswith(("http://", "https://")) and r["as_of"], r
@@ -170,6 +186,16 @@ def test_the_catalogue_command_prints_its_provenance(catalogue, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert len(printed) == len(ORGS) * (len(INFRA) + len(EVAL) + 2)
     assert {r["kind"] for r in printed} == {"catalogue"}
+
+
+def test_inactive_projects_are_not_counted_and_unmaintained_ones_are_flagged(catalogue):
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs())
+    assert out.tables["infra"].loc["OpenAI", "num_operators"] == 0  # blocksparse: inactive
+    assert any(f.startswith("not counted: blocksparse (OpenAI) is inactive (infra.yaml:")
+               for f in out.flags), out.flags
+    lifecycle = cell(out, "infra", "Meta", "support_lifecycle")  # torchtune still counts
+    assert lifecycle["value"] >= 2
+    assert any(f.startswith("unmaintained: torchtune (infra.yaml:") for f in lifecycle["flags"])
 
 
 def _count(rule, names):

@@ -335,8 +335,8 @@ async def test_every_spiders_start_requests_pickle_for_the_jobdir_queue(monkeypa
     GitHub spiders are checked by the crawls above: no ``scheduler/unserializable``)."""
     import pickle
 
-    from scrapy.crawler import Crawler
     from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.test import get_crawler
     from scrapy.utils.project import get_project_settings
 
     monkeypatch.chdir(ROOT)  # scrapy.cfg and data/orgs.yaml
@@ -355,7 +355,7 @@ async def test_every_spiders_start_requests_pickle_for_the_jobdir_queue(monkeypa
 
     for name in names:
         cls = loader.load(name)
-        spider = cls.from_crawler(Crawler(cls, settings))
+        spider = cls.from_crawler(get_crawler(cls, settings.copy_to_dict()))
         for request in await first_requests(spider):
             restored = pickle.loads(pickle.dumps(request.to_dict(spider=spider), protocol=4))
             assert restored["url"] == request.url, name

@@ -35,7 +35,12 @@ def test_every_fixture_says_where_it_comes_from():
         if path.relative_to(FIXTURES).parts[0] == "legacy_import":
             meta = json.loads((FIXTURES / "legacy_import/2025-09-07.source.json").read_text())
         else:
-            meta = sidecar(str(path.relative_to(FIXTURES)).rsplit(".", 1)[0])
+            name = str(path.relative_to(FIXTURES)).rsplit(".", 1)[0]
+            if not (FIXTURES / f"{name}.source.json").is_file():
+                pytest.fail(f"tests/fixtures/{name}.source.json is missing: say where the "
+                            "answer comes from (recorded: its public source, status and "
+                            "headers; written: why), see docs/platforms.md")
+            meta = sidecar(name)
         if meta["recorded"]:
             assert meta["source"].get("commit") or meta["source"].get("url"), path
             assert meta["source"].get("licence") and "status" in meta, path
@@ -64,6 +69,8 @@ def test_github_repository_endpoint_gives_the_real_watchers():
     [], (contributors, tree) = feed(check, "github_repos/repo-hello-world.json",
                                     **recorded("github_repos/repo-hello-world"))
     assert tree.url == f"{GITHUB}/repos/FlagOpen/FlagScale/git/trees/master?recursive=1"
+    catalogued = contributors.cb_kwargs["item"]  # where this endpoint is asked: the watchers
+    assert (catalogued.stars, catalogued.watchers, catalogued.archived) == (0, 1, False)
 
 
 def secondary_limit(url: str) -> Response:

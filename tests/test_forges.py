@@ -190,13 +190,15 @@ async def test_gitcode_token_is_in_the_url_only_on_the_wire(crawl, tmp_path):
                     in p.read_bytes()]
         assert json.loads(rows(db, "SELECT stats FROM crawls")[0]["stats"])["retry/count"] >= 3
 
-        # Without a token GitCode refuses every listing: said once, and each one on record.
+        # Without a token GitCode refuses every request (the two listings and the catalogued
+        # repository): said once, and each one on record.
         fake.log.clear()
         proc = await crawl("gitcode", fake, tmp_path / "anon.db", orgs, settings={"RETRY_TIMES": 0})
     assert "requires an access token" in proc.log
     assert {s.status for s in fake.log} == {401}
-    assert sorted(f["status"] for f in rows(tmp_path / "anon.db", "SELECT * FROM failures")) \
-        == [401, 401]
+    failures = rows(tmp_path / "anon.db", "SELECT * FROM failures")
+    assert [f["status"] for f in failures] == [401] * len(fake.log)
+    assert sum("/orgs/" in f["url"] for f in failures) == 2
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["gitea-links", "pre-1.13-links"])

@@ -250,3 +250,19 @@ def test_subcommands_are_a_registry():
     names = [m.__name__.rsplit(".", 1)[1] for m in command_modules()]
     assert names[:2] == ["rank", "explain"]
     assert "rank" in build_parser().format_help() and "explain" in build_parser().format_help()
+
+
+def test_explain_names_every_indicator_no_organisation_has(tmp_path, capsys):
+    """An indicator 0 for every organisation drops out of its dimension's mean (x/max = 0/0):
+    explain names it, in text and JSON, instead of letting it vanish."""
+    month = write_month(tmp_path / "2025-10-07", model=[
+        "org,downloads_language,likes,num_adapted_chips", "A,100,7,0", "B,300,1,0", "C,0,0,0"])
+    assert cli(["explain", str(month), "--org", "A"]) == 0
+    text = capsys.readouterr().out
+    assert ("not measured in 2025-10-07: model num_adapted_chips (no organisation has a value: "
+            "each dimension's mean leaves it out, for every organisation alike)") in text
+    assert cli(["explain", str(month), "--org", "A", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["not_measured"] == [{"dimension": "model", "indicator": "num_adapted_chips"}]
+    model = next(d for d in rep["dimensions"] if d["dimension"] == "model")
+    assert model["k"] == 2  # the mean of the two measured indicators

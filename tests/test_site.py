@@ -239,6 +239,11 @@ def test_a_rebuild_replaces_the_site_but_never_a_foreign_folder(built, tmp_path,
     assert "is not a site written by python -m scoring site" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text() == "keep me"
     assert main(["site", "--db", str(tmp_path / "none.db"), "--out", str(out)]) == 2
+    crawled = tmp_path / "crawled.db"
+    crawl_store.open_store(crawled).close()  # crawled, never built
+    capsys.readouterr()
+    assert main(["site", "--db", str(crawled), "--out", str(tmp_path / "s2")]) == 2
+    assert "run python -m scoring build --snapshot YYYY-MM-DD first" in capsys.readouterr().err
 
 
 def test_charts_are_svg_with_escaped_labels():
@@ -248,7 +253,7 @@ def test_charts_are_svg_with_escaped_labels():
     assert lines.count("<polyline") == 3 and "2025-09-07" in lines
 
 
-@pytest.mark.slow  # Datasette, twice, as processes (osir_crawl/browse.py)
+@pytest.mark.slow  # two Datasette processes
 def test_datasette_links_organisation_names_to_their_pages(tmp_path, capfd):
     from osir_crawl import browse
 
@@ -262,3 +267,17 @@ def test_datasette_links_organisation_names_to_their_pages(tmp_path, capfd):
         assert f'<a href="/site/en/orgs/{org}/index.html">{org}</a>' in table
     assert browse.main([str(db), "--get", "/site/en/orgs/BAAI/index.html"]) == 0
     assert "<h1>BAAI</h1>" in capfd.readouterr().out  # the page itself, served by Datasette
+
+
+def test_dimension_pages_show_each_values_change_as_published(built):
+    """The delta view of the original dashboard: the build's model-summary-delta."""
+    shown = pd.read_csv(built["out"] / "downloads" / MONTHS[-1] / "model-changes.csv",
+                        index_col="org")
+    published = pd.read_csv(ANCHORS / "months" / MONTHS[-1] / "model-summary-delta.csv",
+                            index_col="org")
+    both = shown.index.intersection(published.index)
+    assert len(both) >= 8
+    pd.testing.assert_frame_equal(shown.loc[both, published.columns], published.loc[both],
+                                  check_dtype=False)
+    page = (built["out"] / "zh" / MONTHS[-1] / "model.html").read_text(encoding="utf-8")
+    assert "各指标自 2025-08-07 以来的变化" in page and 'class="num up"' in page

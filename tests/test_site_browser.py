@@ -9,6 +9,7 @@ the test's output."""
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -79,6 +80,7 @@ def browse(out: Path, shots: Path) -> dict:
 @async_test
 async def test_the_site_in_chromium(crawl, cli, tmp_path):
     db, out = tmp_path / "osir.db", tmp_path / "site"
+    started = time.monotonic()
     replay = await crawl("legacy_import", db, settings={"LOG_LEVEL": "WARNING"},
                          args={"root": ANCHORS / "months", "months": ",".join(MONTHS)})
     assert replay.status == 0, replay.log
@@ -86,14 +88,18 @@ async def test_the_site_in_chromium(crawl, cli, tmp_path):
         built = cli.scoring("build", "--snapshot", month, "--profile", "published", "--db", db,
                             "--out", tmp_path / "rankings" / month, "-q")
         assert built.status == 0, built.err
+    built_at = time.monotonic()
     made = cli.scoring("site", "--db", db, "--out", out)
     assert made.status == 0 and "open " in made.err, made.err
+    site_at = time.monotonic()
 
     shots = artefacts()
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API, away from the test's reactor
         seen = pool.submit(browse, out, shots).result(timeout=400)
-    print(f"\n{len(seen['pages'])} pages, {len(seen['files'])} other files, "
-          f"{len(seen['external'])} evidence links (not followed); screenshots in {shots}")
+    print(f"\nreplay and builds {built_at - started:.1f} s, site {site_at - built_at:.1f} s, "
+          f"browser {time.monotonic() - site_at:.1f} s: {len(seen['pages'])} pages, "
+          f"{len(seen['files'])} other files, {len(seen['external'])} evidence links (not "
+          f"followed); screenshots in {shots}")
     assert not seen["broken"], "\n".join(seen["broken"][:20])
     assert not seen["errors"], "\n".join(seen["errors"][:20])
     html = {p.resolve().as_uri() for p in out.rglob("*.html")}

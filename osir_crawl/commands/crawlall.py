@@ -470,7 +470,7 @@ class CrawlAll:
                 rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode
             if rc != 0:
                 return {"status": "failed",
-                        "detail": f"exit {rc}, see {self.logs / 'scoring.log'}"}
+                        "detail": f"scoring {step[0]}: exit {rc}, see {self.logs / 'scoring.log'}"}
         what = "rankings" + (" and the ecosystem ranking" if len(builds) > 1 else "")
         return {"status": "ok", "detail": f"{what} of {self.snapshot} built; the site: "
                                           f"{self.site / 'index.html'}"}

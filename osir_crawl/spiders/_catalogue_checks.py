@@ -93,6 +93,7 @@ class CatalogueChecks:
         item.default_branch = data.get("default_branch") or None
         stars = data.get(getattr(self, "stars_field", "stargazers_count"))
         item.stars = stars if isinstance(stars, int) else None
+        item.watchers = self.watchers(data)  # the forge's own reading (GitHub: subscribers)
         yield from self.enrich(item, self.detail_steps(data, item))
         for rule in self.rules_by_key.values():
             if rule.repo == Repo(self.platform, repo_id):

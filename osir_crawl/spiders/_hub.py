@@ -85,7 +85,7 @@ class HubSpider(ListingSpider):
         """A listing row's item: its id, its page, its likes and the hub's own fields."""
         repo_id = row.get("id")
         return self.account_item(repo_id, account, url=self.repo_page(repo_id),
-                                 likes=row.get("likes"), **self.row_fields(row))
+                                 likes=self.sent(row, "likes"), **self.row_fields(row))
 
     def repo_page(self, repo_id) -> str:
         raise NotImplementedError

@@ -69,7 +69,8 @@ class HuggingfaceSpider(HubSpider):
         return f"{self.endpoint}/{self.url_prefix}{repo_id}"
 
     def row_fields(self, row: dict) -> dict:
-        return {"downloads": row.get("downloads"), "downloads_total": row.get("downloadsAllTime"),
+        return {"downloads": self.sent(row, "downloads"),
+                "downloads_total": self.sent(row, "downloadsAllTime", "downloads_total"),
                 "tags": row.get("tags") or [], "created_at": row.get("createdAt"),
                 "last_modified": row.get("lastModified")}
 
@@ -78,7 +79,8 @@ class HuggingfaceSpider(HubSpider):
 
     def parse_discussions(self, response, data, item):
         data = data if isinstance(data, dict) else {}
-        count, closed = data.get("count"), data.get("numClosedDiscussions")
+        count = self.sent(data, "count", "discussions")
+        closed = data.get("numClosedDiscussions")
         item.discussions = count
         if isinstance(count, int) and isinstance(closed, int):
             item.discussions_open = count - closed

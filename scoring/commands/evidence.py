@@ -24,7 +24,12 @@ def add_parser(subparsers):
     p.add_argument("--json", action="store_true",
                    help="print the built snapshot's provenance instead: a JSON array, one object "
                         "per (dimension, org, indicator) with value, kind (crawl, catalogue or "
-                        "published), source (crawl id or evidence URL), as_of and any flags")
+                        "published), source (crawl id or evidence URL), as_of and any flags (a "
+                        "stale catalogue entry, an indicator not measured in the month, …)")
+    p.add_argument("--summary", action="store_true",
+                   help="with --json: print instead one object counting the built month's values "
+                        "by kind per dimension, the indicators no organisation has a value for "
+                        "and the typed catalogue values on evidence older than six months")
     p.set_defaults(func=run)
 
 
@@ -39,21 +44,38 @@ def run(args):
     db = args.db or default_store()
     open_store(db).close()  # one-line error when it is missing
     if args.json:
+        from .. import coverage
         from ..catalogue_summaries import built_provenance, provenance_records
 
-        json.dump(provenance_records(built_provenance(db, args.snapshot)), sys.stdout,
-                  ensure_ascii=False, indent=1)
+        built = built_provenance(db, args.snapshot)
+        out = (coverage.summary(built, args.snapshot) if args.summary
+               else provenance_records(built))
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
     evidence = collect(args.snapshot, db, args.curated)
     written = write(evidence, args.out or ROOT / "data" / "rankings" / args.snapshot)
-    flags = catalogue_flags_markdown(db, args.snapshot)
+    flags = built_values_markdown(db, args.snapshot) + catalogue_flags_markdown(db, args.snapshot)
     with open(written[0], "a", encoding="utf-8") as fh:  # evidence.md
         fh.write(flags)
     if not args.quiet:
         print(markdown(evidence) + flags)
         print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return 0
+
+
+def built_values_markdown(db, snapshot) -> str:
+    """The built month's values by kind, its not-measured indicators, its stale typed values
+    (scoring/coverage.py); a line saying so when the snapshot is not built."""
+    from .. import coverage
+    from ..catalogue_summaries import built_provenance
+    from ..errors import ScoringError
+
+    try:
+        built = built_provenance(db, snapshot)
+    except ScoringError as exc:
+        return f"\n## Values by kind\n\n{exc}\n"
+    return "\n" + "\n".join(coverage.markdown(built, snapshot))
 
 
 def catalogue_flags_markdown(db, snapshot) -> str:

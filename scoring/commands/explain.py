@@ -31,7 +31,10 @@ def run(args):
     method = load_method(args.method)
     previous = read_previous(args.previous, method) if args.previous else None
     ranking = rank_month(read_month(args.month_dir, method), method, previous)
-    report = explain_org(ranking, args.org, args.accumulated, load_indicator_labels())
+    from pathlib import Path
+
+    report = explain_org(ranking, args.org, args.accumulated, load_indicator_labels(),
+                         Path(args.month_dir).resolve().name)
     if args.json:
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         print()

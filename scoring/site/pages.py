@@ -132,6 +132,8 @@ class SiteWriter:
         scores = {lang: self.score_chart(month, dim, lang) for lang in LANGUAGES}
         history = self.history_chart(dim) if len(site.months) > 1 else None
         new = new_orgs(month, dim)
+        changes = self.change_table(month, dim)
+        changes = changes and self.table(changes)
         for lang, path in paths:
             links = Links(site, path, lang)
             variants = [(v, links.to(f"{lang}/{month.snapshot}/{d}.html"), d == dim)
@@ -144,7 +146,7 @@ class SiteWriter:
                 months=[(m.snapshot, links.to(f"{lang}/{m.snapshot}/"
                                               f"{dim if dim in m.dimensions else OVERALL}.html"),
                          m is month) for m in reversed(site.months)],
-                ranking=ranking, movers=moved, moves=moves, new=new,
+                ranking=ranking, movers=moved, moves=moves, new=new, changes=changes,
                 scores_chart=links.to(scores[lang]),
                 history_chart=history and links.to(history))
 
@@ -172,6 +174,25 @@ class SiteWriter:
                     for lang in LANGUAGES}, group))
         caption = {lang: f"{month.snapshot} · {dimension_name(dim, lang)}" for lang in LANGUAGES}
         return Table(f"{month.snapshot}/{dim}", frame, columns, caption, dim)
+
+    def change_table(self, month, dim) -> Table | None:
+        """Each indicator's change since the month before (the build's ``*-summary-delta``:
+        the original dashboard's delta view), for the dimensions the method gives one."""
+        deltas = month.ranking.summary_deltas if month.ranking else {}
+        frame = deltas.get(f"{dim}-summary-delta")
+        if frame is None:
+            return None
+        order = month.ranked(dim).org
+        frame = frame.reindex(order[order.isin(frame.index)]).reset_index()
+        columns = [Column("org", "org")]
+        for ind in frame.columns[1:]:
+            group, label = ({lang: indicator_label(self.site.labels, dim, ind, lang)[i]
+                             for lang in LANGUAGES} for i in (0, 1))
+            columns.append(Column(ind, "change", label, group))
+        caption = {lang: f"{month.snapshot} · {dimension_name(dim, lang)} · "
+                         f"{word('changes', lang, previous=month.previous)}"
+                   for lang in LANGUAGES}
+        return Table(f"{month.snapshot}/{dim}-changes", frame, columns, caption, dim)
 
     def movers_table(self, month, dim, moves) -> Table:
         frame = pd.DataFrame(
@@ -237,10 +258,9 @@ class SiteWriter:
         frame["rank"] = frame.month.map(overall["rank"])
         frame["delta_rank"] = frame.month.map(overall["delta_rank"])
         frame["score"] = frame.month.map(overall["score"])
-        columns = [Column("month", "month", headings("", key="month")), Column("rank", "rank",
-                   {lang: dimension_name(OVERALL, lang) for lang in LANGUAGES},
-                   headings("", key="rank")), Column("delta_rank", "delta"),
-                   Column("score", "score")]
+        columns = [Column("month", "month"), Column("rank", "rank", {
+                       lang: word("overall_rank", lang) for lang in LANGUAGES}),
+                   Column("delta_rank", "delta"), Column("score", "score")]
         for dim in [d for d in self.site.latest.dimensions if d != OVERALL]:
             if dim in wide:
                 frame[f"rank_{dim}"] = frame.month.map(wide[dim])
@@ -326,7 +346,8 @@ class SiteWriter:
 
     def score_chart(self, month, dim, lang) -> str:
         rows = month.ranked(dim)
-        bars = [(f"{int(r['rank'])}. {r['org']}", r["score"],
+        bars = [(f"{'–' if pd.isna(r['rank']) else int(r['rank'])}. {r['org']}",
+                 None if pd.isna(r["score"]) else r["score"],
                  delta_text(r["delta_rank"], lang) if month.previous else "")
                 for r in rows.to_dict("records")]
         return self._chart(f"{month.snapshot}/{dim}-{lang}.svg",

@@ -4,7 +4,7 @@ formats, links). :func:`view` turns one into header rows and cells for the templ
 
 Column kinds: ``org`` (links to the organisation's page), ``month`` (links to a month's page
 the table says), ``rank``, ``delta`` (▲3 / ▼2 / = / new), ``score`` (3 decimals), ``number``
-(thousands separated), ``share`` (percent), ``dimension``, ``indicator`` (its label),
+(thousands separated), ``change`` (+/−, thousands separated), ``share`` (percent), ``dimension``, ``indicator`` (its label),
 ``kind`` (evidence kind), ``source`` (addresses in it become links), ``date``, ``text``.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 from .i18n import LANGUAGES, dimension_name, indicator_label, word
 
 URL = re.compile(r"https?://[^\s()<>\"']+[^\s()<>\"'.,;:]")
-NUMERIC = ("rank", "delta", "score", "number", "share")
+NUMERIC = ("rank", "delta", "score", "number", "change", "share")
 
 
 @dataclass
@@ -106,6 +106,10 @@ def cell(column: Column, value, record, table, lang, links) -> dict:
         return {"parts": [(f"{100 * value:.1f}%", None)], "cls": cls}
     if kind == "number":
         return {"parts": [(number(value), None)], "cls": cls}
+    if kind == "change":
+        text = number(value)
+        return {"parts": [(text if value <= 0 else f"+{text}", None)],
+                "cls": f"{cls} {delta_class(value) if value else 'same'}"}
     if kind == "dimension":
         return {"parts": [(dimension_name(str(value), lang), None)], "cls": ""}
     if kind == "indicator":

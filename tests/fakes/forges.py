@@ -33,7 +33,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tests.fakes.base import FakeAPI, FixedWindow, Reply, route
 from tests.fakes.forge_content import RepoContent, RepoContentRoutes
@@ -134,6 +134,12 @@ class FakeForge(RepoContentRoutes, FakeAPI):
                                  "few minutes before you try again."})
         super()._handle(handler, method)
 
+    def _route(self, method: str, target: str, body: bytes) -> Reply:
+        """GitCode refuses every API path without its token, not only listings."""
+        if self.style == "gitcode" and not self.authorised(parse_qsl(urlsplit(target).query)):
+            return Reply({"message": "401 Unauthorized"}, 401)
+        return super()._route(method, target, body)
+
     def authorised(self, query: list) -> bool:
         """GitCode: ``access_token`` in the query, or a Bearer / PRIVATE-TOKEN header."""
         headers = self.headers_seen.value
@@ -147,8 +153,6 @@ class FakeForge(RepoContentRoutes, FakeAPI):
         return self.url + {"gitee": "/api/v5", "gitcode": "/api/v5"}.get(self.style, "")
 
     def org_repos(self, org: str, query: list, body: bytes) -> Reply:
-        if self.style == "gitcode" and not self.authorised(query):
-            return Reply({"message": "401 Unauthorized"}, 401)
         rows = self.data.repos.get(org.casefold())
         if rows is None:
             return Reply({"message": "Not Found"}, 404)
