@@ -9,16 +9,24 @@ defaults to ``OSIR_DB`` (else ``data/osir.db``); other options go to ``datasette
 (``-p 8001``, ``-h 0.0.0.0``, ``--get /osir/orgs.json`` …). When the ranking site is beside
 the store (``site/``, ``python -m scoring site``), it is served at ``/site/`` and organisation
 names link to their pages there (``datasette_plugins/org_links.py``).
+
+The store's name reaches the index page's HTML escaped; ``/-/databases.json`` leaves out its
+path (``datasette_plugins/hide_paths.py``); SIGTERM or SIGINT to this process stops Datasette
+too.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from datasette.utils import tilde_encode
 
 from osir_crawl.inputs import load_yaml
 
@@ -34,9 +42,10 @@ def metadata_for(store: str | os.PathLike, source: Path = METADATA) -> dict:
     name = Path(store).stem
     if name != KEY:
         meta["databases"] = {name: meta["databases"][KEY]}
-        if "description_html" in meta:
+        if "description_html" in meta:  # the name as Datasette routes it, escaped for HTML
             meta["description_html"] = meta["description_html"].replace(
-                f'href="/{KEY}', f'href="/{name}')
+                f'href="/{KEY}', f'href="/{html.escape(tilde_encode(name))}').replace(
+                f">{KEY}</a>", f">{html.escape(name)}</a>")
     return meta
 
 
@@ -48,7 +57,7 @@ def site_options(store, meta: dict) -> list[str]:
         return []
     pages = json.loads((site / "orgs.json").read_text(encoding="utf-8"))
     meta.setdefault("plugins", {})["org_links"] = {"base": "/site/en/", "pages": pages}
-    return ["--static", f"site:{site}", "--plugins-dir", str(PLUGINS)]
+    return ["--static", f"site:{site}"]  # (the plugins are always loaded)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,12 +75,38 @@ def main(argv: list[str] | None = None) -> int:
         meta = metadata_for(store)
         site = site_options(store, meta)
         metadata.write_text(json.dumps(meta), encoding="utf-8")
-        cmd = [sys.executable, "-m", "datasette", "serve", store, "-m", str(metadata), *site,
-               *args]
+        cmd = [sys.executable, "-m", "datasette", "serve", store, "-m", str(metadata),
+               "--plugins-dir", str(PLUGINS), *site, *args]
+        return serve(cmd)
+
+
+def serve(cmd: list[str]) -> int:
+    """Run Datasette until it exits; SIGTERM or SIGINT here stops it first (it would
+    otherwise outlive this process, still listening), and the exit status says which."""
+    child = subprocess.Popen(cmd)
+
+    def stop(signum, frame):
+        raise _Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return child.wait()
+    except (_Stopped, KeyboardInterrupt) as exc:
+        signum = exc.args[0] if isinstance(exc, _Stopped) else signal.SIGINT
+        child.terminate()
         try:
-            return subprocess.run(cmd).returncode
-        except KeyboardInterrupt:
-            return 130
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return 128 + signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT arrived (the signal number is its argument)."""
 
 
 if __name__ == "__main__":

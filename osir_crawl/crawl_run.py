@@ -51,6 +51,7 @@ class CrawlRun:
         self.crawl_id: str | None = None
         self.stored_before_kill: set[tuple] = set()  # record keys a killed run of it stored
         self.started_at = store.utc_now()
+        self.earlier: dict = {}  # a resumed crawl's figures from its earlier processes
         self.failed: str | None = None  # why the store cannot be written, once it cannot
         self.writers: list = []  # pipelines.BatchWriter: flushed at close, emptied on failure
         self.db, self.lock = self._open_and_lock()
@@ -125,6 +126,15 @@ class CrawlRun:
     def _resume_counts(self, spider, killed: bool):
         """A resumed crawl counts what it stored before; after a kill it also skips it."""
         self.stats.inc_value("osir/resumed")
+        # The crawl's row keeps its first start and adds up every process's figures, so the
+        # report shows the whole crawl, not the last process of it.
+        earlier = self.db.execute(
+            "SELECT started_at, requests, retries, rate_limited FROM crawls WHERE crawl_id = ?",
+            [self.crawl_id]).fetchone()
+        if earlier is not None:
+            self.started_at = earlier[0] or self.started_at
+            self.earlier = {"requests": earlier[1] or 0, "retries": earlier[2] or 0,
+                            "rate_limited": earlier[3] or 0}
         stored = resume.stored_keys(self.db, self.crawl_id, RECORD_ITEMS)
         if killed:
             resume.prune_logs(self.db, self.crawl_id, stored)
@@ -191,19 +201,23 @@ class CrawlRun:
             "outcome": outcome, "items": stats.get("osir/stored", 0),
             "rejected": stats.get("osir/rejected", 0),
             "duplicates": stats.get("osir/duplicates", 0), "failed_requests": failed,
-            "retries": stats.get("retry/count", 0),
-            "rate_limited": stats.get("osir/rate_limit/responses", 0),
-            "requests": stats.get("downloader/request_count", 0), "stale_removed": stale,
+            "retries": stats.get("retry/count", 0) + self.earlier.get("retries", 0),
+            "rate_limited": (stats.get("osir/rate_limit/responses", 0)
+                             + self.earlier.get("rate_limited", 0)),
+            "requests": (stats.get("downloader/request_count", 0)
+                         + self.earlier.get("requests", 0)), "stale_removed": stale,
             "stats": json.dumps({**stats, "finish_reason": reason, "finish_time": finished_at},
                                 default=str, sort_keys=True),
         })
         self.lock.release()
         self.db.commit()
         resume.mark_closed(self.jobdir)
-        log = logger.info if outcome == "finished" else logger.warning
-        log("crawl %s %s: %d stored, %d rejected, %d duplicates, %d failed requests -> %s",
-            self.crawl_id, outcome, stats.get("osir/stored", 0), stats.get("osir/rejected", 0),
-            stats.get("osir/duplicates", 0), failed, self.path)
+        summary = (f"crawl {self.crawl_id} {outcome}: {stats.get('osir/stored', 0)} stored, "
+                   f"{stats.get('osir/rejected', 0)} rejected, "
+                   f"{stats.get('osir/duplicates', 0)} duplicates, {failed} failed requests "
+                   f"-> {self.path}")
+        (logger.info if outcome == "finished" else logger.warning)("%s", summary)
+        self.stats.set_value("osir/summary", summary)  # `scrapy crawl` repeats it last
 
     def _remove_stale(self, spider) -> int:
         """A complete crawl replaces its snapshot within its scope; a partial one only adds."""

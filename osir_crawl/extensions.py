@@ -29,8 +29,8 @@ class StatsFile:
     @classmethod
     def from_crawler(cls, crawler):
         path = crawler.settings.get("OSIR_STATS_FILE")
-        if not path:
-            raise NotConfigured("OSIR_STATS_FILE is not set")
+        if not path:  # a plain `scrapy crawl`: nothing to say (NotConfigured with a
+            raise NotConfigured  # reason is a warning in Scrapy's log)
         return cls(crawler, path, crawler.settings.getfloat("OSIR_STATS_INTERVAL", 2.0))
 
     def spider_opened(self, spider):

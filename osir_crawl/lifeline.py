@@ -37,7 +37,7 @@ class ParentWatch:
     def from_crawler(cls, crawler):
         value = crawler.settings.get("OSIR_PARENT_FD")
         if value in (None, ""):
-            raise NotConfigured("OSIR_PARENT_FD is not set (not started by crawlall)")
+            raise NotConfigured  # not started by crawlall: silent (a reason would warn)
         try:
             fd = int(value)
             if not stat.S_ISFIFO(os.fstat(fd).st_mode):

@@ -8,6 +8,7 @@ and raises :class:`RegistryError` naming the file, the line, the org and the pro
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -96,11 +97,30 @@ class Registry:
             return list(self.orgs)
         unknown = [n for n in chosen if n not in self.orgs]
         if unknown:
+            hints = [hint for n in unknown if (hint := self.did_you_mean(n))]
             raise RegistryError(
-                f"{self.path}: unknown org(s) {', '.join(unknown)}; "
-                f"known: {', '.join(self.orgs)}"
+                f"{self.path}: unknown org(s) {', '.join(unknown)}"
+                + (f"; did you mean {'; '.join(hints)}?" if hints else "")
+                + f"; known: {', '.join(self.orgs)}"
             )
         return chosen
+
+    def did_you_mean(self, name: str) -> str | None:
+        """The org a mistyped selection most likely means: the same name in another case, the
+        org owning an account of that name (``Qwen`` -> Ali), or a close spelling."""
+        folded = name.casefold()
+        for org in self.orgs:
+            if org.casefold() == folded:
+                return org
+        owners = {}  # org -> the platforms where ``name`` is its account
+        for account in self.accounts:
+            if account.name.casefold() == folded:
+                owners.setdefault(account.org, []).append(account.platform)
+        if owners:
+            return " or ".join(f"{org} ({name} is its {', '.join(platforms)} account)"
+                               for org, platforms in owners.items())
+        close = difflib.get_close_matches(folded, [o.casefold() for o in self.orgs], n=1)
+        return next((o for o in self.orgs if close and o.casefold() == close[0]), None)
 
 
 

@@ -1,5 +1,5 @@
 """The crawl report of one snapshot, from the store's ``crawls`` rows: Markdown and JSON in
-``data/reports/YYYY-MM-DD/``.
+``reports/YYYY-MM-DD/`` beside the store (``data/reports/`` for ``data/osir.db``).
 
 Per spider: the latest crawl of the snapshot, its outcome, items, rejects, failures, retries
 and duration, and the item count of the spider's latest crawl of the previous snapshot. Items,
@@ -25,6 +25,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from osir_crawl import outputs
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.reachability import cause_of_reason
@@ -336,12 +337,17 @@ def main(argv=None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--snapshot", required=True)
     parser.add_argument("--db", default=None, help="the store (default: OSIR_DB or data/osir.db)")
-    parser.add_argument("--out", default=None, help="default data/reports/SNAPSHOT")
+    parser.add_argument("--out", default=None, help="default: reports/SNAPSHOT beside the store "
+                                                    "(data/reports/SNAPSHOT for data/osir.db)")
     args = parser.parse_args(argv)
     db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
     try:  # one line, not a traceback: the snapshot becomes a path, the store may be unusable
         snapshot = check_snapshot(args.snapshot, "--snapshot")
-        md, js, report = write_report(db, snapshot, args.out or f"data/reports/{snapshot}")
+        out = outputs.claim(args.out or outputs.folder(db, "reports", snapshot), db)
+        md, js, report = write_report(db, snapshot, out)
+    except outputs.OutputClash as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ The steps, each a function of what the one before gives:
     rank       scoring.rank.rank_month                       deltas against the store's last month
     write      scoring.io.write_frames (CSV, all or nothing); scoring.store.write_build
 
-Outputs: ``data/rankings/<snapshot>/`` (the six ``*-summary.csv`` and the rank files of
+Outputs: ``data/rankings/<snapshot>/`` beside the store (osir_crawl/outputs.py; the six ``*-summary.csv`` and the rank files of
 :func:`scoring.io.write_outputs`) and the store tables ``summaries``, ``rankings`` and
 ``classification``. Delta ranks come from the previous month's rows of ``rankings`` (method
 §2.9), so build the months in order.
@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from osir_crawl import outputs
 
 from .classify import load_labels
 from .curated import infra_eval_summaries, load_curated
@@ -193,7 +195,8 @@ def summarise(inputs: BuildInputs, snapshot: str, profile) -> Summaries:
     """The six summaries of a snapshot and where each cell comes from."""
     if snapshot not in inputs.snapshots:
         raise ScoringError(f"snapshot {snapshot} has no models or datasets in the store "
-                           f"(it holds: {', '.join(inputs.snapshots) or 'nothing'})")
+                           f"{inputs.db_path} (it holds: "
+                           f"{', '.join(inputs.snapshots) or 'nothing'})")
     notes = []
     built, published_months = None, {}
     if profile.use_catalogue:  # this snapshot's crawl plus data/catalogue
@@ -284,9 +287,14 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
     result = BuildResult(snapshot, profile.name, summary.tables, summary.provenance,
                          summary.month.classification, ranking, notes, universe=universe)
     if write:
-        out = Path(out_dir or default_out(snapshot, universe))
+        out = outputs.claim(out_dir or default_out(snapshot, universe, inputs.db_path),
+                            inputs.db_path)
         frames = {f"{name}-summary": table for name, table in summary.tables.items()}
-        result.written = write_frames({**frames, **ranking.outputs()}, out)
+        ranked = ranking.outputs()
+        if profile.row_order == "rank":  # a person reads a ranking top down
+            ranked = {stem: frame.sort_values("rank", kind="stable") if "rank" in frame
+                      else frame for stem, frame in ranked.items()}
+        result.written = write_frames({**frames, **ranked}, out)
         built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         stamp = {"snapshot": snapshot, "profile": profile.name, "built_at": built_at}
         write_build(inputs.conn, snapshot, summary.provenance.assign(**stamp),
@@ -295,8 +303,9 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
     return result
 
 
-def default_out(snapshot, universe="registry") -> Path:
-    out = ROOT / "data" / "rankings" / snapshot
+def default_out(snapshot, universe="registry", db_path=None) -> Path:
+    """The store's rankings folder of ``snapshot`` (osir_crawl/outputs.py: beside the store)."""
+    out = outputs.folder(db_path or default_store(), "rankings", snapshot)
     return out / "ecosystem" if universe == "all" else out
 
 

@@ -392,7 +392,7 @@ def built_provenance(db_path, snapshot: str) -> pd.DataFrame:
         have = table_columns(conn, "summaries")
         if "kind" not in have:
             raise ScoringError(f"{db_path}: no build with provenance: run python -m scoring "
-                               f"build --snapshot {snapshot}")
+                               f"build --snapshot {snapshot} --db {db_path}")
         frame = pd.read_sql_query(
             "SELECT dimension, org, indicator, value, kind, source, as_of, flags FROM summaries "
             "WHERE snapshot = ? ORDER BY rowid", conn, params=[snapshot])
@@ -400,7 +400,7 @@ def built_provenance(db_path, snapshot: str) -> pd.DataFrame:
         conn.close()
     if frame.empty:
         raise ScoringError(f"{db_path}: snapshot {snapshot} is not built: run python -m scoring "
-                           f"build --snapshot {snapshot}")
+                           f"build --snapshot {snapshot} --db {db_path}")
     return frame
 
 
@@ -455,5 +455,14 @@ def main(argv=None) -> int:
     return 0
 
 
+def _main() -> int:
+    from .errors import reader_went_away
+
+    try:
+        return main()
+    except BrokenPipeError:  # output piped into head & co.
+        return reader_went_away()
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_main())

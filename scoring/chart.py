@@ -33,7 +33,8 @@ def read_rankings(db_path: str | Path) -> list[dict]:
             "SELECT snapshot, dimension, org, score, rank, delta_rank FROM rankings "
             "ORDER BY snapshot, dimension, rank, org")]
     except sqlite3.OperationalError as err:
-        raise ScoringError(f"{path}: no rankings table ({err}); run `python -m scoring build`")
+        raise ScoringError(f"{path}: no rankings table ({err}); run `python -m scoring build "
+                           f"--snapshot YYYY-MM-DD --db {path}`") from None
     finally:
         conn.close()
 
@@ -111,7 +112,7 @@ def write_charts(db_path: str | Path, snapshot: str, out_dir: str | Path) -> lis
         known = sorted({r["snapshot"] for r in rows})
         raise ScoringError(f"{db_path}: no rankings for snapshot {snapshot} (stored: "
                            f"{', '.join(known) or 'none'}); run `python -m scoring build "
-                           f"--snapshot {snapshot}` first")
+                           f"--snapshot {snapshot} --db {db_path}` first")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     by_dim: dict[str, list[dict]] = {}

@@ -18,12 +18,13 @@ import pkgutil
 import sqlite3
 import sys
 
+from osir_crawl.outputs import OutputClash
 from osir_crawl.registry import RegistryError
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.store import StoreError
 
 from . import commands
-from .errors import ScoringError
+from .errors import ScoringError, reader_went_away
 
 
 def command_modules():
@@ -58,12 +59,11 @@ def main(argv=None):
                 raise ScoringError(str(err)) from None
         return args.func(args) or 0
     except BrokenPipeError:  # output piped into head & co.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return reader_went_away()
     except (ScoringError, RegistryError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except StoreError as err:
+    except (StoreError, OutputClash) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except sqlite3.Error as err:  # a store that is damaged, or read-only for a build

@@ -19,3 +19,13 @@ def where(source, line=None, column=None):
     if column is not None:
         text += f"{',' if line is not None else ''} column {column!r}"
     return text
+
+
+def reader_went_away() -> int:
+    """After a BrokenPipeError on stdout (output piped into ``head`` & co.): point stdout at
+    /dev/null so the interpreter's last flush cannot raise again, and give the exit status."""
+    import os
+    import sys
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1

@@ -21,6 +21,7 @@ class Profile:
     owner_case_sensitive: bool  # a record counts only if its owner is spelt as in the registry
     use_catalogue: bool  # infra, eval, model chips, data operators from crawl + data/catalogue
     min_downloads: int = 50
+    row_order: str = "rank"  # rank files listed by rank, or "registry" (as published)
     merge_order: tuple = ("modelscope", "huggingface", "opendatalab", "baai_data")  # first wins
 
 
@@ -28,7 +29,7 @@ PROFILES = {
     "published": Profile(name="published", ms_key_collision=True, zero_baseline_is_missing=True,
                          embodied_as_multimodal=False, min_downloads_inclusive=True,
                          use_rules=False, accumulate_to_month=False, owner_case_sensitive=True,
-                         use_catalogue=False),
+                         use_catalogue=False, row_order="registry"),
     "default": Profile(name="default", ms_key_collision=False, zero_baseline_is_missing=False,
                        embodied_as_multimodal=True, min_downloads_inclusive=False,
                        use_rules=True, accumulate_to_month=True, owner_case_sensitive=False,

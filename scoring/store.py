@@ -185,18 +185,33 @@ def read_totals(conn, kind: str, snapshot: str, universe: str = "registry") -> p
 def read_previous_build(conn, snapshot: str, universe: str = "registry"):
     """(snapshot, profile, {output stem: ranks by org}, {dimension: summary frame}) of the month
     before ``snapshot`` in the ``rankings`` table (of the universe), or (None, None, {}, {})."""
-    rankings = table_of("rankings", universe)
-    if not has_table(conn, rankings):
-        return None, None, {}, {}
-    built = [r[0] for r in conn.execute(f"SELECT DISTINCT snapshot FROM [{rankings}]")]
-    prev = previous_snapshot(built, snapshot)
+    prev = previous_snapshot(built_snapshots(conn, universe), snapshot)
     if prev is None:
         return None, None, {}, {}
+    return (prev, *read_build(conn, prev, universe))
+
+
+def built_snapshots(conn, universe: str = "registry") -> list[str]:
+    """The snapshots with rankings in the store (of the universe), in order."""
+    rankings = table_of("rankings", universe)
+    if not has_table(conn, rankings):
+        return []
+    return sorted(r[0] for r in conn.execute(f"SELECT DISTINCT snapshot FROM [{rankings}]"))
+
+
+def read_build(conn, snapshot: str, universe: str = "registry"):
+    """(profile, {output stem: ranks by org}, {dimension: summary frame}) of ``snapshot``'s
+    build in the store, or (None, {}, {}) when it has none."""
+    rankings = table_of("rankings", universe)
+    if not has_table(conn, rankings):
+        return None, {}, {}
     ranks = read_sql(f"SELECT dimension, org, rank, profile FROM [{rankings}] WHERE snapshot = ? "
-                     "ORDER BY rowid", conn, params=[prev])
+                     "ORDER BY rowid", conn, params=[snapshot])
+    if ranks.empty:
+        return None, {}, {}
     by_stem = {f"{dim}-rank": rows.set_index("org")["rank"]
                for dim, rows in ranks.groupby("dimension", sort=False)}
-    return prev, ranks.profile.iloc[0], by_stem, read_summaries(conn, prev, universe)
+    return ranks.profile.iloc[0], by_stem, read_summaries(conn, snapshot, universe)
 
 
 def read_summaries(conn, snapshot: str, universe: str = "registry") -> dict:

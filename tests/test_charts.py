@@ -8,6 +8,7 @@ import struct
 import matplotlib.image
 import pytest
 
+from osir_crawl.outputs import STORE_FILE
 from scoring.chart import rank_history, read_rankings, write_charts
 from scoring.errors import ScoringError
 from tests.conftest import SCORED_SNAPSHOTS, rows
@@ -34,11 +35,11 @@ def test_chart_command_writes_every_chart(cli, scored_store, tmp_path):
         f"dimension-{d}.png" for d in dims if not d.startswith("overall")}
     assert {"dimension-data.png", "dimension-model.png", "dimension-infra.png",
             "dimension-eval.png"} <= expected
-    assert {p.name for p in out.iterdir()} == expected
+    assert {p.name for p in out.iterdir()} == expected | {STORE_FILE}  # and which store
     assert sorted(proc.out.split()) == sorted(str(out / name) for name in expected)
     n_orgs = len(rows(scored_store, "SELECT org FROM rankings WHERE snapshot = ? AND "
                       "dimension = 'overall'", [NEW]))
-    for path in out.iterdir():
+    for path in out.glob("*.png"):
         width, height = png_size(path)
         assert 600 <= width <= 3000 and 350 <= height <= 3000, (path.name, width, height)
         assert path.stat().st_size > 15_000  # drawn, not an empty canvas

@@ -71,35 +71,30 @@ def test_registry_ranking_ignores_unregistered_authors(tmp_path, eco_store):
 @pytest.mark.slow  # builds every ranking of a store
 def test_ecosystem_ranks_everyone_found_with_the_same_method(tmp_path, eco_store):
     registry = build(SEP, eco_store, out_dir=tmp_path / "registry")
-    eco = build(SEP, eco_store, universe="all")  # default out: data/rankings/SEP/ecosystem
-    try:
-        assert eco.written[0].parent.name == "ecosystem"
-        model = eco.ranking.rankings["model-rank"]
-        registered = list(registry.ranking.rankings["model-rank"].index)
-        assert list(model.index[:len(registered)]) == registered  # curated orgs first
-        assert {"huggingface:unsloth", "huggingface:Meta", "modelscope:someone",
-                "huggingface:bigdata"} <= set(model.index)
-        assert model.loc["huggingface:unsloth", "rank"] == 1
-        # Registry organisations keep exactly their numbers: nothing of an author spelt like
-        # one (huggingface:Meta) is mixed into it.
-        for dim in ("model", "data"):
-            mine = registry.tables[dim]
-            assert eco.tables[dim].loc[mine.index].equals(mine), dim
-        assert "Meta" in registry.tables["model"].index
-        # Unregistered authors have no curated infra/eval evidence: 0, and the provenance says so.
-        infra = eco.tables["infra"]
-        assert (infra.loc["huggingface:unsloth"] == 0).all()
-        why = eco.provenance.query("org == 'huggingface:unsloth' and dimension == 'infra'")
-        assert why.source.str.contains("no infra evidence for this organisation").all()
-        # The ecosystem's own store tables; the registry's are untouched.
-        stored = rows(eco_store, "SELECT DISTINCT org FROM ecosystem_rankings")
-        assert {"huggingface:unsloth", "BAAI"} <= {r["org"] for r in stored}
-        assert not rows(eco_store, "SELECT * FROM rankings WHERE org LIKE '%:%'")
-        assert rows(eco_store, "SELECT count(*) AS n FROM ecosystem_classification")[0]["n"] == 9
-    finally:
-        for path in eco.written:
-            path.unlink()
-        eco.written[0].parent.rmdir()
+    eco = build(SEP, eco_store, universe="all")  # default out: beside the store
+    assert eco.written[0].parent == eco_store.parent / "rankings" / SEP / "ecosystem"
+    model = eco.ranking.rankings["model-rank"]
+    registered = list(registry.ranking.rankings["model-rank"].index)
+    assert list(model.index[:len(registered)]) == registered  # curated orgs first
+    assert {"huggingface:unsloth", "huggingface:Meta", "modelscope:someone",
+            "huggingface:bigdata"} <= set(model.index)
+    assert model.loc["huggingface:unsloth", "rank"] == 1
+    # Registry organisations keep exactly their numbers: nothing of an author spelt like
+    # one (huggingface:Meta) is mixed into it.
+    for dim in ("model", "data"):
+        mine = registry.tables[dim]
+        assert eco.tables[dim].loc[mine.index].equals(mine), dim
+    assert "Meta" in registry.tables["model"].index
+    # Unregistered authors have no curated infra/eval evidence: 0, and the provenance says so.
+    infra = eco.tables["infra"]
+    assert (infra.loc["huggingface:unsloth"] == 0).all()
+    why = eco.provenance.query("org == 'huggingface:unsloth' and dimension == 'infra'")
+    assert why.source.str.contains("no infra evidence for this organisation").all()
+    # The ecosystem's own store tables; the registry's are untouched.
+    stored = rows(eco_store, "SELECT DISTINCT org FROM ecosystem_rankings")
+    assert {"huggingface:unsloth", "BAAI"} <= {r["org"] for r in stored}
+    assert not rows(eco_store, "SELECT * FROM rankings WHERE org LIKE '%:%'")
+    assert rows(eco_store, "SELECT count(*) AS n FROM ecosystem_classification")[0]["n"] == 9
 
 
 @pytest.mark.slow  # builds every ranking of a store

@@ -14,7 +14,7 @@ from osir_crawl.items import CatalogueCountItem, RequestFailure
 from osir_crawl.spiders.gitcode import GitcodeReposSpider
 from osir_crawl.spiders.gitee import GiteeReposSpider
 from osir_crawl.spiders.github import GithubReposSpider
-from tests.spider_fixtures import build, feed, stats
+from tests.spider_fixtures import build, feed, started, stats
 
 GITHUB, GITEE, GITCODE = ("https://api.github.com", "https://gitee.com/api/v5",
                           "https://api.gitcode.com/api/v5")
@@ -42,6 +42,12 @@ def evaluate(spider_cls, key: str, ref: str, fixture: str, **response):
     (GithubReposSpider, "xtuner.chips", "main", "github_repos/raw-xtuner-device.py",
      f"{GITHUB}/repos/InternLM/xtuner/contents/xtuner/utils/device.py?ref=main",
      ["cuda", "npu"]),
+    (GithubReposSpider, "paddle.chips", "develop",
+     "github_repos/raw-Paddle-docs-hardware_info_cn.md",
+     f"{GITHUB}/repos/PaddlePaddle/docs/contents/docs/guides/hardware_support/"
+     f"hardware_info_cn.md?ref=develop",
+     ["Graphcore", "NVIDIA", "华为", "壁仞", "天数智芯", "太初", "寒武纪", "海光", "燧原",
+      "百度"]),
     (GiteeReposSpider, "mindspore.chips", "master",
      "gitee_repos/contents-mindspore-plugin-device.json",
      f"{GITEE}/repos/mindspore/mindspore/contents/mindspore/ccsrc/plugin/device?ref=master",
@@ -132,3 +138,15 @@ def test_chips_are_counted_as_vendors_across_an_organisations_projects():
     cat = load_catalogue()
     assert {cat.vendor(n) for n in ("npu", "ascend", "cann", "Huawei")} == {"Ascend"}
     assert cat.vendor("xpu") == "xpu"  # Intel's in FastChat, Kunlunxin's in FlagTree
+
+
+def test_a_catalogued_repository_on_gitee_records_its_last_push():
+    """What a project's `status` is judged by: every forge's repository object gives
+    ``pushed_at``; GitHub also ``archived`` (Gitee documents none: left unknown)."""
+    spider = build(GiteeReposSpider, orgs="Baidu")
+    [check] = [r for r in started(spider)
+               if r.url == f"{GITEE}/repos/paddlepaddle/Paddle"]
+    [repo], [] = feed(check, "gitee_repos/repo-paddlepaddle-Paddle.json")
+    assert (repo.platform, repo.repo_id, repo.entry, repo.exists) == (
+        "gitee", "paddlepaddle/Paddle", "paddle", True)
+    assert (repo.pushed_at, repo.archived) == ("2025-09-06T10:01:11+08:00", None)

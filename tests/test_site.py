@@ -44,15 +44,18 @@ def published_tables(month, orgs=ORGS, rename=None) -> dict:
     return {k: t.rename(index=rename or {}) for k, t in tables.items()}
 
 
-def published_store(db: Path, months=MONTHS, orgs=ORGS, rename=None) -> Path:
+def published_store(db: Path, months=MONTHS, orgs=ORGS, rename=None, zero=()) -> Path:
     """A store holding ``months`` as a build writes them: the published summaries of ``orgs``,
-    ranked month after month (delta ranks against the month before), with their provenance."""
+    ranked month after month (delta ranks against the month before), with their provenance;
+    ``zero``: (dimension, indicator) columns that no organisation has a value for."""
     method = load_method()
     crawl_store.open_store(db).close()  # the crawlers' tables, as a crawl leaves them
     conn = open_store(db, write=True)
     previous = None
     for month in months:
         tables = published_tables(month, orgs, rename)
+        for dim, indicator in zero:
+            tables[dim][indicator] = 0
         ranking = rank_month(tables, method, previous)
         url = f"https://github.com/brucecui0120/OSIR-LMTS/blob/main/oslm-crawler/data/{month}"
         cells = pd.concat([t.reset_index().melt(id_vars="org", var_name="indicator")
@@ -220,6 +223,11 @@ def test_the_first_month_says_why_nothing_moved(tmp_path):
     assert main(["site", "--db", str(db), "--out", str(tmp_path / "site")]) == 0
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "no earlier month to compare ranks with" in page
+    assert {cells[1] for cells in overall_rows(tmp_path / "site" / "index.html")} == {"–"}
+    history = tmp_path / "site" / "en" / "orgs" / "BAAI" / "index.html"
+    assert overall_rows(history)[0][2] == "–"  # not "new": nothing came before
+    assert "_compared" not in (tmp_path / "site" / "downloads" / MONTHS[-1] / "overall.csv"
+                               ).read_text()
     assert "history" not in "".join(links_of(tmp_path / "site" / "index.html").links)
     assert not (tmp_path / "site" / "charts" / "history").exists()
 
@@ -281,3 +289,16 @@ def test_dimension_pages_show_each_values_change_as_published(built):
                                   check_dtype=False)
     page = (built["out"] / "zh" / MONTHS[-1] / "model.html").read_text(encoding="utf-8")
     assert "各指标自 2025-08-07 以来的变化" in page and 'class="num up"' in page
+
+
+def test_indicators_no_organisation_has_are_said_not_measured(tmp_path):
+    db = published_store(tmp_path / "osir.db", months=MONTHS[-1:], orgs=ORGS[:3],
+                         zero=[("data", "num_embodied")])
+    assert main(["site", "--db", str(db), "--out", str(tmp_path / "site")]) == 0
+    for page in ("en/2025-09-07/data.html", "en/index.html", "en/orgs/BAAI/index.html"):
+        text = (tmp_path / "site" / page).read_text(encoding="utf-8")
+        assert "Not measured in 2025-09-07" in text and "Data: Number of embodied datasets" in text
+    zh = (tmp_path / "site" / "zh" / "2025-09-07" / "data.html").read_text(encoding="utf-8")
+    assert "2025-09-07 未测量" in zh and "数据：具身数据集个数" in zh
+    model = (tmp_path / "site" / "en" / "2025-09-07" / "model.html").read_text(encoding="utf-8")
+    assert "Not measured" not in model

@@ -2,8 +2,10 @@
 spider stopped on a fatal error: its platform could not be reached (ConnectionBreakerMiddleware),
 or its store failed on the way (the crawl run sets ``osir/fatal`` and stops the crawl).
 Scrapy exits 0 whenever a spider ran, however it ended; cron, scrapyd and crawlall must not take
-that for success. Problems found before the crawl starts (a store that cannot be opened, a scope
-another crawl is running, a bad registry) already end the process with one line and status 1."""
+that for success. The crawl's one-line summary (stored, rejected, failed requests) is repeated
+last, below Scrapy's stats dump (then the fatal line, if any). Problems found before the crawl
+starts (a store that cannot be opened, a scope another crawl is running, a bad registry)
+already end the process with one line and status 1."""
 
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ class Command(ScrapyCrawl):
 
     def run(self, args, opts):
         super().run(args, opts)
+        stats = self.crawler._stats if self.crawler else None
+        if stats and (summary := stats.get_value("osir/summary")):
+            # Last, below Scrapy's stats dump, where a person looks (the log has it too).
+            print(summary, file=sys.stderr, flush=True)
         status, line = exit_status(self.crawler)
         if status:
             print(line, file=sys.stderr, flush=True)

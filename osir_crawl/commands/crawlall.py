@@ -1,7 +1,7 @@
-"""``scrapy crawlall [--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--shard I/N]``:
-the monthly full crawl. (``scrapy crawlall --check`` crawls nothing: one live request per host the
-spiders below crawl, as each spider declares it, and a table of what answered,
-:mod:`osir_crawl.livecheck`.)
+"""``scrapy crawlall [--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--fresh]
+[--shard I/N]``: the monthly full crawl. (``scrapy crawlall --check`` crawls nothing: one live
+request per host the spiders below crawl, as each spider declares it, and a table of what
+answered, :mod:`osir_crawl.livecheck`.)
 
 Every spider of ``scrapy list`` except ``legacy_import`` runs as its own ``scrapy crawl``
 subprocess (a crash of one leaves the rest running), ``--concurrency`` at a time, all writing
@@ -23,7 +23,7 @@ go under ``shard-I-of-N/``, and scoring waits for ``scrapy merge`` of the shard 
 Re-running with the same snapshot continues a stopped run, deciding per spider from its latest
 ``crawls`` row for the snapshot:
 
-* ``finished`` — skipped;
+* ``finished`` — skipped (``--fresh``: every spider is crawled again from scratch);
 * ``shutdown`` (stopped by Ctrl-C/SIGTERM: Scrapy saved its queue) — resumed from the JOBDIR;
 * ``running`` (the process was SIGKILLed: Scrapy wrote no queue state) — recovered from the
   JOBDIR when it holds the marker of :mod:`osir_crawl.resume`, else crawled again from scratch;
@@ -53,7 +53,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
-from osir_crawl import reachability, report, store
+from osir_crawl import outputs, reachability, report, store
 from osir_crawl.progress import Progress, SpiderRun
 from osir_crawl.project_command import ProjectCommand
 from osir_crawl.registry import RegistryError, load_registry
@@ -77,7 +77,7 @@ class Interrupted(Exception):
 
 
 class Command(ProjectCommand):
-    usage = "[--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--shard I/N]"
+    usage = "[--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--fresh] [--shard I/N]"
     summary = "Run every spider for one snapshot (resumable), then scoring and the crawl report"
 
     def add_options(self, parser):
@@ -87,19 +87,21 @@ class Command(ProjectCommand):
                             help="the snapshot to write (default: OSIR_SNAPSHOT, i.e. today UTC)")
         parser.add_argument("--skip-scoring", action="store_true",
                             help="do not run `python -m scoring build` after the crawl")
+        parser.add_argument("--fresh", action="store_true",
+                            help="crawl every spider from scratch, even those that already "
+                                 "finished this snapshot (their rows are replaced)")
         parser.add_argument("--concurrency", type=int, default=2, metavar="N",
                             help="spiders running at once (default 2)")
         parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
                             help="spider argument for every spider, e.g. -a orgs=BAAI,Ali")
-        parser.add_argument("--jobs-dir", default="data/jobs",
-                            help="JOBDIR root (default data/jobs)")
-        parser.add_argument("--logs-dir", default="data/logs",
-                            help="spider logs (default data/logs)")
-        parser.add_argument("--reports-dir", default="data/reports",
-                            help="crawl reports (default data/reports)")
+        # Defaults: beside the store (osir_crawl/outputs.py), data/… for data/osir.db.
+        parser.add_argument("--jobs-dir", help="JOBDIR root (default: jobs/ beside the store)")
+        parser.add_argument("--logs-dir", help="spider logs (default: logs/ beside the store)")
+        parser.add_argument("--reports-dir",
+                            help="crawl reports (default: reports/ beside the store)")
         parser.add_argument("--rankings-dir", default=None,
                             help="passed to scoring build as --out DIR/SNAPSHOT "
-                                 "(default: scoring's own, data/rankings/SNAPSHOT)")
+                                 "(default: scoring's own, rankings/SNAPSHOT beside the store)")
         parser.add_argument("--site-dir", default=None,
                             help="the ranking site scoring writes after its build, of every "
                                  "month in the store (python -m scoring site; default: site/ "
@@ -169,13 +171,19 @@ class Command(ProjectCommand):
                     if not getattr(c, "nothing_to_crawl", lambda *a: None)(registry, orgs)
                     and not _elsewhere(c, opts.shard)}  # nor those another shard runs
         part = f"shard-{opts.shard.index}-of-{opts.shard.count}" if opts.shard else ""
+        db = Path(self.settings.get("OSIR_DB")).resolve()
+
+        def folder(given, kind):  # the store's own, unless given
+            return (Path(given).resolve() if given else outputs.root_of(db) / kind) \
+                / opts.snapshot / part
+
         self.exitcode = CrawlAll(
             names=names,
             snapshot=opts.snapshot,
-            db=Path(self.settings.get("OSIR_DB")).resolve(),
-            jobs=Path(opts.jobs_dir).resolve() / opts.snapshot / part,
-            logs=Path(opts.logs_dir).resolve() / opts.snapshot / part,
-            reports=Path(opts.reports_dir).resolve() / opts.snapshot / part,
+            db=db,
+            jobs=folder(opts.jobs_dir, "jobs"),
+            logs=folder(opts.logs_dir, "logs"),
+            reports=folder(opts.reports_dir, "reports"),
             forwarded=forwarded,
             spargs=opts.spargs,
             concurrency=opts.concurrency,
@@ -188,6 +196,7 @@ class Command(ProjectCommand):
             endpoints=reachability.spider_endpoints(crawling, self.settings),
             probe_timeout=self.settings.getfloat("OSIR_PROBE_TIMEOUT", 5.0),
             user_agent=self.settings.get("USER_AGENT"),
+            fresh=opts.fresh,
             eval_rules={"catalogue": self.settings.get("OSIR_CATALOGUE") or None,
                         "max_age_days": self.settings.getint("OSIR_BOARD_MAX_AGE_DAYS", 183),
                         "since": self.settings.get("OSIR_EVAL_SINCE") or "2023-01-01"},
@@ -197,8 +206,9 @@ class Command(ProjectCommand):
 class CrawlAll:
     def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
                  interval, scoring, rankings=None, site=None, endpoints=None,
-                 probe_timeout=5.0, user_agent=None, eval_rules=None):
+                 probe_timeout=5.0, user_agent=None, fresh=False, eval_rules=None):
         self.rankings, self.site = rankings, site or db.parent / "site"
+        self.fresh = fresh  # ignore earlier crawls of the snapshot: every spider from scratch
         self.eval_rules = eval_rules or {}
         self.endpoints = endpoints or {}  # spider -> the platform endpoint it crawls
         self.probe_timeout, self.user_agent = probe_timeout, user_agent
@@ -216,8 +226,13 @@ class CrawlAll:
 
     # --- the run -------------------------------------------------------------------------------
     def run(self) -> int:
-        self.jobs.mkdir(parents=True, exist_ok=True)
-        self.logs.mkdir(parents=True, exist_ok=True)
+        try:  # another store's logs, JOBDIRs or report here: refused, not mixed
+            for out, option in ((self.jobs, "--jobs-dir"), (self.logs, "--logs-dir"),
+                                (self.reports, "--reports-dir")):
+                outputs.claim(out, self.db, option)
+        except outputs.OutputClash as exc:
+            print(f"osir-crawl: {exc}", file=sys.stderr, flush=True)
+            return 1
         store.open_store(self.db).close()  # schema in place before anyone reads crawls rows
         self.progress.event(
             f"crawlall snapshot {self.snapshot}: {len(self.runs)} spiders, {self.concurrency} at a "
@@ -258,7 +273,7 @@ class CrawlAll:
         """One request per platform host, all at once; the spiders of a host that cannot be
         reached are not started. Spiders that already finished this snapshot are not probed."""
         todo = {r.name: self.endpoints[r.name] for r in self.runs if r.name in self.endpoints
-                and (self._last_crawl(r.name) or {}).get("outcome") != "finished"}
+                and (self._earlier_crawl(r.name) or {}).get("outcome") != "finished"}
         if not todo:
             return
         headers = {"User-Agent": self.user_agent} if self.user_agent else None
@@ -267,6 +282,10 @@ class CrawlAll:
                       key=lambda res: res.endpoint.host)
         self.progress.event(f"probe: {len(results) - len(down)} of {len(results)} platform "
                             f"hosts reachable")
+        if down and len(down) == len(results):
+            self.progress.event('no platform answered: no internet here? The README\'s "Try it '
+                                'without the internet" crawls loopback fakes of every platform '
+                                '(python -m tests.fakes.all)')
         for res in down:
             spiders = sorted(n for n, e in todo.items() if e == res.endpoint)
             self.progress.event(f"unreachable: {res.line()} — not starting {', '.join(spiders)}")
@@ -329,14 +348,16 @@ class CrawlAll:
 
     def _launch(self, run: SpiderRun, fd: int):
         """Start (or skip) one spider; ``fd`` is its held lock, handed to the child."""
-        last = self._last_crawl(run.name)
+        last = self._earlier_crawl(run.name)
         jobdir = self.jobs / run.name
         if last and last["outcome"] == "finished":
             os.close(fd)
             run.state, run.outcome, run.note = "skipped", "finished", "already finished"
             run.figures = {"items": last["items"] or 0, "rejects": last["rejected"] or 0}
             self.progress.event(f"{run.name}: already finished for {self.snapshot} "
-                                f"({last['crawl_id']}), skipped")
+                                f"({last['crawl_id']}), skipped; to crawl it again: "
+                                f"scrapy crawlall --snapshot {self.snapshot} --only {run.name} "
+                                "--fresh")
             return
         if last and last["outcome"] == "shutdown" and jobdir.is_dir():
             how = f"resuming from {jobdir}"
@@ -346,6 +367,8 @@ class CrawlAll:
             if jobdir.exists():  # stale or unusable queue state (see the module docstring)
                 shutil.rmtree(jobdir)
             how = "starting" if not last else f"starting again (last crawl: {last['outcome']})"
+            if self.fresh and (earlier := self._last_crawl(run.name)):
+                how = f"starting again (--fresh; last crawl: {earlier['outcome']})"
         run.stats_file.unlink(missing_ok=True)
         cmd = [sys.executable, "-m", "scrapy", "crawl", run.name]
         for setting in self.forwarded:
@@ -396,15 +419,24 @@ class CrawlAll:
     def _last_word(self, spider: str) -> str:
         """The spider's own last message (``osir-crawl: …``, as its log ends), if it left one:
         why it stopped, which the console should say rather than only point at the log."""
+        return self._last_line(self.logs / f"{spider}.log", "osir-crawl:")
+
+    @staticmethod
+    def _last_line(path: Path, prefix: str) -> str:
+        """The last line of a log, if it starts with ``prefix`` (a command's one-line error)."""
         try:
-            with open(self.logs / f"{spider}.log", "rb") as log:
+            with open(path, "rb") as log:
                 log.seek(0, os.SEEK_END)
                 log.seek(max(0, log.tell() - 4096))
                 lines = log.read().decode("utf-8", "replace").splitlines()
         except OSError:
             return ""
         last = next((line.strip() for line in reversed(lines) if line.strip()), "")
-        return last[:300] if last.startswith("osir-crawl:") else ""
+        return last[:300] if last.startswith(prefix) else ""
+
+    def _earlier_crawl(self, spider: str) -> dict | None:
+        """The crawl this run continues or skips: the latest one, or none with --fresh."""
+        return None if self.fresh else self._last_crawl(spider)
 
     def _last_crawl(self, spider: str) -> dict | None:
         """The spider's latest crawl of the snapshot (of this run's shard)."""
@@ -469,8 +501,10 @@ class CrawlAll:
             with open(self.logs / "scoring.log", "ab") as log:
                 rc = subprocess.run(cmd, env=env, stdout=log, stderr=log).returncode
             if rc != 0:
+                said = self._last_line(self.logs / "scoring.log", "error:")
                 return {"status": "failed",
-                        "detail": f"scoring {step[0]}: exit {rc}, see {self.logs / 'scoring.log'}"}
+                        "detail": f"scoring {step[0]}: exit {rc}, see {self.logs / 'scoring.log'}"
+                                  + (f" ({said})" if said else "")}
         what = "rankings" + (" and the ecosystem ranking" if len(builds) > 1 else "")
         return {"status": "ok", "detail": f"{what} of {self.snapshot} built; the site: "
                                           f"{self.site / 'index.html'}"}

@@ -66,7 +66,6 @@ class CatalogueChecks:
 
     def catalogue_requests(self):
         for repo, entry in self.catalogued():
-            self.crawler.stats.inc_value("osir/catalogue/repos_requested")
             path = self.repo_path.format(repo=quote(repo.repo_id, safe="/"))
             yield self.api_request(f"{self.endpoint}{path}", callback=self.parse_catalogue_repo,
                                    meta={"handle_httpstatus_list": [404]},
@@ -74,6 +73,7 @@ class CatalogueChecks:
                                               "org": entry.org})
 
     def parse_catalogue_repo(self, response, repo_id: str, entry: str, org: str):
+        self.crawler.stats.inc_value("osir/catalogue/repos_checked")  # answered, 404 or not
         item = CatalogueRepoItem(platform=self.platform, repo_id=repo_id, entry=entry, org=org,
                                  url=Repo(self.platform, repo_id).url, status=response.status)
         if response.status == 404:

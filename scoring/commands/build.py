@@ -7,7 +7,9 @@ import csv
 import sys
 from pathlib import Path
 
-from ..build import ROOT, BuildInputs, build, profile_diff
+from osir_crawl import outputs
+
+from ..build import BuildInputs, build, profile_diff
 from ..discovery import discovered, write_report
 from ..profile import FIXES, PROFILES
 from ..store import UNIVERSES
@@ -37,12 +39,14 @@ def add_parser(subparsers):
     p.add_argument("--top", type=int, metavar="N",
                    help="discovery: unregistered authors ranked within the top N of the model "
                         "or data dimension (default: as many as the registry ranking ranks)")
-    p.add_argument("--reports-dir", metavar="DIR", default=str(ROOT / "data" / "reports"),
-                   help="discovery report folder: DIR/SNAPSHOT/discovery.md (default "
-                        "data/reports)")
+    p.add_argument("--reports-dir", metavar="DIR",
+                   help="discovery report folder: DIR/SNAPSHOT/discovery.md (default: reports/ "
+                        "beside the store, data/reports for data/osir.db)")
     p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default data/rankings/SNAPSHOT, "
-                                                "or its ecosystem/ with --universe all)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: rankings/SNAPSHOT beside "
+                                                "the store, data/rankings/SNAPSHOT for "
+                                                "data/osir.db; its ecosystem/ with --universe "
+                                                "all)")
     p.add_argument("--method", metavar="YAML", help="method file (default data/method.yaml)")
     p.add_argument("-q", "--quiet", action="store_true", help="no report on stderr")
     p.set_defaults(func=run)
@@ -56,7 +60,11 @@ def run(args):
     if args.universe == "all":
         top = args.top or registry_size(inputs, args.snapshot)
         found = discovered(result, top)
-        report = write_report(found, result, top, Path(args.reports_dir) / args.snapshot)
+        reports = (outputs.claim(Path(args.reports_dir) / args.snapshot, inputs.db_path,
+                                 "--reports-dir") if args.reports_dir
+                   else outputs.claim(outputs.folder(inputs.db_path, "reports", args.snapshot),
+                                      inputs.db_path, "--reports-dir"))
+        report = write_report(found, result, top, reports)
         if not args.quiet:
             print(f"discovery: {len(found)} unregistered author(s) within the top {top} of the "
                   f"model or data dimension: {report[0]}", file=sys.stderr)

@@ -14,7 +14,9 @@ def add_parser(subparsers):
                     "rankings, as PNG files.")
     p.add_argument("--snapshot", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default data/charts/SNAPSHOT)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: charts/SNAPSHOT beside "
+                                                "the store, data/charts/SNAPSHOT for "
+                                                "data/osir.db)")
     p.set_defaults(func=run)
 
 
@@ -22,8 +24,11 @@ def run(args):
     from ..chart import write_charts  # matplotlib loads only for this command
     from ..store import default_store
 
-    written = write_charts(args.db or default_store(), args.snapshot,
-                           args.out or f"data/charts/{args.snapshot}")
+    from osir_crawl import outputs
+
+    db = args.db or default_store()
+    out = outputs.claim(args.out or outputs.folder(db, "charts", args.snapshot), db)
+    written = write_charts(db, args.snapshot, out)
     for path in written:
         print(path)
     print(f"wrote {len(written)} charts", file=sys.stderr)

@@ -3,7 +3,9 @@
 import json
 import sys
 
-from ..evidence import ROOT, collect, markdown, write
+from osir_crawl import outputs
+
+from ..evidence import collect, markdown, write
 from ..store import default_store, open_store
 
 ORDER = 40
@@ -15,10 +17,12 @@ def add_parser(subparsers):
         description="Put the curated infra and eval indicators (data/curated/) beside the values "
                     "derived from the store's crawled repositories and leaderboards, with their "
                     "sources; print the Markdown report and write evidence.md and evidence.csv "
-                    "into OUT (default data/rankings/SNAPSHOT).")
+                    "into OUT (default: the store's rankings folder of SNAPSHOT, "
+                    "data/rankings/SNAPSHOT for data/osir.db).")
     p.add_argument("--snapshot", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default data/rankings/SNAPSHOT)")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: rankings/SNAPSHOT beside the store)")
     p.add_argument("--curated", metavar="DIR", help="curated folder (default data/curated)")
     p.add_argument("-q", "--quiet", action="store_true", help="write the files, print nothing")
     p.add_argument("--json", action="store_true",
@@ -54,7 +58,8 @@ def run(args):
         print()
         return 0
     evidence = collect(args.snapshot, db, args.curated)
-    written = write(evidence, args.out or ROOT / "data" / "rankings" / args.snapshot)
+    written = write(evidence, outputs.claim(
+        args.out or outputs.folder(db, "rankings", args.snapshot), db))
     flags = built_values_markdown(db, args.snapshot) + catalogue_flags_markdown(db, args.snapshot)
     with open(written[0], "a", encoding="utf-8") as fh:  # evidence.md
         fh.write(flags)

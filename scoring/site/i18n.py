@@ -9,6 +9,12 @@ LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 WORDS = {
     "title": ("Open-source influence ranking of the large-model technology stack",
               "大模型技术体系开源影响力榜单"),
+    "intro": ("How much open-source influence organisations have across the large-model "
+              "technology stack, month by month, by the OSIR-LMTS method: each dimension ranks "
+              "them by the mean of its normalised indicators; the overall score weighs the "
+              "dimension ranks ({weights}).",
+              "各机构在大模型技术体系中的开源影响力，按 OSIR-LMTS 方法逐月排名：每个维度按其归一化"
+              "指标的平均排名；总分按各维度排名加权（{weights}）。"),
     "short_title": ("OSIR-LMTS ranking", "开源影响力榜单"),
     "month": ("Month", "月份"),
     "months": ("Months", "月份"),
@@ -72,6 +78,9 @@ WORDS = {
                         "总分 = Σ 权重 × g(排名)，g(排名) = 1 / log2(排名 + 1)。"),
     "dimension_formula": ("Dimension score = mean of the normalised indicators (value / max).",
                           "维度得分 = 各指标归一化值（数值 / 最大值）的平均。"),
+    "not_measured": ("Not measured in {month}: no organisation has a value, so each dimension's "
+                     "mean leaves these out for every organisation alike:",
+                     "{month} 未测量：没有任何机构有数值，各维度的平均对所有机构同样不计入这些指标："),
     "accumulated_values": ("Accumulated values", "累计数值"),
     "made_by": ("Built by python -m scoring site from the store {store} ({months}).",
                 "由 python -m scoring site 从数据库 {store} 生成（{months}）。"),

@@ -4,6 +4,11 @@
     python -m tests.fakes.all --env /tmp/fakes.env &      # prints and writes the endpoints
     . /tmp/fakes.env && scrapy crawlall                   # crawl every fake, then rank
 
+The env file also exports ``OSIR_DB`` (``--db``, default ``data/tryout/osir.db``): every
+command after ``. FILE`` uses the try-out's store, and its outputs go beside it
+(``data/tryout/rankings/``, ``reports/``, ``logs/``; osir_crawl/outputs.py), apart from the
+monthly store's.
+
 Hugging Face, ModelScope, OpenDataLab and BAAI Data serve the published 2025-09-07 records
 (real repo names, so the curated labels classify them) from ``data/published``;
 forges and leaderboards are synthetic; every repository of data/catalogue exists on its forge
@@ -31,6 +36,7 @@ from tests.fakes.opendatalab import FakeOpenDataLab, OpenDataLabData
 
 ROOT = Path(__file__).resolve().parents[2]
 ANCHOR_MONTH = PUBLISHED_DIR / "months" / "2025-09-07"
+TRYOUT_DB = ROOT / "data" / "tryout" / "osir.db"  # the try-out's store, apart from data/osir.db
 GITCODE_TOKEN = "fake-gitcode-token"  # GitCode requires one; the fake accepts this one
 
 
@@ -85,8 +91,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", type=Path, help="also write `export NAME=URL` lines here")
+    parser.add_argument("--db", type=Path, default=TRYOUT_DB,
+                        help="the store the env file exports as OSIR_DB (default "
+                             "data/tryout/osir.db)")
     args = parser.parse_args()
     servers, env = start_all()
+    env["OSIR_DB"] = str(args.db.resolve())
+    args.db.parent.mkdir(parents=True, exist_ok=True)  # a store needs its folder
     lines = [f"export {name}={url}" for name, url in env.items()]
     print("\n".join(lines), flush=True)
     if args.env:
