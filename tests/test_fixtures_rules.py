@@ -42,6 +42,12 @@ def evaluate(spider_cls, key: str, ref: str, fixture: str, **response):
     (GithubReposSpider, "xtuner.chips", "main", "github_repos/raw-xtuner-device.py",
      f"{GITHUB}/repos/InternLM/xtuner/contents/xtuner/utils/device.py?ref=main",
      ["cuda", "npu"]),
+    (GithubReposSpider, "paddle.chips", "develop",
+     "github_repos/raw-Paddle-docs-hardware_info_cn.md",
+     f"{GITHUB}/repos/PaddlePaddle/docs/contents/docs/guides/hardware_support/"
+     f"hardware_info_cn.md?ref=develop",
+     ["Graphcore", "NVIDIA", "华为", "壁仞", "天数智芯", "太初", "寒武纪", "海光", "燧原",
+      "百度"]),
     (GiteeReposSpider, "mindspore.chips", "master",
      "gitee_repos/contents-mindspore-plugin-device.json",
      f"{GITEE}/repos/mindspore/mindspore/contents/mindspore/ccsrc/plugin/device?ref=master",

@@ -220,6 +220,11 @@ def test_the_first_month_says_why_nothing_moved(tmp_path):
     assert main(["site", "--db", str(db), "--out", str(tmp_path / "site")]) == 0
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "no earlier month to compare ranks with" in page
+    assert {cells[1] for cells in overall_rows(tmp_path / "site" / "index.html")} == {"–"}
+    history = tmp_path / "site" / "en" / "orgs" / "BAAI" / "index.html"
+    assert overall_rows(history)[0][2] == "–"  # not "new": nothing came before
+    assert "_compared" not in (tmp_path / "site" / "downloads" / MONTHS[-1] / "overall.csv"
+                               ).read_text()
     assert "history" not in "".join(links_of(tmp_path / "site" / "index.html").links)
     assert not (tmp_path / "site" / "charts" / "history").exists()
 

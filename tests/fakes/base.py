@@ -287,3 +287,16 @@ class FakeAPI:
 def route(method: str, pattern: str):
     """A route entry: ``routes = [(*route("GET", r"/api/(?P<kind>models)"), "method_name")]``."""
     return method, re.compile(pattern)
+
+
+# A size the repo name states ("opt-125m", "Qwen2.5-0.5B"): a fake hub's parameter count then
+# agrees with it, as the real hubs' do, instead of the randomly drawn one.
+_STATED = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)([mMbB])(?![A-Za-z0-9])")
+
+
+def agreeing_params(repo_id: str, drawn):
+    """``drawn`` (a random count, or none/0), or the size the name states when there is a
+    count to give."""
+    sizes = [float(n) * (1e6 if u in "mM" else 1e9)
+             for n, u in _STATED.findall(repo_id.split("/")[-1])]
+    return int(max(sizes)) if drawn and sizes else drawn

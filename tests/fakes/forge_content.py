@@ -153,16 +153,25 @@ def commit(date: str, path: str, message: str = "update") -> dict:
 
 def instantiate(pattern: str, name: str) -> str:
     """A string that ``pattern`` matches with ``name`` as its first group (for the simple
-    patterns the catalogue uses: literals, anchors, \\s*, (?:…)?, (?:a|b), character classes
-    and one capturing group)."""
-    text = re.sub(r"(?<!\\)[\^$]", "", pattern)  # anchors
+    patterns the catalogue uses: literals, anchors, \\s*, \\n, (?:…)?, (?:a|b), character
+    classes and one capturing group)."""
+    text = re.sub(r"(?<![\\\[])[\^$]", "", pattern)  # anchors (not a class's ^)
     text = re.sub(r"\(\?:[^()]*\)\?", "", text)  # optional groups: leave out
     text = re.sub(r"\(\?:([^()|]*)(?:\|[^()]*)?\)", r"\1", text)  # alternatives: the first
     text = re.sub(r"(?<!\\)\((?!\?)[^()]*(?<!\\)\)", lambda _: "\0", text, count=1)  # the name
-    text = re.sub(r"(?<!\\)\[([^\]\\])[^\]]*\]", r"\1", text)  # a class: its first character
-    text = re.sub(r"\\s[*+]", " ", text)
+    text = re.sub(r"(?<!\\)\[(\^?)((?:\\.|[^\]])*)\][*+?]?\??", _class_char, text)  # a class
+    text = re.sub(r"\\s[*+]\??", " ", text)
+    text = text.replace("\\n", "\n")
     text = re.sub(r"\\(.)", r"\1", text)
     return text.replace("\0", name)
+
+
+def _class_char(match) -> str:
+    """One character the class matches: its first member; for ``[^…]`` one not excluded."""
+    negated, members = match.group(1), match.group(2).replace("\\", "")
+    if not negated:
+        return members[0]
+    return next(c for c in "abcxyz_" if c not in members)
 
 
 def catalogue_content(catalogue, platform: str = "github", web: str = "https://github.com"

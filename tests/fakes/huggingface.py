@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass, field
 
 from osir_crawl import published
-from tests.fakes.base import FakeAPI, FixedWindow, Reply, route
+from tests.fakes.base import FakeAPI, FixedWindow, Reply, agreeing_params, route
 
 ALWAYS = ("_id", "id")
 # huggingface_hub hf_api.py ExpandModelProperty_T / ExpandDatasetProperty_T.
@@ -148,7 +148,8 @@ def model_config(repo_id: str, rng: random.Random) -> dict | None:
 
 
 def _model_row(repo_id: str, downloads: int, rng: random.Random) -> dict:
-    params = rng.choice([None, 7_615_616_512, 567_754_752, 1_100_048_384])
+    params = agreeing_params(repo_id, rng.choice([None, 7_615_616_512, 567_754_752,
+                                                  1_100_048_384]))
     config = model_config(repo_id, rng)
     return {
         "_id": f"{abs(hash(repo_id)) & 0xFFFFFFFFFFFF:024x}",

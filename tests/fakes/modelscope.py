@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osir_crawl import published
-from tests.fakes.base import FakeAPI, FixedWindow, Reply, route
+from tests.fakes.base import FakeAPI, FixedWindow, Reply, agreeing_params, route
 
 ANCHOR_MONTH = published.PUBLISHED_DIR / "months" / "2025-09-07"
 TASKS = ["text-generation", "sentence-similarity", "image-text-to-text", "text-to-image",
@@ -94,7 +94,8 @@ def model_row(repo_id: str, downloads: int, likes: int, rng: random.Random) -> d
         "created_at": "2024-01-30T02:10:11Z",
         "last_modified": "2025-07-04T08:01:26Z",
         "file_size": rng.randint(10**6, 10**11),
-        "params": rng.choice([0, 567_754_752, 7_615_616_512, 32_763_876_352]),
+        "params": agreeing_params(repo_id, rng.choice([0, 567_754_752, 7_615_616_512,
+                                                       32_763_876_352])),
         "private": False,
         "gated": False,
         "tags": ["license:apache-2.0", f"task:{task}", f"library:{library}"],
