@@ -6,7 +6,9 @@ listing, page by page, one item per row, popular rows through their detail steps
 retried, then a failure), ``item_from`` and ``detail_steps`` (a row's item and the requests
 that complete it, see ``OsirSpider.enrich``), ``wants_details`` (which rows get them) and
 ``next_request`` (the following page, or None; ``ListingCut`` when the platform will not serve
-the rest: a failure, so the crawl is ``incomplete``).
+the rest: a failure, so the crawl is ``incomplete``), and ``listing_total`` (how many rows the
+listing holds, when the platform says: crawlall's progress line shows done / total, and the
+time left, from it).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class ListingSpider(OsirSpider):
         except UnusableResponse as exc:
             yield from self.retry_or_fail(response, str(exc))
             return
+        if page == 1 and account is not None:
+            self.count_listing(response)
         if not rows and page == 1 and (held := self.rows_held(account)):
             # A platform that answers [] for an account it served rows for (an outage, a
             # rename, a refusal in disguise) must not make a complete crawl delete them.
@@ -79,6 +83,21 @@ class ListingSpider(OsirSpider):
         except sqlite3.Error:
             return 0
         return held
+
+    def count_listing(self, response) -> None:
+        """An account's listing has begun (its first page): the rows it holds, if told, go to
+        the progress figures (osir_crawl/progress.py)."""
+        stats = self.crawler.stats
+        stats.inc_value("osir/progress/listings")
+        total = self.listing_total(response)
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            stats.inc_value("osir/progress/announced")
+            stats.inc_value("osir/progress/expected", total)
+
+    def listing_total(self, response) -> int | None:
+        """How many rows the listing of ``response`` (its first page) holds, if the platform
+        says; None: it does not."""
+        return None
 
     def rows_of(self, response) -> list:
         """The page's rows: a JSON array by default."""
