@@ -148,6 +148,7 @@ async def test_datasets_and_token(crawl, fake, tmp_path):
     assert token.encode() not in db.read_bytes()
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.parametrize("spider", ["modelscope_models", "modelscope_datasets"])
 @async_test
 async def test_community_counts_from_the_repo_pages(crawl, spider, tmp_path):
