@@ -28,6 +28,9 @@ from scoring.site.svg import rank_lines, score_bars
 from scoring.store import open_store, write_build
 from tests.conftest import ANCHORS, rows
 
+# The module's site is built once, on one worker (not once per worker that runs a test of it).
+pytestmark = pytest.mark.xdist_group("site")
+
 MONTHS = ("2025-08-07", "2025-09-07")
 HOSTILE = '<img src=x onerror=alert(1)>"Falcon & Co'  # an organisation named to break pages
 ORGS = ("BAAI", "ShanghaiAILab", "Ali", "Deepseek", "Meta", "Google", "Falcon", "Zhipu",
