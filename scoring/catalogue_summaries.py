@@ -238,31 +238,39 @@ def _vanished(inputs: Inputs) -> dict[str, list[str]]:
     return out
 
 
+RULE_FIELD = {"sum": "operators", "chips": "chips", "frameworks": "frameworks",
+              "lifecycle": "lifecycle", "any:heterogeneous_training": "heterogeneous_training",
+              "any:cross_chip": "cross_chip"}  # how an indicator adds up -> the field a rule counts
+
+
 def _infra_value(projects, how, counts, day, vanished, vendor):
     """An infra indicator over ``projects`` of one kind, with the origin of each part; chips
     are counted as vendors (``vendor``: a chip name -> its vendor), so two projects naming one
-    vendor differently (``npu``, ``ascend``) count it once."""
+    vendor differently (``npu``, ``ascend``) count it once. Where a project's counting rule
+    was evaluated this snapshot, what it found replaces the static value (a flag: true when
+    the rule found at least one name, the evidence of the capability)."""
     origins, chips, frameworks, stages, total = [], set(), set(), set(), 0
     for p in projects:
-        rule = p.rules.get("operators" if how == "sum" else "chips")
-        crawled = counts.get(rule.key) if rule is not None and how in ("sum", "chips") else None
+        rule = p.rules.get(RULE_FIELD.get(how, ""))
+        crawled = counts.get(rule.key) if rule is not None else None
+        found = rule.meanings(crawled["names"]) if crawled is not None else None
         if how == "sum":
             if crawled is not None:
                 total += int(crawled["value"])
             else:
                 total += p.operators or 0
         elif how == "chips":
-            names = crawled["names"] if crawled is not None else p.chips
-            chips |= {vendor(str(n)) for n in names}
+            chips |= {vendor(str(n)) for n in (found if found is not None else p.chips)}
         elif how == "frameworks":
-            frameworks |= {f.casefold() for f in p.frameworks}
+            frameworks |= {f.casefold() for f in (found if found is not None else p.frameworks)}
         elif how == "lifecycle":
-            stages |= set(p.lifecycle)
-        elif how.startswith("any:") and not getattr(p, how[4:]):
+            stages |= set(found if found is not None else p.lifecycle)
+        elif how.startswith("any:") and not (found if found is not None
+                                             else getattr(p, how[4:])):
             continue  # a project without the capability adds nothing to a 0/1 flag
         origin = _crawl_origin(crawled, "rule") if crawled is not None else \
             _entry_origin(p, day, vanished.get(p.id, ()))
-        if crawled is None and rule is not None and how in ("sum", "chips"):
+        if crawled is None and rule is not None:
             origin.flags.append(f"rule not evaluated: {rule.key}")
         origins.append(origin)
     value = {"sum": total, "chips": len(chips), "frameworks": len(frameworks),
