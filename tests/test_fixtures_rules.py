@@ -216,3 +216,18 @@ def test_a_catalogued_repository_on_gitee_records_its_last_push():
     assert (repo.platform, repo.repo_id, repo.entry, repo.exists) == (
         "gitee", "paddlepaddle/Paddle", "paddle", True)
     assert (repo.pushed_at, repo.archived) == ("2025-09-06T10:01:11+08:00", None)
+
+
+def test_rules_reading_the_same_tree_are_each_evaluated():
+    """FlagScale's chips, lifecycle and heterogeneous-recipe rules read one git tree: each asks
+    for it on its own (the dupefilter must not drop the second and third unseen)."""
+    spider = build(GithubReposSpider, orgs="BAAI")
+    keys = ("flagscale.chips", "flagscale.lifecycle", "flagscale.heterogeneous_training")
+    requests = [spider.rule_request(key, ["main"], 0, [], []) for key in keys]
+    assert len({r.url for r in requests}) == 1 and all(r.dont_filter for r in requests)
+    values = {}
+    for key, request in zip(keys, requests):
+        [count], [] = feed(request, "github_repos/tree-FlagScale-396cfce.json")
+        values[count.rule] = count.value
+    assert values == {"flagscale.chips": 8, "flagscale.lifecycle": 4,
+                      "flagscale.heterogeneous_training": 3}
