@@ -75,6 +75,7 @@ async def test_json_listing_paged_by_offset(crawl, datasets, tmp_path):
         assert not fake.log
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.parametrize("refusal", FakeBaai.REFUSALS)
 @async_test
 async def test_browser_fallback_on_every_form_of_refusal(crawl, refusal, datasets, tmp_path):
@@ -106,6 +107,7 @@ async def test_browser_fallback_on_every_form_of_refusal(crawl, refusal, dataset
         assert not [s for s in fake.log if s.path.startswith("/static/cover")]
 
 
+@pytest.mark.slow  # Chromium
 @async_test
 async def test_fallback_that_finds_no_listing_is_a_failure(crawl, datasets, tmp_path):
     db = tmp_path / "osir.db"

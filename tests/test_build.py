@@ -199,6 +199,7 @@ def test_build_writes_summaries_rankings_and_store_tables(store, tmp_path, capsy
     assert "classification of models: label 4, rule 0, review 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a full default-profile build
 def test_default_profile_and_the_audit(store, tmp_path, capsys):
     build(store, SEP, tmp_path / "d", "--diff")
     out = capsys.readouterr().out

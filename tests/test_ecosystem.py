@@ -56,6 +56,7 @@ def eco_store(tmp_path):
     return fill(tmp_path / "osir.db")
 
 
+@pytest.mark.slow  # builds every ranking of a store
 def test_registry_ranking_ignores_unregistered_authors(tmp_path, eco_store):
     plain = fill(tmp_path / "plain.db", unregistered=False)
     with_authors = build(SEP, eco_store, out_dir=tmp_path / "a")
@@ -67,6 +68,7 @@ def test_registry_ranking_ignores_unregistered_authors(tmp_path, eco_store):
     assert not rows(eco_store, "SELECT * FROM classification WHERE org LIKE '%:%'")
 
 
+@pytest.mark.slow  # builds every ranking of a store
 def test_ecosystem_ranks_everyone_found_with_the_same_method(tmp_path, eco_store):
     registry = build(SEP, eco_store, out_dir=tmp_path / "registry")
     eco = build(SEP, eco_store, universe="all")  # default out: beside the store
@@ -95,6 +97,7 @@ def test_ecosystem_ranks_everyone_found_with_the_same_method(tmp_path, eco_store
     assert rows(eco_store, "SELECT count(*) AS n FROM ecosystem_classification")[0]["n"] == 9
 
 
+@pytest.mark.slow  # builds every ranking of a store
 def test_discovery_report_lists_strong_unregistered_authors(tmp_path, eco_store):
     reports = tmp_path / "reports"
     assert main(["build", "--snapshot", SEP, "--db", str(eco_store), "--universe", "all",
@@ -120,6 +123,7 @@ def test_registry_org_names_may_not_look_unregistered(tmp_path):
         load_registry(path)
 
 
+@pytest.mark.slow  # builds every ranking of a store
 def test_discovery_saved_query_lists_the_same_authors(tmp_path, eco_store):
     import sqlite3
 

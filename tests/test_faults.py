@@ -35,6 +35,8 @@ from tests.conftest import async_test, rows
 from tests.fakes.base import FakeAPI
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
+pytestmark = pytest.mark.slow  # timeouts, rate-limit windows and retries, waited out
+
 
 PAGE = 5  # page size every target is crawled with
 PER_ACCOUNT = 12  # records per account: three pages

@@ -42,6 +42,7 @@ def expected_repos(fake, orgs):
                   key=lambda r: r["full_name"])
 
 
+@pytest.mark.slow  # timeouts and Retry-After waits
 @async_test
 async def test_github_pages_contributors_rate_limits_and_token(crawl, tmp_path):
     data = ForgeData.synthetic("github", {"FlagOpen": 23, "baaivision": 5, "deepseek-ai": 8})
@@ -165,6 +166,7 @@ async def test_github_secondary_limit_without_retry_after_is_waited_out(crawl, t
     assert len([s for s in fake.log if s.status == 403]) == stats["osir/rate_limit/secondary"]
 
 
+@pytest.mark.slow  # timeouts and Retry-After waits
 @async_test
 async def test_gitcode_token_is_in_the_url_only_on_the_wire(crawl, tmp_path):
     """The token GitCode wants in the query string reaches GitCode and nothing else: not the

@@ -46,6 +46,7 @@ def crawl(crawl):
     return run
 
 
+@pytest.mark.slow  # a 3-second 429 window
 @async_test
 async def test_models_every_valid_repo_once_with_details(crawl, fake, tmp_path):
     db = tmp_path / "osir.db"

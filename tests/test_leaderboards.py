@@ -134,6 +134,7 @@ def test_model_attribution_and_number_parsing():
         78.4, None, None, None, None)
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.parametrize("case", ["file", "moved", "inline"])
 @async_test
 async def test_opencompass_llm_from_the_file_the_page_loads(crawl, case, tmp_path):
@@ -179,6 +180,7 @@ async def test_opencompass_llm_from_the_file_the_page_loads(crawl, case, tmp_pat
     assert stored["Yi-Lightning"]["org"] == "01-AI" and stored["Mystery-Model-X"]["org"] is None
 
 
+@pytest.mark.slow  # Chromium
 @async_test
 async def test_opencompass_llm_with_no_board_anywhere_is_a_failure(crawl, tmp_path):
     db = tmp_path / "osir.db"

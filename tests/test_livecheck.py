@@ -44,6 +44,7 @@ def closed_port() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+@pytest.mark.slow  # every fake platform at once
 def test_every_fake_platform_passes_the_check():
     from tests.fakes.all import start_all
     servers, env = start_all()

@@ -148,6 +148,7 @@ async def test_datasets_and_token(crawl, fake, tmp_path):
     assert token.encode() not in db.read_bytes()
 
 
+@pytest.mark.slow  # Chromium
 @pytest.mark.parametrize("spider", ["modelscope_models", "modelscope_datasets"])
 @async_test
 async def test_community_counts_from_the_repo_pages(crawl, spider, tmp_path):
@@ -165,9 +166,10 @@ async def test_community_counts_from_the_repo_pages(crawl, spider, tmp_path):
         fake.add_fault(match=f"/{kind}/{broken['id']}", status=200, times=99,
                        body="<html><body><main>维护中</main></body></html>")
         # The broken page is waited for twice: 6 s each, not the default 15.
-        await crawl(spider, fake, db, settings={"MODELSCOPE_COMMUNITY": 1, "RETRY_TIMES": 1,
-                                                "OSIR_BROWSER_SETTLE_TIMEOUT": 6},
-                    args={"orgs": "BAAI"})
+        run = await crawl(spider, fake, db, settings={"MODELSCOPE_COMMUNITY": 1,
+                                                      "RETRY_TIMES": 1,
+                                                      "OSIR_BROWSER_SETTLE_TIMEOUT": 6},
+                          args={"orgs": "BAAI"})
     stored = {r["repo_id"]: r for r in rows(db, f"SELECT * FROM {kind}")}
     assert len(stored) == len(repos)
     for repo in repos:
@@ -183,6 +185,11 @@ async def test_community_counts_from_the_repo_pages(crawl, spider, tmp_path):
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["reason"] == "no 交流反馈 tab on the repo page"
     assert failure["repo_id"] == broken["id"] and failure["item_type"] == kind
+    # What crawlall's progress line reads: the listing's total, the pages Chromium rendered.
+    assert (run.stats["osir/progress/listings"], run.stats["osir/progress/announced"],
+            run.stats["osir/progress/expected"]) == (1, 1, len(repos))
+    assert run.stats["osir/browser/pages_queued"] == run.stats["osir/browser/pages_done"] \
+        == len(pages) == len(repos)  # every repo but the low one; the broken one twice
 
 
 @pytest.mark.parametrize("value, community", [("0", False), ("", True), (None, True)])

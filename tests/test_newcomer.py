@@ -24,6 +24,7 @@ import pytest
 from osir_crawl import outputs, store
 from osir_crawl.browse import metadata_for
 from osir_crawl.commands.crawlall import CrawlAll
+from osir_crawl.progress import Progress, SpiderRun
 from osir_crawl.reachability import Endpoint
 from osir_crawl.registry import RegistryError, load_registry
 from tests.conftest import ROOT, async_test, crawl_env, rows, run_crawl
@@ -342,3 +343,27 @@ def test_advice_names_the_store_in_use(small_store, cli):
     said = cli.scoring("evidence", "--snapshot", SEP, "--db", small_store, "--json")
     assert said.status == 2
     assert f"run python -m scoring build --snapshot {SEP} --db {small_store}" in said.err
+
+
+# --- the progress line ----------------------------------------------------------------------
+
+def test_the_progress_line_shows_done_of_total_rate_time_left_and_chromium(tmp_path):
+    stats = tmp_path / "modelscope_models.stats.json"
+    stats.write_text(json.dumps({
+        "osir/stored": 100, "osir/rejected": 0, "osir/progress/listings": 2,
+        "osir/progress/announced": 2, "osir/progress/expected": 1000, "osir/listing/rows": 500,
+        "osir/browser/pages_queued": 200, "osir/browser/pages_done": 50}))
+    run = SpiderRun("modelscope_models", stats, state="running")
+    run.refresh()
+    run.samples.clear()  # two samples 10 s apart: 20 rows and 10 pages in between
+    run.samples.extend([(0.0, 80, 40), (10.0, 100, 50)])
+    line = Progress([run]).status_line()
+    # 400 pages expected (200 queued for half the rows listed), 350 left at 1 page/s.
+    assert ("running: modelscope_models 100/1,000 rows at 2.0/s, ~6 min left (Chromium: "
+            "50/~400 pages, 1.0/s) · items 100" in line)
+    # A listing that never said its size: items and rate only, no time left.
+    stats.write_text(json.dumps({"osir/stored": 7, "osir/progress/listings": 2,
+                                 "osir/progress/announced": 1}))
+    run.samples.clear()
+    run.refresh()
+    assert "running: modelscope_models 7 items · " in Progress([run]).status_line()

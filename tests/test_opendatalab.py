@@ -12,6 +12,8 @@ from osir_crawl.parsing import parse_count
 from tests.conftest import async_test, rows
 from tests.fakes.opendatalab import FakeOpenDataLab, OpenDataLabData
 
+pytestmark = pytest.mark.slow  # Chromium renders every page
+
 
 REGISTRY = ('ShanghaiAILab:\n  opendatalab: ["12157", "1678533"]\n'
             "OtherLab:\n  opendatalab: [12589]\n")

@@ -25,7 +25,8 @@ from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from scoring.cli import main  # noqa: E402
 
 MONTHS_DIR = ANCHORS / "months"
-pytestmark = pytest.mark.xdist_group("rebuilt")  # the module's rebuilds, on one worker
+pytestmark = [pytest.mark.slow,  # full rebuilds of every published month
+              pytest.mark.xdist_group("rebuilt")]  # the module's rebuilds, on one worker
 OUTPUTS = ("-rank.csv", "-summary-delta.csv")
 
 

@@ -28,6 +28,9 @@ from scoring.site.svg import rank_lines, score_bars
 from scoring.store import open_store, write_build
 from tests.conftest import ANCHORS, rows
 
+# The module's site is built once, on one worker (not once per worker that runs a test of it).
+pytestmark = pytest.mark.xdist_group("site")
+
 MONTHS = ("2025-08-07", "2025-09-07")
 HOSTILE = '<img src=x onerror=alert(1)>"Falcon & Co'  # an organisation named to break pages
 ORGS = ("BAAI", "ShanghaiAILab", "Ali", "Deepseek", "Meta", "Google", "Falcon", "Zhipu",
@@ -220,6 +223,11 @@ def test_the_first_month_says_why_nothing_moved(tmp_path):
     assert main(["site", "--db", str(db), "--out", str(tmp_path / "site")]) == 0
     page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "no earlier month to compare ranks with" in page
+    assert {cells[1] for cells in overall_rows(tmp_path / "site" / "index.html")} == {"–"}
+    history = tmp_path / "site" / "en" / "orgs" / "BAAI" / "index.html"
+    assert overall_rows(history)[0][2] == "–"  # not "new": nothing came before
+    assert "_compared" not in (tmp_path / "site" / "downloads" / MONTHS[-1] / "overall.csv"
+                               ).read_text()
     assert "history" not in "".join(links_of(tmp_path / "site" / "index.html").links)
     assert not (tmp_path / "site" / "charts" / "history").exists()
 

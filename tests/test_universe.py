@@ -85,6 +85,7 @@ async def test_universe_all_lists_the_hub_down_to_the_floor_and_marks_unregister
     assert detailed == len(stored) - 1  # all but BAAI/tiny (below OSIR_MIN_DOWNLOADS)
 
 
+@pytest.mark.slow  # four crawls
 @async_test
 async def test_shards_split_the_work_and_replace_only_their_own_rows(crawl_all, tmp_path):
     db = tmp_path / "shared.db"  # both shards in one store: they must not touch each other

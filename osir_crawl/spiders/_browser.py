@@ -30,6 +30,9 @@ OpenCompass leaderboard). Its pages are rendered by Chromium; everything else st
   server and space the pages ~latency/2 apart (for ModelScope's ~2,600 repo pages, that was the
   crawl's pace). The open-pages limit still paces them by the server: a slower site, slower
   pages, fewer per second. The API requests of the same host keep their own, throttled slot.
+* Pages are counted for crawlall's progress line: ``osir/browser/pages_queued`` when one is
+  scheduled (Scrapy's ``request_scheduled``, less ``request_dropped``: a repeat the dupefilter
+  drops), ``osir/browser/pages_done`` when it leaves the downloader (rendered or failed).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from urllib.parse import urljoin
 from weakref import WeakKeyDictionary
 
 import scrapy
+from scrapy import signals
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
@@ -208,6 +212,28 @@ class BrowserSpider(OsirSpider):
     # waits only for the document (DOMContentLoaded), not for every script and frame to load.
     quick_settle_ms: int | None = None
     ready_for: str | None = None  # with quick_settle_ms: see ``settle_on``
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        for handler, signal in ((spider._page_queued, signals.request_scheduled),
+                                (spider._page_dropped, signals.request_dropped),
+                                (spider._page_done, signals.request_left_downloader)):
+            crawler.signals.connect(handler, signal)
+        return spider
+
+    def _count_page(self, request, stat: str, by: int = 1) -> None:
+        if request.meta.get("playwright"):
+            self.crawler.stats.inc_value(stat, by)
+
+    def _page_queued(self, request, spider):
+        self._count_page(request, "osir/browser/pages_queued")
+
+    def _page_dropped(self, request, spider):
+        self._count_page(request, "osir/browser/pages_queued", -1)
+
+    def _page_done(self, request, spider):
+        self._count_page(request, "osir/browser/pages_done")
 
     @classmethod
     def update_settings(cls, settings):

@@ -85,6 +85,12 @@ class ForgeSpider(CatalogueChecks, ListingSpider):
         more = page < pages if pages is not None else len(rows) >= self.page_size
         return self.listing_request(account, page + 1) if more and rows else None
 
+    def listing_total(self, response) -> int | None:
+        for name in self.total_count_headers:
+            if (value := header_int(response, name)) is not None:
+                return value
+        return None
+
     def total_pages(self, response) -> int | None:
         for name in self.total_pages_headers:
             if (value := header_int(response, name)) is not None:

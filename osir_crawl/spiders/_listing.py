@@ -6,7 +6,9 @@ listing, page by page, one item per row, popular rows through their detail steps
 retried, then a failure), ``item_from`` and ``detail_steps`` (a row's item and the requests
 that complete it, see ``OsirSpider.enrich``), ``wants_details`` (which rows get them) and
 ``next_request`` (the following page, or None; ``ListingCut`` when the platform will not serve
-the rest: a failure, so the crawl is ``incomplete``).
+the rest: a failure, so the crawl is ``incomplete``), and ``listing_total`` (how many rows the
+listing holds, when the platform says: crawlall's progress line shows done / total, and the
+time left, from it).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class ListingSpider(OsirSpider):
         except UnusableResponse as exc:
             yield from self.retry_or_fail(response, str(exc))
             return
+        if page == 1 and account is not None:
+            self.count_listing(response)
         listed, floor_reached = self.credited(self.listing_rows(rows), account)
         for row, owner in listed:
             yield from self.complete(row, self.item_from(row, owner))
@@ -51,6 +55,21 @@ class ListingSpider(OsirSpider):
             return
         if following is not None:
             yield from self.follow(response, following)  # a repeated page is a failure
+
+    def count_listing(self, response) -> None:
+        """An account's listing has begun (its first page): the rows it holds, if told, go to
+        the progress figures (osir_crawl/progress.py)."""
+        stats = self.crawler.stats
+        stats.inc_value("osir/progress/listings")
+        total = self.listing_total(response)
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            stats.inc_value("osir/progress/announced")
+            stats.inc_value("osir/progress/expected", total)
+
+    def listing_total(self, response) -> int | None:
+        """How many rows the listing of ``response`` (its first page) holds, if the platform
+        says; None: it does not."""
+        return None
 
     def rows_of(self, response) -> list:
         """The page's rows: a JSON array by default."""

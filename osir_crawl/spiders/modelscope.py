@@ -124,6 +124,9 @@ class ModelScopeSpider(HubSpider, BrowserSpider):
             return None, None
         return data.get(self.kind), data.get("total_count")
 
+    def listing_total(self, response) -> int | None:
+        return self.listing_of(self.json_body(response))[1]
+
     def next_request(self, response, account: Account | None, page: int, rows: list):
         total = self.listing_of(self.json_body(response))[1]  # (Scrapy caches the decoded body)
         if page * self.page_size >= total or not rows:

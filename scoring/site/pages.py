@@ -67,6 +67,7 @@ class SiteWriter:
                                 LANGUAGE_NAMES=LANGUAGE_NAMES, indicator_label=indicator_label)
         self.tables: dict[str, Table] = {}  # stem -> table, each downloadable once
         self.pages: list[str] = []
+        self._not_measured: dict[str, list] = {}
 
     # -- the whole site ------------------------------------------------------------------------
     def write(self) -> list[str]:
@@ -149,18 +150,25 @@ class SiteWriter:
                                               f"{dim if dim in m.dimensions else OVERALL}.html"),
                          m is month) for m in reversed(site.months)],
                 ranking=ranking, movers=moved, moves=moves, new=new, changes=changes,
-                unmeasured=[(i["dimension"], i["indicator"]) for i in (
-                    not_measured(month.ranking) if month.ranking else [])
-                    if dim in (OVERALL, i["dimension"])],
+                unmeasured=[(i["dimension"], i["indicator"]) for i in self.not_measured(month)
+                            if dim in (OVERALL, i["dimension"])],
                 scores_chart=links.to(scores[lang]),
                 history_chart=history and links.to(history),
                 intro=path.endswith("index.html") and word("intro", lang, weights=", ".join(
                     f"{dimension_name(d, lang)} {Fraction(w).limit_denominator(100)}"
                     for d, w in site.method.overall_weights)))
 
+    def not_measured(self, month) -> list:
+        """explain's indicators no organisation has a value for in the month (once a month)."""
+        if month.snapshot not in self._not_measured:
+            self._not_measured[month.snapshot] = (not_measured(month.ranking) if month.ranking
+                                                  else [])
+        return self._not_measured[month.snapshot]
+
     def ranking_table(self, month, dim) -> Table:
         rows = month.ranked(dim)
-        frame = rows[["rank", "delta_rank", "org", "score"]].copy()
+        frame = rows[["rank", "delta_rank", "org", "score"]].assign(
+            _compared=month.previous is not None)
         columns = [Column("rank", "rank"), Column("delta_rank", "delta"), Column("org", "org"),
                    Column("score", "score")]
         parts = self.site.parts(dim)
@@ -268,6 +276,8 @@ class SiteWriter:
         frame["rank"] = frame.month.map(overall["rank"])
         frame["delta_rank"] = frame.month.map(overall["delta_rank"])
         frame["score"] = frame.month.map(overall["score"])
+        frame["_compared"] = frame.month.map(
+            {m.snapshot: m.previous is not None for m in self.site.months})
         columns = [Column("month", "month"), Column("rank", "rank", {
                        lang: word("overall_rank", lang) for lang in LANGUAGES}),
                    Column("delta_rank", "delta"), Column("score", "score")]
@@ -285,7 +295,8 @@ class SiteWriter:
         rows = [{"dimension": d["dimension"], "rank": d.get("rank"), "of": d.get("of"),
                  "delta_rank": d.get("delta_rank"), "score": d.get("score"),
                  "discount": d.get("discount"), "overall_weight": d.get("overall_weight"),
-                 "overall_term": d.get("overall_term"), "share": d.get("share")}
+                 "overall_term": d.get("overall_term"), "share": d.get("share"),
+                 "_compared": month.previous is not None}
                 for d in report["dimensions"]]
         frame = pd.DataFrame(rows)
         columns = [Column("dimension", "dimension"), Column("rank", "rank"),

@@ -55,7 +55,7 @@ def headings(lang, texts: dict | None = None, key=None) -> dict:
 
 
 def view(table: Table, lang: str, links, where=None) -> dict:
-    """{"head": [[{text, span, rows, cls}]], "body": [[{parts: [(text, href)], cls}]]}.
+    """{"head": [[{text, span, rows, cls}]], "body": [[(cls, note, [(text, href)])]]}.
     ``links``: an object with ``org(name)`` and ``month(snapshot)`` giving hrefs (or None),
     and ``labels`` (data/indicators.yaml); ``where``: {column: value} keeps those rows only."""
     columns = [c for c in table.columns if c.only in (None, lang)]
@@ -79,8 +79,9 @@ def view(table: Table, lang: str, links, where=None) -> dict:
         if where and any(record.get(k) != v for k, v in where.items()):
             continue
         row = []
-        for c in columns:
-            row.append({"note": None, **cell(c, record.get(c.key), record, table, lang, links)})
+        for c in columns:  # tuples: the template unpacks them (no attribute look-ups per cell)
+            shown = cell(c, record.get(c.key), record, table, lang, links)
+            row.append((shown["cls"], shown.get("note"), shown["parts"]))
         body.append(row)
     return {"head": [top, second] if grouped else [top], "body": body}
 
@@ -89,6 +90,8 @@ def cell(column: Column, value, record, table, lang, links) -> dict:
     kind, missing = column.kind, _missing(value)
     cls = "num" if kind in NUMERIC else ""
     if kind == "delta":
+        if missing and record.get("_compared") is False:  # a store's first month: no change
+            return {"parts": [("–", None)], "cls": "num none"}
         return {"parts": [(delta_text(value, lang), None)], "cls": f"num {delta_class(value)}"}
     if missing:
         return {"parts": [("–", None)], "cls": cls + " none"}
@@ -163,8 +166,9 @@ def linked(text: str) -> list:
 
 
 def for_download(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns Parquet can type: numbers as numbers, anything else as text."""
-    out = frame.copy()
+    """Columns Parquet can type: numbers as numbers, anything else as text; ``_`` columns
+    (hints for the pages, such as ``_compared``: the month has one before it) left out."""
+    out = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
     for name in out.columns:
         column = out[name]
         if column.dtype != object:
