@@ -113,7 +113,9 @@ class CatalogueChecks:
                 headers["Accept"] = "application/vnd.github.raw+json"
         else:
             url = f"{self.endpoint}/repos/{repo}/git/trees/{ref}?recursive=1"
-        return self.api_request(url, callback=self.parse_rule, headers=headers,
+        # dont_filter: rules reading the same file or tree (FlagScale's chips, lifecycle and
+        # heterogeneous recipes) ask the same URL, which the dupefilter would drop unseen
+        return self.api_request(url, callback=self.parse_rule, headers=headers, dont_filter=True,
                                 meta={"handle_httpstatus_list": [404]},
                                 cb_kwargs={"key": key, "refs": refs, "index": index,
                                            "names": names, "read": read})
