@@ -23,7 +23,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from osir_crawl import store
+from osir_crawl.crawl_run import CrawlRun
 from osir_crawl.items import RequestFailure, record_key
 from osir_crawl.middlewares import Abandoned
 from osir_crawl.parsing import link_rels
@@ -63,8 +63,6 @@ class OsirSpider(scrapy.Spider):
         self.followed_pages: set[bytes] = set()  # fingerprints of pages parsed or followed
         self.chained: set[tuple] = set()  # record keys whose enrichment chain has started
         self.max_pages = 0  # pages of one listing (OSIR_MAX_PAGES_PER_LISTING); 0: no cap
-        self.killed_crawl_id: str | None = None  # set when resuming a killed JOBDIR crawl
-        self.stored_before_kill: set[tuple] = set()  # (table, *key); filled by CrawlRun
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -132,7 +130,11 @@ class OsirSpider(scrapy.Spider):
         return unit is None or self.owns(unit)
 
     # --- what this crawl covers (a complete crawl replaces these rows of its snapshot) -------
-    def store_scope(self) -> dict[str, dict]:
+    def store_scope(self) -> dict[str, dict | list[dict]]:
+        """table -> the rows this crawl covers, as plain data the crawl run turns into store
+        conditions (osir_crawl/crawl_run.py): column -> a value, a list of values, a
+        :class:`~osir_crawl.shards.Shard` (the values in it) or ``{"prefix": p}`` (the values
+        beginning with ``p``); a list of such scopes for rows of several kinds."""
         if self.item_class is None or not self.in_shard():
             return {}
         return {self.item_class.TABLE: self.registry_scope()}
@@ -145,7 +147,7 @@ class OsirSpider(scrapy.Spider):
             if self.shard_by == "org":
                 scope["org"] = [o for o in self.selected_orgs if self.owns(o)]
             else:
-                scope["owner"] = store.InShard(self.shard)
+                scope["owner"] = self.shard
         return scope
 
     def account_item(self, repo_id, account: Account, url, **fields):
@@ -291,11 +293,10 @@ class OsirSpider(scrapy.Spider):
         yield from self._next_step(item, steps)
 
     def already_stored(self, item) -> bool:
-        """Stored, complete, before this crawl was killed (a resumed crawl): nothing to fetch
-        again."""
-        if not self.stored_before_kill:
-            return False
-        if record_key(item) in self.stored_before_kill:
+        """Stored, complete, before this crawl was killed (a resumed crawl: the crawl run
+        knows, osir_crawl/crawl_run.py): nothing to fetch again."""
+        run = self.crawler.get_extension(CrawlRun)
+        if run is not None and run.was_stored_before_kill(item):
             self.crawler.stats.inc_value("osir/resume/skipped")
             return True
         return False
