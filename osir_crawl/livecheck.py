@@ -5,8 +5,9 @@ The checks come from the spiders, not from a list kept here: every spider ``scra
 runs declares, in its classmethod ``live_checks()``, the first request it makes to each host it
 crawls (its listing, one row, for the first registry account of its platform), as
 :class:`Check`s (declared beside the spiders, osir_crawl/spiders/_live_check.py);
-:func:`spider_checks` collects them from the spider loader with crawlall's own exclusions. A spider crawlall runs that declares none is a row of its own ("no live check"),
-which fails the check. Each request is sent with the configured endpoint and token (the token in
+:func:`spider_checks` collects them from the spider loader with crawlall's own exclusions. A
+spider crawlall runs that declares none is a row of its own ("no live check"), which fails the
+check. Each request is sent with the configured endpoint and token (the token in
 the header or query parameter its platform documents, to that platform's host only). The table
 says, per platform: did the host answer; was the token accepted (or is the platform used
 anonymously); which of the fields the spider reads came back; which rate-limit headers came
