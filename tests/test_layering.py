@@ -1,5 +1,5 @@
 """Nothing in osir_crawl imports upwards: spiders do not read the store (they ask the crawl
-run, osir_crawl/crawl_run.py), and what runs inside a crawl (middlewares, pipelines,
+run, osir_crawl/crawl_run.py), and what runs inside a crawl (spiders, middlewares, pipelines,
 extensions) does not import operations (report, live check, probes, progress, browse) or
 commands. Read from the source with ``ast``, by module name, so the rules hold for the flat
 modules and for the folders they move into (osir_crawl/store/, osir_crawl/ops/ …)."""
@@ -21,7 +21,7 @@ FLAT = {"middlewares": "middlewares", "pipelines": "pipelines", "extensions": "e
         "report": "ops", "livecheck": "ops", "reachability": "ops", "progress": "ops",
         "browse": "ops", "project_command": "commands"}
 FORBIDDEN = {  # layer -> the layers it must not import
-    "spiders": {"store"},
+    "spiders": {"store", "ops", "commands"},
     "middlewares": {"ops", "commands"},
     "pipelines": {"ops", "commands"},
     "extensions": {"ops", "commands"},

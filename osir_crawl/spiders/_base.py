@@ -107,8 +107,9 @@ class OsirSpider(scrapy.Spider):
 
     @classmethod
     def live_checks(cls) -> tuple:
-        """``scrapy crawlall --check``'s requests for this spider (osir_crawl/livecheck.py
-        ``Check``): the first request to each host it crawls. None declared: the check fails."""
+        """``scrapy crawlall --check``'s requests for this spider (``Check``s, see
+        osir_crawl/spiders/_live_check.py): the first request to each host it crawls. None
+        declared: the check fails."""
         return ()
 
     # --- shards ------------------------------------------------------------------------------
