@@ -129,10 +129,14 @@ async def test_a_file_link_is_never_followed(crawl, tmp_path):
 
 
 def test_only_http_is_ever_downloaded():
-    """Other schemes fail in the first downloader middleware, and have no handler at all."""
+    """Other schemes fail in the first downloader middleware, and have no handler at all (the
+    browser spiders' handlers too)."""
+    from osir_crawl.spiders.baai import BaaiDatasetsSpider
+
     crawler = get_crawler(settings_dict=dict(build(HuggingfaceModelsSpider).settings))
-    assert all(crawler.settings.getdict("DOWNLOAD_HANDLERS")[s] is None
-               for s in ("file", "ftp", "s3", "data"))
+    for cls in (HuggingfaceModelsSpider, BaaiDatasetsSpider):
+        handlers = build(cls).crawler.settings.getwithbase("DOWNLOAD_HANDLERS")
+        assert all(handlers[s] is None for s in ("file", "ftp", "s3", "data")), cls
     refuse = lost_requests.RefusedRequestMiddleware(crawler.stats)
     for url in ("file:///etc/passwd", "ftp://h/x", "s3://b/k", "data:,[]"):
         with pytest.raises(IgnoreRequest, match="not an http"):
