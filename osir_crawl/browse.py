@@ -29,6 +29,7 @@ from pathlib import Path
 from datasette.utils import tilde_encode
 
 from osir_crawl.inputs import load_yaml
+from osir_crawl.outputs import store_path
 
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 KEY = "osir"  # the database name data/metadata.yml is written for
@@ -65,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] in (["-h"], ["--help"]):
         print(__doc__)
         return 0
-    store = args.pop(0) if args and not args[0].startswith("-") else (
-        os.environ.get("OSIR_DB") or "data/osir.db")
+    store = args.pop(0) if args and not args[0].startswith("-") else store_path()
     if not Path(store).is_file():
         print(f"osir-crawl: no store at {store}", file=sys.stderr)
         return 2
