@@ -258,8 +258,10 @@ def _project_values(projects, counts, day, vanished, vendor):
     yield ("data", "operators", *_infra_value(tools, "sum", counts, day, vanished, vendor))
 
 
-RULE_FIELD = {"sum": "operators", "chips": "chips"}  # how an indicator adds up -> the field a
-# counting rule counts (the other indicators take the catalogue's values)
+RULE_FIELD = {"sum": "operators", "chips": "chips", "frameworks": "frameworks",
+              "lifecycle": "lifecycle", "any:heterogeneous_training": "heterogeneous_training",
+              "any:cross_chip": "cross_chip"}  # how an indicator adds up -> the field a
+# counting rule counts ("exists" takes the catalogue's kinds)
 
 
 def _infra_value(projects, how, counts, day, vanished, vendor):
@@ -285,20 +287,23 @@ def _counting_rule(project, how, counts):
 def _project_part(project, how, crawled, vendor):
     """What one project adds to an indicator: a number (``sum``), a set of names (``chips``,
     ``frameworks``, ``lifecycle``), True (``any:<flag>`` where the project has it,
-    ``exists``), None where it adds nothing. The crawl's count replaces the catalogue's value.
-    Chips are counted as vendors (``vendor``: a chip name -> its vendor), so two projects
-    naming one vendor differently (``npu``, ``ascend``) count it once."""
+    ``exists``), None where it adds nothing. The crawl's count replaces the catalogue's value:
+    for stages, what its rule's ``map`` says the names found stand for; a flag is true when its
+    rule found at least one name (the evidence of the capability). Chips are counted as
+    vendors (``vendor``: a chip name -> its vendor), so two projects naming one vendor
+    differently (``npu``, ``ascend``) count it once."""
     if how == "sum":
         return int(crawled["value"]) if crawled is not None else project.operators or 0
+    rule = project.rules.get(RULE_FIELD.get(how, ""))
+    found = rule.meanings(crawled["names"]) if crawled is not None else None
     if how == "chips":
-        names = crawled["names"] if crawled is not None else project.chips
-        return {vendor(str(n)) for n in names}
+        return {vendor(str(n)) for n in (found if found is not None else project.chips)}
     if how == "frameworks":
-        return {f.casefold() for f in project.frameworks}
+        return {f.casefold() for f in (found if found is not None else project.frameworks)}
     if how == "lifecycle":
-        return set(project.lifecycle)
+        return set(found if found is not None else project.lifecycle)
     if how.startswith("any:"):
-        return True if getattr(project, how[4:]) else None
+        return True if (found if found is not None else getattr(project, how[4:])) else None
     return True
 
 

@@ -190,6 +190,10 @@ async def test_github_repos_confirms_catalogued_repositories_and_counts_rules(cr
     assert counts["flaggems.operators"]["value"] == 206
     assert counts["flaggems.chips"]["value"] == 10
     assert counts["flagscale.chips"]["value"] == 8
+    # rules reading the same tree or file are each evaluated (none dropped as a duplicate)
+    assert counts["flagscale.lifecycle"]["value"] == 4
+    assert counts["flagscale.heterogeneous_training"]["value"] == 1
+    assert {"flagcx.cross_chip", "flagcx.heterogeneous_training"} <= set(counts)
     flagtree = counts["flagtree.chips"]
     assert flagtree["value"] == 9 and len(json.loads(flagtree["refs"])) == 5  # union of refs
     assert "nvidia" in json.loads(flagtree["names"])

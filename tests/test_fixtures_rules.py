@@ -48,6 +48,72 @@ def evaluate(spider_cls, key: str, ref: str, fixture: str, **response):
      f"hardware_info_cn.md?ref=develop",
      ["Graphcore", "NVIDIA", "华为", "壁仞", "天数智芯", "太初", "寒武纪", "海光", "燧原",
       "百度"]),
+    (GithubReposSpider, "flagscale.lifecycle", "main", "github_repos/tree-FlagScale-396cfce.json",
+     f"{GITHUB}/repos/FlagOpen/FlagScale/git/trees/main?recursive=1",
+     ["inference", "serve", "train", "train/peft"]),
+    (GithubReposSpider, "flagscale.heterogeneous_training", "main",
+     "github_repos/tree-FlagScale-396cfce.json",
+     f"{GITHUB}/repos/FlagOpen/FlagScale/git/trees/main?recursive=1",
+     ["aquila", "deepseek_v3", "llama3"]),
+    (GithubReposSpider, "flagscale.chips", "main", "github_repos/tree-FlagScale-396cfce.json",
+     f"{GITHUB}/repos/FlagOpen/FlagScale/git/trees/main?recursive=1",
+     ["BI_V150", "Cambricon_MLU", "Huawei_Atlas800TA3", "Hygon_BW1000", "Kunlunxin_R310p",
+      "MUSA_S5000", "Metax_C550", "Tsing_micro"]),
+    (GithubReposSpider, "flagcx.heterogeneous_training", "main",
+     "github_repos/tree-FlagCX-6db7a25.json",
+     f"{GITHUB}/repos/flagos-ai/FlagCX/git/trees/main?recursive=1", ["nvidia_iluvatar"]),
+    (GithubReposSpider, "flagcx.cross_chip", "main", "github_repos/raw-FlagCX-README.md",
+     f"{GITHUB}/repos/flagos-ai/FlagCX/contents/README.md?ref=main",
+     ["allgather", "allreduce", "alltoall", "alltoallv", "broadcast", "gather", "group ops",
+      "recv", "reduce", "reducescatter", "scatter", "send"]),
+    (GithubReposSpider, "bladedisc.frameworks", "master", "github_repos/raw-BladeDISC-README.md",
+     f"{GITHUB}/repos/alibaba/BladeDISC/contents/README.md?ref=master",
+     ["PyTorch", "TensorFlow"]),
+    (GithubReposSpider, "bladedisc.chips", "master", "github_repos/raw-BladeDISC-README.md",
+     f"{GITHUB}/repos/alibaba/BladeDISC/contents/README.md?ref=master",
+     ["AMD GPU", "Hygon DCU", "Nvidia GPU"]),
+    (GithubReposSpider, "fastchat.lifecycle", "main", "github_repos/tree-FastChat-0e6d3e4.json",
+     f"{GITHUB}/repos/lm-sys/FastChat/git/trees/main?recursive=1",
+     ["serve/", "serve/inference.py", "train/"]),
+    (GithubReposSpider, "megatron-lm.lifecycle", "main",
+     "github_repos/tree-Megatron-LM-48b1bbf.json",
+     f"{GITHUB}/repos/NVIDIA/Megatron-LM/git/trees/main?recursive=1",
+     ["megatron/inference/", "megatron/inference/text_generation_server.py",
+      "megatron/training/datasets/sft_dataset.py", "pretrain_gpt.py"]),
+    (GithubReposSpider, "mlx-lm.lifecycle", "main", "github_repos/contents-mlx-lm-mlx_lm.json",
+     f"{GITHUB}/repos/ml-explore/mlx-lm/contents/mlx_lm?ref=main",
+     ["__init__", "__main__", "_version", "benchmark", "cache_prompt", "chat", "convert",
+      "evaluate", "fuse", "generate", "gguf", "lora", "manage", "perplexity", "sample_utils",
+      "server", "tokenizer_utils", "upload", "utils"]),
+    (GithubReposSpider, "internevo.lifecycle", "develop", "github_repos/tree-InternEvo-c628a8c.json",
+     f"{GITHUB}/repos/InternLM/InternEvo/git/trees/develop?recursive=1",
+     ["sft", "train"]),
+    (GithubReposSpider, "xtuner.lifecycle", "main", "github_repos/contents-xtuner-tools.json",
+     f"{GITHUB}/repos/InternLM/xtuner/contents/xtuner/tools?ref=main",
+     ["chat", "check_custom_dataset", "copy_cfg", "eval_refcoco", "get_data_order", "list_cfg",
+      "list_dataset_format", "log_dataset", "mmbench", "process_untokenized_datasets",
+      "process_untokenized_datasets_legacy", "process_untokenized_llava_data", "test",
+      "tokenize_ftdp_datasets", "train", "utils"]),
+    (GithubReposSpider, "lmdeploy.lifecycle", "main", "github_repos/contents-lmdeploy-lmdeploy.json",
+     f"{GITHUB}/repos/InternLM/lmdeploy/contents/lmdeploy?ref=main",
+     ["cli", "lite", "metrics", "monitoring", "pytorch", "serve", "turbomind", "vl"]),
+    (GithubReposSpider, "gpt-neox.lifecycle", "main", "github_repos/tree-gpt-neox-d12c771.json",
+     f"{GITHUB}/repos/EleutherAI/gpt-neox/git/trees/main?recursive=1",
+     ["generate.py", "post-training/", "train.py"]),
+    (GithubReposSpider, "torchtitan.lifecycle", "main", "github_repos/contents-torchtitan-torchtitan.json",
+     f"{GITHUB}/repos/pytorch/torchtitan/contents/torchtitan?ref=main",
+     ["__init__", "train"]),
+    (GithubReposSpider, "torchtune.chips", "main", "github_repos/raw-torchtune-device.py",
+     f"{GITHUB}/repos/pytorch/torchtune/contents/torchtune/utils/_device.py?ref=main",
+     ["cuda", "hpu", "mps", "npu", "xpu"]),
+    (GithubReposSpider, "torchtune.lifecycle", "main", "github_repos/contents-torchtune-recipes.json",
+     f"{GITHUB}/repos/pytorch/torchtune/contents/recipes?ref=main",
+     ["__init__", "eleuther_eval", "full_dpo_distributed", "full_finetune_distributed",
+      "full_finetune_single_device", "generate", "knowledge_distillation_distributed",
+      "knowledge_distillation_single_device", "lora_dpo_distributed", "lora_dpo_single_device",
+      "lora_finetune_distributed", "lora_finetune_single_device",
+      "ppo_full_finetune_single_device", "qat_distributed", "qat_lora_finetune_distributed",
+      "qat_single_device", "quantize"]),
     (GiteeReposSpider, "mindspore.chips", "master",
      "gitee_repos/contents-mindspore-plugin-device.json",
      f"{GITEE}/repos/mindspore/mindspore/contents/mindspore/ccsrc/plugin/device?ref=master",
@@ -150,3 +216,18 @@ def test_a_catalogued_repository_on_gitee_records_its_last_push():
     assert (repo.platform, repo.repo_id, repo.entry, repo.exists) == (
         "gitee", "paddlepaddle/Paddle", "paddle", True)
     assert (repo.pushed_at, repo.archived) == ("2025-09-06T10:01:11+08:00", None)
+
+
+def test_rules_reading_the_same_tree_are_each_evaluated():
+    """FlagScale's chips, lifecycle and heterogeneous-recipe rules read one git tree: each asks
+    for it on its own (the dupefilter must not drop the second and third unseen)."""
+    spider = build(GithubReposSpider, orgs="BAAI")
+    keys = ("flagscale.chips", "flagscale.lifecycle", "flagscale.heterogeneous_training")
+    requests = [spider.rule_request(key, ["main"], 0, [], []) for key in keys]
+    assert len({r.url for r in requests}) == 1 and all(r.dont_filter for r in requests)
+    values = {}
+    for key, request in zip(keys, requests):
+        [count], [] = feed(request, "github_repos/tree-FlagScale-396cfce.json")
+        values[count.rule] = count.value
+    assert values == {"flagscale.chips": 8, "flagscale.lifecycle": 4,
+                      "flagscale.heterogeneous_training": 3}

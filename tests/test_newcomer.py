@@ -222,7 +222,7 @@ def test_browse_hides_the_store_s_path(tmp_path):
     db = tmp_path / "secret-place" / "june.db"
     db.parent.mkdir()
     store.open_store(db).close()
-    proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", str(db), "--get",
+    proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", "--db", str(db), "--get",
                           "/-/databases.json"], cwd=ROOT, env=crawl_env(),
                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
