@@ -28,7 +28,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from osir_crawl import resume, shards, store
-from osir_crawl.items import RECORD_ITEMS
+from osir_crawl.items import RECORD_ITEMS, record_key
 from osir_crawl.snapshots import check_snapshot
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class CrawlRun:
         self.universe = getattr(crawler.spider, "universe", None) or ""
         self.jobdir = settings.get("JOBDIR")
         self.crawl_id: str | None = None
+        self.killed_crawl_id: str | None = None  # the killed run of the JOBDIR this one resumes
         self.stored_before_kill: set[tuple] = set()  # record keys a killed run of it stored
         self.started_at = store.utc_now()
         self.earlier: dict = {}  # a resumed crawl's figures from its earlier processes
@@ -88,8 +89,7 @@ class CrawlRun:
                 exc = f"cannot write to the store {self.path}: {exc}"
             raise SystemExit(f"osir-crawl: {exc}") from None
         # Only now is the JOBDIR this crawl's to recover (see osir_crawl/resume.py).
-        if hasattr(spider, "killed_crawl_id"):
-            spider.killed_crawl_id = resume.recover_killed_job(self.jobdir)
+        self.killed_crawl_id = resume.recover_killed_job(self.jobdir)
         return db, lock
 
     # --- opening -------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ class CrawlRun:
     def _start_crawl(self, spider):
         # After SpiderState has loaded spider.state, so a JOBDIR resume keeps its crawl id.
         state = getattr(spider, "state", None)
-        if killed := getattr(spider, "killed_crawl_id", None):  # see osir_crawl/resume.py
+        if killed := self.killed_crawl_id:  # see osir_crawl/resume.py
             self.crawl_id = killed
             self._resume_counts(spider, killed=True)
         elif state is not None and state.get("osir_crawl_id"):
@@ -138,7 +138,7 @@ class CrawlRun:
         stored = resume.stored_keys(self.db, self.crawl_id, RECORD_ITEMS)
         if killed:
             resume.prune_logs(self.db, self.crawl_id, stored)
-            self.stored_before_kill = spider.stored_before_kill = stored
+            self.stored_before_kill = stored
             self.stats.set_value("osir/resume/kept_rows", len(stored))
         where = ("crawl_id = ?", [self.crawl_id])
         self.stats.set_value("osir/stored", len(stored))
@@ -146,6 +146,11 @@ class CrawlRun:
         self.stats.set_value("osir/failed_requests", store.count_rows(self.db, "failures", *where))
 
     # --- during the crawl ----------------------------------------------------------------------
+    def was_stored_before_kill(self, item) -> bool:
+        """Whether the killed run this crawl resumes stored ``item`` (complete): the spider
+        asks before fetching its details again, the store pipeline before writing it."""
+        return bool(self.stored_before_kill) and record_key(item) in self.stored_before_kill
+
     def _beat(self):
         with self.writing():
             self.lock.beat()
@@ -225,12 +230,19 @@ class CrawlRun:
         for table, scopes in spider.store_scope().items():
             for scope in scopes if isinstance(scopes, list) else [scopes]:
                 stale += store.remove_stale_rows(self.db, table, self.snapshot, self.crawl_id,
-                                                 scope)
+                                                 store_conditions(scope))
         store.supersede_logs(self.db, spider.name, self.snapshot, self.crawl_id, self.shard,
                              self.universe)
         if stale:
             self.stats.set_value("osir/store/stale_removed", stale)
         return stale
+
+
+def store_conditions(scope: dict) -> dict:
+    """A spider's scope (OsirSpider.store_scope: plain data) as the store's conditions."""
+    return {column: store.InShard(value) if isinstance(value, shards.Shard)
+            else store.StartsWith(value["prefix"]) if isinstance(value, dict) else value
+            for column, value in scope.items()}
 
 
 class ReplayCrawlRun(CrawlRun):

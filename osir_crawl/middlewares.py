@@ -27,8 +27,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 from osir_crawl import shards
+from osir_crawl.failure_causes import CANNOT_CONNECT, cause_of
 from osir_crawl.rate_limits import HostWindow, rate_limit_window, retry_after, secondary_limit
-from osir_crawl.reachability import CANNOT_CONNECT, cause_of
 
 logger = logging.getLogger(__name__)
 

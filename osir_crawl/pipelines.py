@@ -201,7 +201,7 @@ class StorePipeline(BatchWriter):
                        snapshot=self.run.snapshot_of(item), failed_at=store.utc_now())
             self.buffer("failures", row)
         elif isinstance(item, RECORD_ITEMS):
-            if self.run.stored_before_kill and record_key(item) in self.run.stored_before_kill:
+            if self.run.was_stored_before_kill(item):
                 return item  # stored before the crawl was killed; counted already
             stamp = {"snapshot": self.run.snapshot_of(item), "crawl_id": self.run.crawl_id,
                      "fetched_at": store.utc_now()}

@@ -26,9 +26,9 @@ import sys
 from pathlib import Path
 
 from osir_crawl import outputs
+from osir_crawl.failure_causes import cause_of_reason
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
-from osir_crawl.reachability import cause_of_reason
 from osir_crawl.store import RECORD_TABLES, dict_rows, table_names
 from osir_crawl.text_tables import table_lines
 

@@ -24,11 +24,6 @@ class StoreSpider(scrapy.Spider):
     name = "store_test"
     selected_orgs = ["Org-A"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.killed_crawl_id = None
-        self.stored_before_kill = set()
-
     def store_scope(self):
         return {"models": {"platform": "huggingface", "org": self.selected_orgs}}
 
@@ -177,8 +172,8 @@ def test_a_killed_crawl_resumes_with_its_id_and_skips_what_it_stored(tmp_path):
     assert (jobdir / resume.MARKER).exists()
     resumed = Crawl(db, JOBDIR=str(jobdir))
     assert resumed.run.crawl_id == killed.run.crawl_id
-    assert resumed.spider.stored_before_kill == {("models", "huggingface", "acct-a/m1"),
-                                        ("models", "huggingface", "acct-a/m2")}
+    assert resumed.run.stored_before_kill == {("models", "huggingface", "acct-a/m1"),
+                                     ("models", "huggingface", "acct-a/m2")}
     assert resumed.stats.get_value("osir/resume/kept_rows") == 2
     resumed.store.process_item(model("m1"))  # stored before the kill: skipped, not counted
     resumed.store.process_item(model("m3"))
@@ -197,7 +192,7 @@ def test_a_gracefully_stopped_crawl_resumes_with_its_id_and_counts_what_it_store
     assert resumed.run.crawl_id == stopped.run.crawl_id == stopped.spider.state["osir_crawl_id"]
     assert resumed.stats.get_value("osir/resumed") == 1
     assert resumed.stats.get_value("osir/stored") == 1  # counted from the store
-    assert not resumed.spider.stored_before_kill  # nothing is skipped: the JOBDIR queue is intact
+    assert not resumed.run.stored_before_kill  # nothing is skipped: the JOBDIR queue is intact
     resumed.store.process_item(model("m2"))
     resumed.close()
     [run] = rows(db, "SELECT * FROM crawls")

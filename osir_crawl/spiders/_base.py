@@ -23,8 +23,8 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from osir_crawl import store
-from osir_crawl.items import RequestFailure, record_key
+from osir_crawl.crawl_run import CrawlRun
+from osir_crawl.items import RequestFailure
 from osir_crawl.parsing import link_rels
 from osir_crawl.registry import Account, Registry, RegistryError, load_registry
 from osir_crawl.shards import Shard
@@ -58,8 +58,6 @@ class OsirSpider(scrapy.Spider):
         self.selected_orgs: list[str] = []
         self.endpoint = ""
         self.followed_pages: set[bytes] = set()  # fingerprints of pages parsed or followed
-        self.killed_crawl_id: str | None = None  # set when resuming a killed JOBDIR crawl
-        self.stored_before_kill: set[tuple] = set()  # (table, *key); filled by CrawlRun
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -103,8 +101,9 @@ class OsirSpider(scrapy.Spider):
 
     @classmethod
     def live_checks(cls) -> tuple:
-        """``scrapy crawlall --check``'s requests for this spider (osir_crawl/livecheck.py
-        ``Check``): the first request to each host it crawls. None declared: the check fails."""
+        """``scrapy crawlall --check``'s requests for this spider (``Check``s, see
+        osir_crawl/spiders/_live_check.py): the first request to each host it crawls. None
+        declared: the check fails."""
         return ()
 
     # --- shards ------------------------------------------------------------------------------
@@ -126,7 +125,11 @@ class OsirSpider(scrapy.Spider):
         return unit is None or self.owns(unit)
 
     # --- what this crawl covers (a complete crawl replaces these rows of its snapshot) -------
-    def store_scope(self) -> dict[str, dict]:
+    def store_scope(self) -> dict[str, dict | list[dict]]:
+        """table -> the rows this crawl covers, as plain data the crawl run turns into store
+        conditions (osir_crawl/crawl_run.py): column -> a value, a list of values, a
+        :class:`~osir_crawl.shards.Shard` (the values in it) or ``{"prefix": p}`` (the values
+        beginning with ``p``); a list of such scopes for rows of several kinds."""
         if self.item_class is None or not self.in_shard():
             return {}
         return {self.item_class.TABLE: self.registry_scope()}
@@ -139,7 +142,7 @@ class OsirSpider(scrapy.Spider):
             if self.shard_by == "org":
                 scope["org"] = [o for o in self.selected_orgs if self.owns(o)]
             else:
-                scope["owner"] = store.InShard(self.shard)
+                scope["owner"] = self.shard
         return scope
 
     def account_item(self, repo_id, account: Account, url, **fields):
@@ -263,11 +266,10 @@ class OsirSpider(scrapy.Spider):
             yield from self._next_step(item, list(steps))
 
     def already_stored(self, item) -> bool:
-        """Stored, complete, before this crawl was killed (a resumed crawl): nothing to fetch
-        again."""
-        if not self.stored_before_kill:
-            return False
-        if record_key(item) in self.stored_before_kill:
+        """Stored, complete, before this crawl was killed (a resumed crawl: the crawl run
+        knows, osir_crawl/crawl_run.py): nothing to fetch again."""
+        run = self.crawler.get_extension(CrawlRun)
+        if run is not None and run.was_stored_before_kill(item):
             self.crawler.stats.inc_value("osir/resume/skipped")
             return True
         return False

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from osir_crawl import store
 from osir_crawl.catalogue import CatalogueError, Repo, load_catalogue
 from osir_crawl.items import CatalogueCountItem, CatalogueRepoItem
 
@@ -57,7 +56,7 @@ class CatalogueChecks:
         scope = super().store_scope()
         scope[CatalogueRepoItem.TABLE] = {"platform": self.platform, "org": self.selected_orgs}
         if self.shard is not None:
-            scope[CatalogueRepoItem.TABLE]["repo_id"] = store.InShard(self.shard)
+            scope[CatalogueRepoItem.TABLE]["repo_id"] = self.shard
         repos = {repo.repo_id for repo, _ in self.catalogued()}
         scope[CatalogueCountItem.TABLE] = {
             "rule": [r.key for r in self.rules_by_key.values()
