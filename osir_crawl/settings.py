@@ -33,6 +33,9 @@ OSIR_MIN_DOWNLOADS = int(_env("OSIR_MIN_DOWNLOADS", "50"))
 # (what the platform sorts by: Hugging Face 30-day downloads, ModelScope cumulative ones).
 OSIR_UNIVERSE_MIN_DOWNLOADS = int(_env("OSIR_UNIVERSE_MIN_DOWNLOADS", "1000"))
 OSIR_STORE_BATCH_SIZE = 500
+# Pages of one listing (or of one paged detail step) before it is cut, recorded as a failure:
+# a listing that never ends (a new next link every time) stops.
+OSIR_MAX_PAGES_PER_LISTING = int(_env("OSIR_MAX_PAGES_PER_LISTING", "10000"))
 OSIR_MIN_STARS = int(_env("OSIR_MIN_STARS", "10"))  # forge repos below get no contributors request
 # ModelScope's 交流反馈 counts are read from each popular repo's page, rendered in Chromium
 # (docs/platforms.md); 0 leaves the pages out (``discussions`` NULL): minutes instead of hours.
@@ -99,7 +102,10 @@ OSIR_RETRY_BACKOFF_BASE = float(_env("OSIR_RETRY_BACKOFF_BASE", "1.0"))
 OSIR_RETRY_BACKOFF_MAX = 60.0
 # Waiting out a rate-limit window does not spend RETRY_TIMES; it has its own, larger budget.
 OSIR_RATE_LIMIT_MAX_RETRIES = 30
-OSIR_RATE_LIMIT_MAX_WAIT = 900.0  # seconds; a longer announced wait is capped (and logged)
+# The longest rate-limit window waited out (seconds; GitHub's windows last an hour). A longer
+# announced wait (``t=86400``) is not waited: the host's requests fail, recorded, until it ends.
+# Every wait ends early when the crawl stops (SIGTERM).
+OSIR_RATE_LIMIT_MAX_WAIT = float(_env("OSIR_RATE_LIMIT_MAX_WAIT", "3600"))
 OSIR_RATE_LIMIT_DEFAULT_WAIT = 10.0  # when a 429 carries no usable header
 # GitHub's secondary limit without Retry-After: at least this long, doubled on each repeat
 # (GitHub's docs: "wait for at least one minute", then exponentially longer); capped by MAX_WAIT.
@@ -112,7 +118,17 @@ OSIR_UNREACHABLE_AFTER = int(_env("OSIR_UNREACHABLE_AFTER", "5"))
 # `scrapy crawlall` probes each platform host before starting its spiders (seconds per probe).
 OSIR_PROBE_TIMEOUT = float(_env("OSIR_PROBE_TIMEOUT", "5"))
 
+# Only http(s) is ever requested: Scrapy's other handlers would read local files (file:),
+# or other services, for a URL a platform's Link header names (osir_crawl/lost_requests.py).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+# The largest answer read (a listing page of 1,000 rows is a few MB); a larger one, or a gzip
+# body that inflates past it, is refused and recorded as a failure.
+DOWNLOAD_MAXSIZE = int(_env("OSIR_DOWNLOAD_MAXSIZE", str(64 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+
 DOWNLOADER_MIDDLEWARES = {
+    # First: refused requests (dropped elsewhere) and non-http(s) URLs fail, recorded.
+    "osir_crawl.lost_requests.RefusedRequestMiddleware": 10,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "osir_crawl.middlewares.RecordedOffsiteMiddleware": 50,
     # Last before the download (after HttpCache, 900): the token is added just before the
@@ -124,6 +140,11 @@ DOWNLOADER_MIDDLEWARES = {
     "osir_crawl.middlewares.ConnectionBreakerMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
+    # Nothing dropped in silence (osir_crawl/lost_requests.py): a too-long URL is a failure,
+    # and so is an exception in a callback.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "osir_crawl.lost_requests.RecordedUrlLengthMiddleware": 800,
+    "osir_crawl.lost_requests.CallbackErrorMiddleware": 950,
     # A spider reading one indivisible thing runs in that thing's shard only (-a shard=I/N).
     "osir_crawl.middlewares.ShardStartMiddleware": 50,
 }
@@ -138,6 +159,8 @@ EXTENSIONS = {
     # The crawl's id, lock and outcome in the store (osir_crawl/crawl_run.py); after Scrapy's
     # SpiderState (0), whose spider.state holds the id of a crawl resumed from its JOBDIR.
     "osir_crawl.crawl_run.CrawlRun": 100,
+    # Requests the scheduler drops, errbacks that raise, items a pipeline fails on: failures.
+    "osir_crawl.lost_requests.LostRequestsRecorder": 110,
     # For `scrapy crawlall`'s children: live stats (osir_crawl/extensions.py, off unless
     # OSIR_STATS_FILE is set) and a clean stop when crawlall dies (osir_crawl/lifeline.py, off
     # unless crawlall passes its pipe as OSIR_PARENT_FD).

@@ -205,8 +205,10 @@ async def test_a_missing_rule_file_is_a_failure_not_a_zero(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with github_world(tmp_path) as fake:
         fake.content["flagos-ai/FlagGems"].files["main"].clear()
-        await crawl("github_repos", db, {"GITHUB_API_URL": fake.url, "OSIR_SNAPSHOT": "2025-10-07"},
-                    args={"orgs": "BAAI"})
+        unfinished = await crawl("github_repos", db, {"GITHUB_API_URL": fake.url,
+                                                      "OSIR_SNAPSHOT": "2025-10-07"},
+                                 args={"orgs": "BAAI"}, check=False)
+        assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     counts = {r["rule"] for r in rows(db, "SELECT rule FROM catalogue_counts")}
     assert "flaggems.operators" not in counts and "flaggems.chips" in counts
     [failure] = rows(db, "SELECT * FROM failures")

@@ -83,7 +83,8 @@ async def test_a_resumed_crawl_keeps_its_first_start_and_adds_up_its_processes(c
     with FakeHuggingFace(data) as fake:
         settings["HF_ENDPOINT"] = fake.url
         first = await crawl("huggingface_models", settings={
-            **settings, "CLOSESPIDER_PAGECOUNT": 1}, args={"orgs": "BAAI"})
+            **settings, "CLOSESPIDER_PAGECOUNT": 1}, args={"orgs": "BAAI"}, check=False)
+        assert first.status == 1  # stopped before the end: not finished
         before = rows(first.db, "SELECT * FROM crawls")[0]
         second = await crawl("huggingface_models", settings=settings, args={"orgs": "BAAI"})
     after = rows(second.db, "SELECT * FROM crawls")
