@@ -1,5 +1,6 @@
-"""``python -m osir_crawl.browse [STORE] [DATASETTE OPTION …]``: Datasette on a store, with the
-titles, facets and saved queries of ``data/metadata.yml`` whatever the store file is called.
+"""``python -m osir_crawl.browse [STORE | --db STORE] [DATASETTE OPTION …]``: Datasette on a store,
+with the titles, facets and saved queries of ``data/metadata.yml`` whatever the store file is
+called.
 
 Datasette names a database after its file's stem and applies metadata by that name, so
 ``datasette /tmp/crawl.db -m data/metadata.yml`` would silently show none of them (the file
@@ -29,6 +30,7 @@ from pathlib import Path
 from datasette.utils import tilde_encode
 
 from osir_crawl.inputs import load_yaml
+from osir_crawl.outputs import store_path
 
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 KEY = "osir"  # the database name data/metadata.yml is written for
@@ -65,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] in (["-h"], ["--help"]):
         print(__doc__)
         return 0
-    store = args.pop(0) if args and not args[0].startswith("-") else (
-        os.environ.get("OSIR_DB") or "data/osir.db")
+    store = args.pop(0) if args and not args[0].startswith("-") else None
+    if store is None and args[:1] == ["--db"] and len(args) > 1:  # as the other commands
+        store = args[1]
+        del args[:2]
+    store = store_path(store)
     if not Path(store).is_file():
         print(f"osir-crawl: no store at {store}", file=sys.stderr)
         return 2

@@ -30,7 +30,12 @@ LIFECYCLE = ("pretraining", "finetuning", "inference", "serving")
 FORGES = ("github", "gitee", "gitcode", "openi")
 RULE_FORGES = {"github": ("file", "dir", "tree"), "gitee": ("file", "dir", "tree"),
                "gitcode": ("file", "dir")}  # GitCode pages its recursive tree: no tree rules
-COUNTED = ("operators", "chips")  # fields a counting rule may refresh
+# fields a counting rule may refresh: a number (operators), names (chips, frameworks), stages
+# (lifecycle: the rule's ``map`` says which name is which stage) or a flag (true when the rule
+# finds at least one name: the evidence of the capability)
+COUNTED = ("operators", "chips", "frameworks", "lifecycle", "heterogeneous_training",
+           "cross_chip")
+FLAGS = ("heterogeneous_training", "cross_chip")
 STALE_DAYS = 183  # an entry verified longer ago than this before a snapshot is flagged
 
 
@@ -71,6 +76,7 @@ class Rule:
     exclude: str | None = None
     within: str | None = None
     means: str = ""
+    map: tuple[tuple[str, str], ...] = ()  # name found -> what it stands for (a stage, …)
 
     @property
     def key(self) -> str:
@@ -94,6 +100,14 @@ class Rule:
                 if not (exclude and exclude.search(name)):
                     found.add(name)
         return found
+
+    def meanings(self, names) -> set[str]:
+        """What the found names stand for: through ``map`` where the rule has one (a name it
+        does not map stands for nothing: not a stage), else the names themselves."""
+        if not self.map:
+            return set(names)
+        mapped = dict(self.map)
+        return {mapped[n] for n in names if n in mapped}
 
 
 @dataclass
@@ -360,6 +374,7 @@ class RuleFields(_Strict):
     within: Regex = None
     refs: Annotated[list[Annotated[str, BeforeValidator(_text)]], BeforeValidator(_listed)] = []
     means: str | None = None
+    map: dict[str, Text] | None = None
 
     @field_validator("within")
     @classmethod
@@ -393,7 +408,7 @@ class RuleFields(_Strict):
                     pattern=str(self.tree if "tree" in self.model_fields_set else self.pattern),
                     file=self.file, dir=self.dir.strip("/") if self.dir else None,
                     refs=tuple(self.refs), exclude=self.exclude, within=self.within,
-                    means=self.means or "")
+                    means=self.means or "", map=tuple((self.map or {}).items()))
 
 
 class ProjectFields(EntryFields):
@@ -407,6 +422,17 @@ class ProjectFields(EntryFields):
     lifecycle: Annotated[Names, _known(LIFECYCLE)] = []
     counts: Annotated[dict[Literal[COUNTED], RuleFields], BeforeValidator(
         lambda v: {} if v is None else v)] = {}
+
+    @field_validator("counts")
+    @classmethod
+    def _stages_mapped(cls, counts):
+        rule = counts.get("lifecycle")
+        if rule is not None:
+            stages = set((rule.map or {}).values())
+            if not rule.map or not stages <= set(LIFECYCLE):
+                raise ValueError(f"counts.lifecycle needs map: the names it finds -> stages "
+                                 f"({', '.join(LIFECYCLE)}; got {rule.map!r})")
+        return counts
 
     @field_validator("kinds")
     @classmethod

@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
 import uuid
 
@@ -28,7 +29,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from osir_crawl import resume, shards, store
-from osir_crawl.items import RECORD_ITEMS
+from osir_crawl.items import RECORD_ITEMS, record_key
 from osir_crawl.snapshots import check_snapshot
 
 logger = logging.getLogger(__name__)
@@ -49,12 +50,15 @@ class CrawlRun:
         self.universe = getattr(crawler.spider, "universe", None) or ""
         self.jobdir = settings.get("JOBDIR")
         self.crawl_id: str | None = None
+        self.killed_crawl_id: str | None = None  # the killed run of the JOBDIR this one resumes
         self.stored_before_kill: set[tuple] = set()  # record keys a killed run of it stored
         self.started_at = store.utc_now()
         self.earlier: dict = {}  # a resumed crawl's figures from its earlier processes
         self.failed: str | None = None  # why the store cannot be written, once it cannot
         self.writers: list = []  # pipelines.BatchWriter: flushed at close, emptied on failure
         self.db, self.lock = self._open_and_lock()
+        self.file_id = self._file_id()  # the store file opened: a deleted one is a store error
+        self.jobdir_invalid: list[str] = []  # why a JOBDIR resume would not be exact
         self.heartbeat = LoopingCall(self._beat)
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
@@ -88,8 +92,7 @@ class CrawlRun:
                 exc = f"cannot write to the store {self.path}: {exc}"
             raise SystemExit(f"osir-crawl: {exc}") from None
         # Only now is the JOBDIR this crawl's to recover (see osir_crawl/resume.py).
-        if hasattr(spider, "killed_crawl_id"):
-            spider.killed_crawl_id = resume.recover_killed_job(self.jobdir)
+        self.killed_crawl_id = resume.recover_killed_job(self.jobdir)
         return db, lock
 
     # --- opening -------------------------------------------------------------------------------
@@ -103,7 +106,7 @@ class CrawlRun:
     def _start_crawl(self, spider):
         # After SpiderState has loaded spider.state, so a JOBDIR resume keeps its crawl id.
         state = getattr(spider, "state", None)
-        if killed := getattr(spider, "killed_crawl_id", None):  # see osir_crawl/resume.py
+        if killed := self.killed_crawl_id:  # see osir_crawl/resume.py
             self.crawl_id = killed
             self._resume_counts(spider, killed=True)
         elif state is not None and state.get("osir_crawl_id"):
@@ -115,6 +118,7 @@ class CrawlRun:
             if state is not None:
                 state["osir_crawl_id"] = self.crawl_id
         self.lock.claim(self.crawl_id)
+        self.stats.set_value("osir/crawl_id", self.crawl_id)
         store.record_crawl(self.db, {
             "crawl_id": self.crawl_id, "spider": spider.name, "snapshot": self.snapshot,
             "orgs": json.dumps(getattr(spider, "selected_orgs", None)),
@@ -138,7 +142,7 @@ class CrawlRun:
         stored = resume.stored_keys(self.db, self.crawl_id, RECORD_ITEMS)
         if killed:
             resume.prune_logs(self.db, self.crawl_id, stored)
-            self.stored_before_kill = spider.stored_before_kill = stored
+            self.stored_before_kill = stored
             self.stats.set_value("osir/resume/kept_rows", len(stored))
         where = ("crawl_id = ?", [self.crawl_id])
         self.stats.set_value("osir/stored", len(stored))
@@ -146,6 +150,32 @@ class CrawlRun:
         self.stats.set_value("osir/failed_requests", store.count_rows(self.db, "failures", *where))
 
     # --- during the crawl ----------------------------------------------------------------------
+    def _file_id(self):
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def check_file(self):
+        """The store file is still the one opened: SQLite goes on writing to a deleted (or
+        replaced) file's open descriptor, and the crawl's rows would vanish with it."""
+        if self._file_id() != self.file_id:
+            raise store.StoreError(f"the store {self.path} was deleted or replaced during the "
+                                   "crawl: its rows are lost")
+
+    def invalidate_jobdir(self, why: str):
+        """A resume of this JOBDIR would skip requests whose rows were lost (a store error,
+        requests abandoned in a shutdown): it is left marked as killed, so the next run of it
+        re-lists everything and skips only the rows stored (osir_crawl/resume.py)."""
+        if self.jobdir and why not in self.jobdir_invalid:
+            self.jobdir_invalid.append(why)
+
+    def was_stored_before_kill(self, item) -> bool:
+        """Whether the killed run this crawl resumes stored ``item`` (complete): the spider
+        asks before fetching its details again, the store pipeline before writing it."""
+        return bool(self.stored_before_kill) and record_key(item) in self.stored_before_kill
+
     def _beat(self):
         with self.writing():
             self.lock.beat()
@@ -155,6 +185,7 @@ class CrawlRun:
         """Store work; a failure of the store itself (not of a row) stops the crawl at once,
         with one line, and ``scrapy crawl`` exits 1 (osir_crawl/commands/crawl.py)."""
         try:
+            self.check_file()
             yield
         except Exception as exc:
             if not store.store_failure(exc):
@@ -167,6 +198,7 @@ class CrawlRun:
                 f"cannot write to the store {self.path}: {exc}")
             for writer in self.writers:  # rows are lost now: the crawl ends as store_error
                 writer.buffers.clear()
+            self.invalidate_jobdir("the store failed")
             self.stats.set_value("osir/fatal", self.failed)
             logger.error(self.failed)
             engine = self.crawler.engine
@@ -192,6 +224,7 @@ class CrawlRun:
         outcome = reason if reason != "finished" else ("finished" if not failed else "incomplete")
         if self.failed:  # rows were lost on the way: never a complete crawl
             outcome = "store_error"
+        self.stats.set_value("osir/outcome", outcome)  # the exit status (commands/crawl.py)
         # One transaction: readers see the old snapshot and crawl rows, or the new ones.
         self.db.execute("BEGIN IMMEDIATE")  # see store.write_transaction
         stale = self._remove_stale(spider) if outcome == "finished" else 0
@@ -210,8 +243,14 @@ class CrawlRun:
                                 default=str, sort_keys=True),
         })
         self.lock.release()
+        self.check_file()  # before the commit: a deleted store is never "finished"
         self.db.commit()
-        resume.mark_closed(self.jobdir)
+        if self.jobdir_invalid:
+            logger.warning("JOBDIR %s is left to be recovered as a killed crawl's (%s): a "
+                           "resume re-lists everything and skips the rows stored",
+                           self.jobdir, "; ".join(self.jobdir_invalid))
+        else:
+            resume.mark_closed(self.jobdir)
         summary = (f"crawl {self.crawl_id} {outcome}: {stats.get('osir/stored', 0)} stored, "
                    f"{stats.get('osir/rejected', 0)} rejected, "
                    f"{stats.get('osir/duplicates', 0)} duplicates, {failed} failed requests "
@@ -225,12 +264,19 @@ class CrawlRun:
         for table, scopes in spider.store_scope().items():
             for scope in scopes if isinstance(scopes, list) else [scopes]:
                 stale += store.remove_stale_rows(self.db, table, self.snapshot, self.crawl_id,
-                                                 scope)
+                                                 store_conditions(scope))
         store.supersede_logs(self.db, spider.name, self.snapshot, self.crawl_id, self.shard,
                              self.universe)
         if stale:
             self.stats.set_value("osir/store/stale_removed", stale)
         return stale
+
+
+def store_conditions(scope: dict) -> dict:
+    """A spider's scope (OsirSpider.store_scope: plain data) as the store's conditions."""
+    return {column: store.InShard(value) if isinstance(value, shards.Shard)
+            else store.StartsWith(value["prefix"]) if isinstance(value, dict) else value
+            for column, value in scope.items()}
 
 
 class ReplayCrawlRun(CrawlRun):

@@ -194,6 +194,19 @@ RECORD_ITEMS = (ModelItem, DatasetItem, RepoItem, LeaderboardEntryItem, BoardIte
                 CatalogueRepoItem, CatalogueCountItem, OfficialDatasetItem)
 
 
+# Platforms whose repository ids are case-insensitive (``Org/Model-A`` is ``org/model-a``): the
+# Hugging Face Hub and ModelScope resolve either spelling to one repository.
+CASE_INSENSITIVE_IDS = frozenset({"huggingface", "modelscope"})
+
+
 def record_key(item) -> tuple:
     """(table, *key) of a record item: what one row of the store is per snapshot."""
-    return (item.TABLE, *(getattr(item, f) for f in item.KEY))
+    return key_of(item.TABLE, [getattr(item, f) for f in item.KEY])
+
+
+def key_of(table: str, values) -> tuple:
+    """(table, *values), a repository id folded to lower case on platforms that ignore case."""
+    values = list(values)
+    if len(values) == 2 and values[0] in CASE_INSENSITIVE_IDS and isinstance(values[1], str):
+        values[1] = values[1].lower()
+    return (table, *values)

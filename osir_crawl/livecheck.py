@@ -4,9 +4,10 @@ monthly crawl.
 The checks come from the spiders, not from a list kept here: every spider ``scrapy crawlall``
 runs declares, in its classmethod ``live_checks()``, the first request it makes to each host it
 crawls (its listing, one row, for the first registry account of its platform), as
-:class:`Check`s; :func:`spider_checks` collects them from the spider loader with crawlall's own
-exclusions. A spider crawlall runs that declares none is a row of its own ("no live check"),
-which fails the check. Each request is sent with the configured endpoint and token (the token in
+:class:`Check`s (declared beside the spiders, osir_crawl/spiders/_live_check.py);
+:func:`spider_checks` collects them from the spider loader with crawlall's own exclusions. A
+spider crawlall runs that declares none is a row of its own ("no live check"), which fails the
+check. Each request is sent with the configured endpoint and token (the token in
 the header or query parameter its platform documents, to that platform's host only). The table
 says, per platform: did the host answer; was the token accepted (or is the platform used
 anonymously); which of the fields the spider reads came back; which rate-limit headers came
@@ -34,41 +35,11 @@ import yaml
 from osir_crawl.middlewares import TOKEN_PLATFORMS, with_param
 from osir_crawl.rate_limits import secondary_limit
 from osir_crawl.reachability import Endpoint, probe
+from osir_crawl.spiders._live_check import Check
 from osir_crawl.text_tables import table_lines
 
 RATE_LIMIT_HEADERS = ("ratelimit", "ratelimit-policy", "x-ratelimit-limit",
                       "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
-
-
-@dataclass(frozen=True)
-class Check:
-    """One host's probe, as a spider declares it: ``path`` (a format string over the sample
-    account) below the endpoint setting's URL, the path to the first row in the answer, and
-    the fields the spider reads there."""
-
-    platform: str
-    endpoint_setting: str
-    path: str
-    rows: tuple = ()  # keys to the list of rows ("*": a mapping's values; an int: that item)
-    fields: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()  # fields a given row may lack (no config.json, no task)
-    token_setting: str | None = None  # None: the token of the endpoint's platform, if any
-    method: str = "GET"
-    body: dict | None = None
-    account_platform: str | None = None  # registry key of the sample account (None: none)
-    note: str = ""
-    accept: str = "application/json"
-    format: str = "json"  # json | csv (the header row) | yaml
-    every_column_read: bool = False  # boards whose every column is a score: nothing unread
-    answer_only: bool = False  # any HTTP answer will do (a bucket whose file names come later)
-
-    @property
-    def token(self) -> str | None:
-        """The setting holding the token this request carries."""
-        if self.token_setting:
-            return self.token_setting
-        return next((t for t, (endpoint, _) in TOKEN_PLATFORMS.items()
-                     if endpoint == self.endpoint_setting), None)
 
 
 def spider_checks(settings) -> list[tuple[str, Check | None]]:

@@ -12,6 +12,11 @@ Before anything is written it checks, and refuses with the reason:
   not in two stores), its latest crawl ``finished`` (not ``incomplete``, ``running``, killed or
   stopped) and no crawl of it still holds a lock;
 * every record row of the snapshot in a shard store was written by one of those crawls;
+* every record row passes the crawl's own validation again (osir_crawl/validation.py, with
+  the registry: an owner the registry does not give the row's org is refused): a shard store
+  is not trusted to hold only what its crawl validated;
+* no crawl id of the merge is already in the target for another spider or snapshot, and no
+  reject or failure of a merged crawl belongs to another snapshot;
 * no two rows share a key with different content (``crawl_id`` and ``fetched_at`` aside),
   across shards or with what the target holds; a key served identically twice is kept once.
   The target must not hold another crawl of a merged spider and snapshot.
@@ -24,6 +29,8 @@ travel through a temporary table in chunks, so memory stays flat whatever the si
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sqlite3
 from collections import defaultdict
@@ -31,7 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from osir_crawl import shards, store
+from osir_crawl.items import RECORD_ITEMS
 from osir_crawl.snapshots import check_snapshot
+from osir_crawl.validation import problems
 
 CHUNK = 20_000  # rows per fetch and insert
 IGNORED = ("crawl_id", "fetched_at")  # columns that differ between equal crawls
@@ -73,7 +82,7 @@ class MergeReport:
         return out
 
 
-def merge(target, sources, snapshot: str | None = None) -> MergeReport:
+def merge(target, sources, snapshot: str | None = None, registry=None) -> MergeReport:
     paths = [Path(p).resolve() for p in sources]
     target = Path(target).resolve()
     if not paths:
@@ -97,6 +106,8 @@ def merge(target, sources, snapshot: str | None = None) -> MergeReport:
                 merged = {c["crawl_id"] for by in report.spiders.values() for c in by.values()}
                 for src in opened:
                     _check_rows_belong(src, snapshot, merged)
+                    _check_rows_valid(src, snapshot, registry)
+                    _check_logs(src, snapshot)
                     _copy_source(db, src, snapshot, merged, report)
         finally:
             db.close()
@@ -198,6 +209,15 @@ def _check_target(db, report: MergeReport, sources: list[Source]) -> None:
     """The target may hold other spiders or snapshots, and an earlier merge of these very
     crawls, never another crawl of a merged spider and snapshot."""
     ours = {c["crawl_id"] for src in sources for c in src.crawls}
+    for src in sources:
+        for crawl in src.crawls:
+            row = db.execute("SELECT spider, snapshot FROM crawls WHERE crawl_id = ?",
+                             [crawl["crawl_id"]]).fetchone()
+            if row and (row[0], row[1]) != (crawl["spider"], crawl["snapshot"]):
+                raise MergeRefused(
+                    f"{src.path}: crawl id {crawl['crawl_id']} ({crawl['spider']} "
+                    f"{crawl['snapshot']}) is in the target already, as a crawl of {row[0]} "
+                    f"{row[1]}: merging would overwrite it and its rejects and failures")
     for spider in report.spiders:
         for row in db.execute("SELECT crawl_id, shard, outcome FROM crawls WHERE spider = ? AND "
                               "snapshot = ?", [spider, report.snapshot]).fetchall():
@@ -223,6 +243,62 @@ def _check_rows_belong(src: Source, snapshot: str, merged: set[str]) -> None:
             raise MergeRefused(f"{src.path}: {table} rows of {snapshot} written by crawls that "
                                f"are not the latest finished crawl of their shard ({which}); "
                                "the merge would lose or mix them")
+
+
+ITEM_CLASSES = {cls.TABLE: cls for cls in RECORD_ITEMS}
+
+
+def _check_rows_valid(src: Source, snapshot: str, registry) -> None:
+    """Every record row of the snapshot, as the item it was stored from, passes validation."""
+    for table, cls in ITEM_CLASSES.items():
+        if table not in src.tables:
+            continue
+        fields = dataclasses.fields(cls)
+        cursor = src.conn.execute(f"SELECT * FROM [{table}] WHERE snapshot = ?", [snapshot])
+        bad, first = 0, None
+        while chunk := cursor.fetchmany(CHUNK):
+            for row in chunk:
+                found = problems(_item(cls, fields, dict(row)), registry)
+                if found:
+                    bad += 1
+                    first = first or f"{row['repo_id'] if 'repo_id' in row.keys() else ''}: " \
+                                     f"{found[0]}"
+        if bad:
+            raise MergeRefused(f"{src.path}: {bad:,} {table} row(s) of {snapshot} fail "
+                               f"validation (first: {first}); a crawl stores only valid rows")
+
+
+def _item(cls, fields, row: dict):
+    """The item a stored row was written from (JSON lists decoded, 0/1 as booleans)."""
+    values = {}
+    for f in fields:
+        value = row.get(f.name)
+        if value is None and "list" in str(f.type):
+            value = []  # a column added since the row was written
+        elif isinstance(value, str) and "list" in str(f.type):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        elif value in (0, 1) and not isinstance(value, bool) and "bool" in str(f.type) \
+                and "int" not in str(f.type):
+            value = bool(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _check_logs(src: Source, snapshot: str) -> None:
+    ids = [c["crawl_id"] for c in src.crawls]
+    marks = ", ".join("?" for _ in ids) or "NULL"
+    for table in store.LOG_TABLES:
+        if table not in src.tables or "snapshot" not in _columns(src.conn, table):
+            continue
+        other = src.conn.execute(
+            f"SELECT count(*), min(snapshot) FROM [{table}] WHERE crawl_id IN ({marks}) AND "
+            "snapshot IS NOT ?", [*ids, snapshot]).fetchone()
+        if other[0]:
+            raise MergeRefused(f"{src.path}: {other[0]:,} {table} row(s) of the merged crawls "
+                               f"belong to another snapshot ({other[1]}), not {snapshot}")
 
 
 # --- writing the target ------------------------------------------------------------------------

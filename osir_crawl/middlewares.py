@@ -1,9 +1,10 @@
 """Downloader middlewares for what Scrapy does not do itself.
 
-* RecordedOffsiteMiddleware: requests to other hosts are refused and recorded as failures, and
-  so is a redirect to a page already requested (a redirect cycle).
-* TokenAuthMiddleware: each platform's token goes only to that platform's configured host, in
-  the header or the query parameter the platform documents.
+* RecordedOffsiteMiddleware: requests to other hosts are refused and recorded as failures (a
+  redirect cycle, and every other drop: osir_crawl/lost_requests.py).
+* TokenAuthMiddleware: each platform's token goes only on its own spider's requests to that
+  platform's configured endpoint (never by host alone), in the header or the query parameter
+  the platform documents.
 * RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
 * RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode),
   ``Retry-After`` and GitHub's secondary-limit message by pausing the host until its window
@@ -27,8 +28,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 from osir_crawl import shards
+from osir_crawl.crawl_run import CrawlRun
+from osir_crawl.failure_causes import CANNOT_CONNECT, cause_of
 from osir_crawl.rate_limits import HostWindow, rate_limit_window, retry_after, secondary_limit
-from osir_crawl.reachability import CANNOT_CONNECT, cause_of
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ TOKEN_PLATFORMS = {
 
 
 def host_key(url: str) -> str:
-    """scheme://host:port, the unit a token and a rate-limit window belong to."""
+    """scheme://host:port, the unit a rate-limit window belongs to."""
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
@@ -56,13 +58,22 @@ class TokenAuthMiddleware:
     the error) comes back: retries and redirects copy the request, and the JOBDIR queue and the
     HTTP cache write it to disk. A query-parameter token is in the URL only during the download;
     the response's URL, a redirect's Location and an error's message are stripped of it, and a
-    log filter redacts it from anything the download handler logs meanwhile."""
+    log filter redacts it from anything the download handler logs meanwhile.
 
-    def __init__(self, tokens: dict[str, str], query_tokens: dict[str, tuple[str, str]] = None):
-        self.tokens = tokens  # host key -> Authorization header value
-        self.query_tokens = query_tokens or {}  # host key -> (parameter, token)
+    A token belongs to its platform, not to a host: it goes only on the requests of the spider
+    whose endpoint setting it belongs with (``endpoint_setting``), and only to URLs under that
+    endpoint (scheme, host, port and path). Two platforms served from one host (a mirror, a
+    gateway) never get each other's token."""
+
+    def __init__(self, tokens: dict[str, str], query_tokens: dict[str, tuple[str, str]] = None,
+                 crawler=None):
+        # endpoint setting -> (endpoint URL, Authorization header value)
+        self.tokens: dict[str, tuple[str, str]] = tokens
+        # endpoint setting -> (endpoint URL, (parameter, token))
+        self.query_tokens: dict[str, tuple[str, tuple[str, str]]] = query_tokens or {}
+        self.crawler = crawler
         self.signed: WeakKeyDictionary = WeakKeyDictionary()  # request -> its URL unsigned
-        secrets = [token for _, token in self.query_tokens.values()]
+        secrets = [token for _, (_, token) in self.query_tokens.values()]
         if secrets:
             install_redaction(secrets)
 
@@ -75,20 +86,29 @@ class TokenAuthMiddleware:
             if not (token and endpoint):
                 continue
             if scheme.startswith("?"):
-                query_tokens[host_key(endpoint)] = (scheme[1:], token)
+                query_tokens[endpoint_setting] = (endpoint, (scheme[1:], token))
             else:
-                tokens[host_key(endpoint)] = f"{scheme} {token}"
-        return cls(tokens, query_tokens)
+                tokens[endpoint_setting] = (endpoint, f"{scheme} {token}")
+        return cls(tokens, query_tokens, crawler)
+
+    def _owned(self, table: dict, url: str):
+        """The value of ``table`` for the crawling spider's platform, if ``url`` is under its
+        endpoint; else None."""
+        spider = self.crawler.spider if self.crawler is not None else None
+        entry = table.get(getattr(spider, "endpoint_setting", None))
+        if entry is None or not under(url, entry[0]):
+            return None
+        return entry[1]
 
     def process_request(self, request):
-        key = host_key(request.url)
-        header = self.tokens.get(key)
+        header = self._owned(self.tokens, request.url)
         if header and b"Authorization" not in request.headers:
             request.headers["Authorization"] = header
         elif not header and b"Authorization" in request.headers:
             # A redirect to another host must not carry a token there.
             del request.headers["Authorization"]
-        if (query := self.query_tokens.get(key)) and request not in self.signed:
+        if (query := self._owned(self.query_tokens, request.url)) \
+                and request not in self.signed:
             self.signed[request] = request.url
             # In place: a new Request returned here would be scheduled (and queued on disk).
             request._set_url(with_param(request.url, *query))
@@ -112,7 +132,7 @@ class TokenAuthMiddleware:
     def _strip(self, request) -> bool:
         """Takes the token off ``request``; True if it was in the URL."""
         value = request.headers.get("Authorization")
-        if value is not None and value.decode("latin-1") in self.tokens.values():
+        if value is not None and value.decode("latin-1") in {h for _, h in self.tokens.values()}:
             del request.headers["Authorization"]
         if (url := self.signed.pop(request, None)) is not None:
             request._set_url(url)
@@ -120,9 +140,18 @@ class TokenAuthMiddleware:
         return False
 
     def unsigned(self, text: str) -> str:
-        for param, token in self.query_tokens.values():
+        for _, (param, token) in self.query_tokens.values():
             text = text.replace(urlencode({param: token}), f"{param}=***").replace(token, "***")
         return text
+
+
+def under(url: str, endpoint: str) -> bool:
+    """Whether ``url`` is on ``endpoint``'s scheme, host and port, and under its path."""
+    if host_key(url) != host_key(endpoint):
+        return False
+    base = urlsplit(endpoint).path.rstrip("/")
+    path = urlsplit(url).path
+    return not base or path == base or path.startswith(base + "/")
 
 
 def with_param(url: str, name: str, value: str) -> str:
@@ -159,9 +188,6 @@ def install_redaction(secrets) -> None:
             handler.addFilter(RedactFilter(secrets))
 
 
-REFUSED = "osir_refused"  # meta: why a request is to fail at once, through its errback
-
-
 class RecordedOffsiteMiddleware(OffsiteMiddleware):
     """Scrapy's offsite filter also drops a request when it is *scheduled*, with no errback:
     a next-page link or a redirect to another host would end a listing early without a trace.
@@ -170,34 +196,51 @@ class RecordedOffsiteMiddleware(OffsiteMiddleware):
     Scrapy also lets every ``dont_filter`` request through; but a retry carries it, and
     RedirectMiddleware copies it onto the redirect, so a retried request redirected to another
     host would be fetched and its rows credited to the registry's org. Only ``allow_offsite``
-    lets a request leave the spider's hosts here.
-
-    A redirect to a page already requested (a cycle A -> B -> A) is dropped by the scheduler's
-    duplicate filter without a trace, and the listing behind it is lost: it is sent to its
-    errback as a failure instead (Scrapy's ``request_dropped`` signal)."""
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        middleware = super().from_crawler(crawler)
-        crawler.signals.connect(middleware.request_dropped, signal=signals.request_dropped)
-        return middleware
+    lets a request leave the spider's hosts here. (A redirect to a page already requested, a
+    cycle, is dropped by the scheduler: osir_crawl/lost_requests.py records it.)"""
 
     def request_scheduled(self, request, spider):
         pass
 
-    def request_dropped(self, request, spider):
-        if request.meta.get("redirect_urls") and not request.meta.get(REFUSED):
-            hops = " -> ".join([*request.meta["redirect_urls"], request.url])
-            refused = request.replace(dont_filter=True)
-            refused.meta[REFUSED] = f"redirected to a page already requested ({hops})"
-            self.crawler.engine.crawl(refused)
-
     def process_request(self, request, spider=None):
-        if reason := request.meta.get(REFUSED):
-            raise IgnoreRequest(reason)
         if request.meta.get("allow_offsite") or self.should_follow(request, self.crawler.spider):
             return None
         return super().process_request(request.replace(dont_filter=False))  # counts, raises
+
+
+SLICE = 0.5  # seconds: how soon a wait notices that the crawl is stopping
+
+
+class Abandoned(IgnoreRequest):
+    """A request given up because the crawl is stopping: a failure, but the item it was
+    completing is not stored without it (a resume fetches both again)."""
+
+
+def engine_stopping(crawler) -> bool:
+    """Whether the crawl is closing (SIGTERM, a fatal error, the end)."""
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # Scrapy 2.19: not crawling yet
+        return False
+    if engine is None:
+        return False
+    slot = getattr(engine, "_slot", None)  # Scrapy has no public "closing" flag
+    return not engine.running or (slot is not None and slot.closing is not None)
+
+
+async def interruptible_sleep(crawler, seconds: float) -> None:
+    """Sleep ``seconds`` in slices; a crawl that starts closing meanwhile does not wait for
+    it (Scrapy's graceful stop waits for every request in the downloader): the request fails,
+    and the JOBDIR is left to be recovered as a killed crawl's, so a resume fetches it again
+    (osir_crawl/crawl_run.py, invalidate_jobdir)."""
+    end = asyncio.get_running_loop().time() + seconds
+    while (left := end - asyncio.get_running_loop().time()) > 0:
+        if engine_stopping(crawler):
+            if (run := crawler.get_extension(CrawlRun)) is not None:
+                run.invalidate_jobdir("requests abandoned in a wait as the crawl stopped")
+            crawler.stats.inc_value("osir/wait/abandoned")
+            raise Abandoned("the crawl stopped while this request waited")
+        await asyncio.sleep(min(SLICE, left))
 
 
 class RetryBackoffMiddleware:
@@ -226,7 +269,7 @@ class RateLimitMiddleware:
 
     def __init__(self, crawler):
         s = crawler.settings
-        self.stats = crawler.stats
+        self.crawler, self.stats = crawler, crawler.stats
         self.max_retries = s.getint("OSIR_RATE_LIMIT_MAX_RETRIES")
         self.max_wait = s.getfloat("OSIR_RATE_LIMIT_MAX_WAIT")
         self.default_wait = s.getfloat("OSIR_RATE_LIMIT_DEFAULT_WAIT")
@@ -255,7 +298,7 @@ class RateLimitMiddleware:
     async def process_request(self, request):
         window = self.window(request.url)
         while (wait := window.delay(request)) > 0:
-            await asyncio.sleep(wait)
+            await interruptible_sleep(self.crawler, wait)
         window.sent(request)
 
     def process_exception(self, request, exception):

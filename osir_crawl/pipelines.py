@@ -4,7 +4,8 @@ Dedup runs first so a record repeated across pages is rejected (if invalid) only
 
 Each counts what it changed or dropped in Scrapy stats under ``osir/``. Invalid items are
 dropped with :class:`InvalidItem`; the rejects recorder hears the drop (``item_dropped``) and
-writes the item to ``rejects`` with its reason, so nothing a spider saw is silently lost. The
+writes the item to ``rejects`` with its reason, so nothing a spider saw is silently lost; an
+item of a type no table stores is a reject too (``osir/rejected/unknown_item_type``). The
 store pipeline and the rejects recorder (each a :class:`BatchWriter`) write through the crawl
 run (osir_crawl/crawl_run.py), which names the crawl, records its outcome and flushes them.
 """
@@ -187,7 +188,8 @@ def fields_of(item) -> dict:
 
 class StorePipeline(BatchWriter):
     """Writes records and request failures to the store in batches (see crawl_run.py). A record
-    the store cannot take is counted as stored no more and goes to the rejects recorder."""
+    the store cannot take is counted as stored no more and goes to the rejects recorder, as
+    does an item of a type no table stores (named in its reason)."""
 
     def process_item(self, item):
         if self.run.failed:
@@ -199,13 +201,16 @@ class StorePipeline(BatchWriter):
                        snapshot=self.run.snapshot_of(item), failed_at=store.utc_now())
             self.buffer("failures", row)
         elif isinstance(item, RECORD_ITEMS):
-            if self.run.stored_before_kill and record_key(item) in self.run.stored_before_kill:
+            if self.run.was_stored_before_kill(item):
                 return item  # stored before the crawl was killed; counted already
             stamp = {"snapshot": self.run.snapshot_of(item), "crawl_id": self.run.crawl_id,
                      "fetched_at": store.utc_now()}
             self.buffer(item.TABLE, store.to_row(fields_of(item), stamp))
             self.stats.inc_value("osir/stored")
             self.stats.inc_value(f"osir/stored/{item.TABLE}")
+        else:  # no table stores it: a reject with the reason, never passed on unseen
+            self.stats.inc_value("osir/rejected/unknown_item_type")
+            self.rejects.record_unknown(item)
         return item
 
     def flush(self, table: str):
@@ -246,6 +251,22 @@ class RejectsRecorder(BatchWriter):
         self.buffer("rejects", self._reject(
             self.run.snapshot_of(item), getattr(item, "TABLE", type(item).__name__), fields,
             str(exception), fields.get("url") or (response.url if response else None),
+            store.reject_payload(fields)))
+
+    def record_unknown(self, item):
+        """An item of a type no table stores (a spider yielding something new): a reject."""
+        self.stats.inc_value("osir/rejected")
+        kind = type(item).__name__
+        if dataclasses.is_dataclass(item):
+            fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+        elif isinstance(item, dict):
+            fields = dict(item)
+        else:
+            fields = {"repr": repr(item)}
+        reason = (f"unknown item type {kind}: no store table takes it (osir_crawl/items.py "
+                  f"RECORD_ITEMS)")
+        self.buffer("rejects", self._reject(
+            self.run.snapshot_of(item), kind, fields, reason, fields.get("url"),
             store.reject_payload(fields)))
 
     def record_unstorable(self, table: str, row: dict, reason: str):

@@ -23,12 +23,19 @@ import logging
 import re
 import time
 
+from scrapy.exceptions import IgnoreRequest
+
 logger = logging.getLogger(__name__)
 
 _RATELIMIT_R = re.compile(r"(?:^|;)\s*r=(\d+)")
 _RATELIMIT_T = re.compile(r"(?:^|;)\s*t=(\d+)")
 MARGIN = 0.5  # seconds waited past an announced reset
 POLL = 0.05  # seconds between looks while a spent window waits for an answer
+
+
+class WindowTooLong(IgnoreRequest):
+    """The host announced a window longer than OSIR_RATE_LIMIT_MAX_WAIT: its requests fail
+    (recorded) until it ends, instead of holding the crawl for hours."""
 
 
 def rate_limit_window(headers, now: float | None = None) -> tuple[int | None, float | None]:
@@ -85,6 +92,8 @@ class HostWindow:
         self.max_wait = max_wait  # a longer announced wait is capped (and logged)
         self.answer_wait = answer_wait  # longest wait for the answers that tell a new budget
         self.paused_until = 0.0
+        self.refused_until = 0.0  # a window too long to wait out ends then
+        self.refused_why = ""
         self.reset_at = 0.0  # when the current window resets, if an answer said
         self.budget: int | None = None  # requests that may still go; None: not known
         self.in_flight: dict = {}  # request let through, unanswered -> when
@@ -103,6 +112,9 @@ class HostWindow:
     def delay(self, request) -> float:
         """Seconds ``request`` is to wait before asking again; 0: it may go now."""
         now = self.clock()
+        if self.refused_until > now:
+            self.stats.inc_value("osir/rate_limit/refused")
+            raise WindowTooLong(self.refused_why)
         if (wait := self.paused_until - now) > 0:
             self.stats.inc_value("osir/rate_limit/wait_seconds", round(wait, 3))
             return wait
@@ -141,21 +153,29 @@ class HostWindow:
 
     def secondary_wait(self, least: float) -> float:
         """How long to wait after a secondary-limit answer without Retry-After: ``least``
-        (GitHub: at least one minute), doubled on each repeat (capped by ``pause``)."""
+        (GitHub: at least one minute), doubled on each repeat, at most ``max_wait`` (our own
+        backoff, not an announced window: it is waited, not refused)."""
         self.secondary_repeats += 1
-        return least * 2 ** min(self.secondary_repeats - 1, 16)
+        return min(least * 2 ** min(self.secondary_repeats - 1, 16), self.max_wait)
 
     def served(self) -> None:
         """An answer that is not a rate limit: the secondary waits start again from the least."""
         self.secondary_repeats = 0
 
     def pause(self, seconds: float, why: str, probe: bool = True) -> None:
-        """No request until ``seconds`` (capped at ``max_wait``) have passed; then one, which
-        learns the new window's budget (``probe``). A secondary limit leaves the window's
-        budget as its answer announced (requests remain in it): ``probe=False``."""
+        """No request until ``seconds`` have passed; then one, which learns the new window's
+        budget (``probe``). A secondary limit leaves the window's budget as its answer
+        announced (requests remain in it): ``probe=False``. A window longer than ``max_wait``
+        is not waited out: until it ends, the host's requests fail at once, each a recorded
+        failure."""
         if seconds > self.max_wait:
-            logger.warning("rate-limit wait of %.0fs capped at %.0fs", seconds, self.max_wait)
-            seconds = self.max_wait
+            if self.clock() + seconds > self.refused_until:
+                self.refused_until = self.clock() + seconds
+                self.refused_why = (f"rate limited ({why}) by {self.host} for {seconds:.0f}s, "
+                                    f"more than OSIR_RATE_LIMIT_MAX_WAIT ({self.max_wait:.0f}s)")
+                self.stats.inc_value(f"osir/rate_limit/too_long/{why}")
+                logger.error("%s: its requests fail until the window ends", self.refused_why)
+            return
         until = self.clock() + seconds + MARGIN
         if until > self.paused_until:
             self.paused_until = until

@@ -1,10 +1,9 @@
 """Can this machine reach a platform? One cheap request per host, and the cause when not.
 
 ``scrapy crawlall`` probes the host of every spider it is about to start and does not start a
-spider whose host cannot be reached (:func:`spider_endpoints`, :func:`probe_all`). The same
-short causes name why :class:`~osir_crawl.middlewares.ConnectionBreakerMiddleware` stopped a
-spider and group the failed requests of the crawl report (:func:`cause_of`,
-:func:`cause_of_reason`).
+spider whose host cannot be reached (:func:`spider_endpoints`, :func:`probe_all`), and names
+why with the short causes of osir_crawl/failure_causes.py, as the crawl's middlewares and
+report do.
 
 A probe is one ``HEAD`` of the endpoint URL, not followed if redirected: any HTTP answer, even
 an error status, means the host is reachable. Certificates are not verified, as Scrapy's default
@@ -16,7 +15,6 @@ answer's status and headers from the :class:`ProbeResult`.
 
 from __future__ import annotations
 
-import re
 import ssl
 import threading
 import time
@@ -25,40 +23,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-DNS = "DNS lookup failed"
-REFUSED = "connection refused"
-TLS = "TLS handshake failed"
-TIMEOUT = "timeout"
-CLOSED = "connection closed without a response"
-NETWORK = "network error"
-BAD_URL = "not a usable URL"
-# Causes that say the host cannot be connected to at all, whatever it answered before.
-CANNOT_CONNECT = (DNS, REFUSED, TLS)
+from osir_crawl.failure_causes import NETWORK, TIMEOUT, cause_of
 
-# Exception class names (Python, Twisted and Scrapy spell the same failure differently) -> cause.
-# Names, not classes: a failure stored as text ("CannotResolveHostError: …") maps the same way.
-CAUSES = {
-    "gaierror": DNS, "DNSLookupError": DNS, "CannotResolveHostError": DNS,
-    "ConnectionRefusedError": REFUSED, "DownloadConnectionRefusedError": REFUSED,
-    "SSLError": TLS, "SSLCertVerificationError": TLS, "SSLZeroReturnError": TLS,
-    "TimeoutError": TIMEOUT, "timeout": TIMEOUT, "TCPTimedOutError": TIMEOUT,
-    "DownloadTimeoutError": TIMEOUT,
-    "RemoteDisconnected": CLOSED, "ConnectionDone": CLOSED, "ConnectionLost": CLOSED,
-    "ResponseNeverReceived": CLOSED, "ConnectionResetError": CLOSED,
-    "ConnectionAbortedError": CLOSED, "BrokenPipeError": CLOSED,
-    "NoRouteError": NETWORK, "ConnectError": NETWORK, "ConnectingCancelledError": NETWORK,
-    "DownloadFailedError": NETWORK, "ResponseFailed": NETWORK, "OSError": NETWORK,
-}
-# Chromium's net errors, as a browser spider's (Playwright's) failure message carries them.
-CHROMIUM = {"ERR_NAME_NOT_RESOLVED": DNS, "ERR_NAME_RESOLUTION_FAILED": DNS,
-            "ERR_CONNECTION_REFUSED": REFUSED, "ERR_SSL_PROTOCOL_ERROR": TLS,
-            "ERR_CERT_": TLS, "ERR_TIMED_OUT": TIMEOUT, "ERR_CONNECTION_TIMED_OUT": TIMEOUT,
-            "ERR_EMPTY_RESPONSE": CLOSED, "ERR_CONNECTION_CLOSED": CLOSED,
-            "ERR_CONNECTION_RESET": CLOSED, "ERR_INTERNET_DISCONNECTED": NETWORK,
-            "ERR_ADDRESS_UNREACHABLE": NETWORK, "ERR_NETWORK_": NETWORK}
-_CHROMIUM_ERROR = re.compile(r"net::(ERR_[A-Z_]+)")
-_TLS_TEXT = re.compile(r"\bSSL|\bTLS|certificate|handshake", re.I)
-_NAMED_REASON = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+BAD_URL = "not a usable URL"
 
 
 @dataclass(frozen=True)
@@ -84,7 +51,7 @@ class Endpoint:
 class ProbeResult:
     endpoint: Endpoint
     reachable: bool
-    cause: str | None = None  # one of the causes above when not reachable
+    cause: str | None = None  # a failure_causes cause (or BAD_URL) when not reachable
     detail: str = ""  # the error as the resolver, socket or TLS library put it
     status: int | None = None  # the HTTP status of the answer
     headers: dict[str, str] = field(default_factory=dict)
@@ -170,68 +137,6 @@ def probe_all(endpoints: list[Endpoint], timeout: float = 5.0,
             results[endpoint] = ProbeResult(endpoint, False, TIMEOUT,
                                             f"no answer within {timeout:g}s", seconds=timeout)
     return dict(results)
-
-
-def cause_of(exc: BaseException) -> str | None:
-    """The cause of a network failure (``DNS lookup failed`` …), or None for anything else
-    (an HTTP error status, a bug). Wrapped failures are looked into, and the most specific
-    cause wins: Scrapy's ``DownloadFailedError`` wraps the ``ConnectionLost`` that says more,
-    Twisted's ``ResponseNeverReceived`` the TLS error that ended a handshake."""
-    wrapped = list(_wrapped(exc))
-    if any(_is_tls(inner) for inner in wrapped):
-        return TLS
-    if browser := _chromium(str(exc)):
-        return browser
-    names = [k.__name__ for inner in wrapped for k in type(inner).__mro__]
-    return _most_specific(names)
-
-
-def cause_of_reason(reason: str | None) -> str:
-    """The group a stored failure reason (``failures.reason``) belongs to: a network cause,
-    ``HTTP 404``-style statuses as they are, other reasons (``malformed JSON body``) as written."""
-    reason = (reason or "").strip()
-    if not reason:
-        return "unknown"
-    if reason.startswith("HTTP "):
-        return reason.split(":")[0]
-    if browser := _chromium(reason):
-        return browser
-    named = _NAMED_REASON.match(reason)
-    name = named.group(1).rsplit(".", 1)[-1] if named else ""
-    if name in CAUSES or name.endswith(("Error", "Exception")):
-        if _TLS_TEXT.search(reason):
-            return TLS
-        return _most_specific(re.findall(r"[A-Za-z_]\w*", reason)) or name
-    return reason[:80]
-
-
-def _chromium(text: str) -> str | None:
-    if found := _CHROMIUM_ERROR.search(text):
-        code = found.group(1)
-        return next((c for prefix, c in CHROMIUM.items() if code.startswith(prefix)), NETWORK)
-    return None
-
-
-def _most_specific(names: list[str]) -> str | None:
-    causes = [CAUSES[n] for n in names if n in CAUSES]
-    return next((c for c in causes if c != NETWORK), causes[0] if causes else None)
-
-
-def _wrapped(exc: BaseException, depth: int = 0):
-    """The exception and those it wraps (``__cause__``, URLError's reason, Twisted's reasons)."""
-    yield exc
-    if depth > 4:
-        return
-    inner = [exc.__cause__, getattr(exc, "reason", None)]
-    inner += [getattr(r, "value", r) for r in getattr(exc, "reasons", None) or ()]
-    for item in inner:
-        if isinstance(item, BaseException) and item is not exc:
-            yield from _wrapped(item, depth + 1)
-
-
-def _is_tls(exc: BaseException) -> bool:
-    module = type(exc).__module__ or ""
-    return isinstance(exc, ssl.SSLError) or module.startswith("OpenSSL")
 
 
 def _detail(exc) -> str:

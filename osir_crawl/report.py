@@ -26,9 +26,9 @@ import sys
 from pathlib import Path
 
 from osir_crawl import outputs
+from osir_crawl.failure_causes import cause_of_reason
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
-from osir_crawl.reachability import cause_of_reason
 from osir_crawl.store import RECORD_TABLES, dict_rows, table_names
 from osir_crawl.text_tables import table_lines
 
@@ -340,7 +340,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="default: reports/SNAPSHOT beside the store "
                                                     "(data/reports/SNAPSHOT for data/osir.db)")
     args = parser.parse_args(argv)
-    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
+    db = outputs.store_path(args.db)
     try:  # one line, not a traceback: the snapshot becomes a path, the store may be unusable
         snapshot = check_snapshot(args.snapshot, "--snapshot")
         out = outputs.claim(args.out or outputs.folder(db, "reports", snapshot), db)

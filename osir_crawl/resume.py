@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlite_utils
 
 from osir_crawl import store
+from osir_crawl.items import key_of
 
 MARKER = "osir-running.json"
 
@@ -64,7 +65,7 @@ def stored_keys(db: sqlite_utils.Database, crawl_id: str, item_classes) -> set[t
             columns = ", ".join(f"[{c}]" for c in cls.KEY)
             for row in db.execute(f"SELECT {columns} FROM [{cls.TABLE}] WHERE crawl_id = ?",
                                   [crawl_id]):
-                stored.add((cls.TABLE, *row))
+                stored.add(key_of(cls.TABLE, row))
     return stored
 
 
@@ -75,8 +76,10 @@ def prune_logs(db: sqlite_utils.Database, crawl_id: str, stored: set[tuple]) -> 
         db.execute("DELETE FROM rejects WHERE crawl_id = ?", [crawl_id])
         failures = db.execute("SELECT id, item_type, repo_id FROM failures WHERE crawl_id = ?",
                               [crawl_id]).fetchall()
-        stored_ids = {(table, key[-1]) for table, *key in stored}
-        stale = [i for i, table, repo_id in failures if (table, repo_id) not in stored_ids]
+        # (hub ids are folded to lower case in the keys: compare folded)
+        stored_ids = {(table, str(key[-1]).lower()) for table, *key in stored}
+        stale = [i for i, table, repo_id in failures
+                 if (table, str(repo_id).lower()) not in stored_ids]
         for i in stale:
             db.execute("DELETE FROM failures WHERE id = ?", [i])
     return len(failures) - len(stale)

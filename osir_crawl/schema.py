@@ -187,6 +187,7 @@ class RankingRow:
     delta_rank: int | None = None
     profile: str | None = None
     built_at: str | None = None
+    incomplete: str | None = None  # built with --allow-incomplete: the crawls not finished
 
 
 @dataclass

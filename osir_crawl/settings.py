@@ -8,6 +8,9 @@ import datetime as _dt
 import os
 
 from osir_crawl import __version__
+from osir_crawl import eval_rules as _eval_rules  # lower case: not settings themselves
+from osir_crawl import outputs as _outputs
+from osir_crawl import registry as _registry
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -22,14 +25,17 @@ COMMANDS_MODULE = "osir_crawl.commands"
 USER_AGENT = f"osir-crawl/{__version__} (+https://github.com/osir-crawl/osir-crawl)"
 
 # --- the store, the registry, the snapshot -------------------------------------------------
-OSIR_DB = _env("OSIR_DB", "data/osir.db")
-OSIR_ORGS = _env("OSIR_ORGS", "data/orgs.yaml")
+OSIR_DB = _env("OSIR_DB", _outputs.DEFAULT_STORE)
+OSIR_ORGS = _env("OSIR_ORGS", _registry.DEFAULT_REGISTRY)
 OSIR_SNAPSHOT = _env("OSIR_SNAPSHOT", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"))
 OSIR_MIN_DOWNLOADS = int(_env("OSIR_MIN_DOWNLOADS", "50"))
 # -a universe=all: list the whole platform, most downloaded first, down to this many downloads
 # (what the platform sorts by: Hugging Face 30-day downloads, ModelScope cumulative ones).
 OSIR_UNIVERSE_MIN_DOWNLOADS = int(_env("OSIR_UNIVERSE_MIN_DOWNLOADS", "1000"))
 OSIR_STORE_BATCH_SIZE = 500
+# Pages of one listing (or of one paged detail step) before it is cut, recorded as a failure:
+# a listing that never ends (a new next link every time) stops.
+OSIR_MAX_PAGES_PER_LISTING = int(_env("OSIR_MAX_PAGES_PER_LISTING", "10000"))
 OSIR_MIN_STARS = int(_env("OSIR_MIN_STARS", "10"))  # forge repos below get no contributors request
 # ModelScope's 交流反馈 counts are read from each popular repo's page, rendered in Chromium
 # (docs/platforms.md); 0 leaves the pages out (``discussions`` NULL): minutes instead of hours.
@@ -63,9 +69,10 @@ HELM_STORAGE_URL = _env("HELM_STORAGE_URL", "https://storage.googleapis.com/crfm
 
 # --- the catalogue and the seed's evaluation rules (docs/catalogue.md) ---------------------
 OSIR_CATALOGUE = _env("OSIR_CATALOGUE", "data/catalogue")
-OSIR_EVAL_SINCE = _env("OSIR_EVAL_SINCE", "2023-01-01")  # models evaluated before: not counted
+# models evaluated before this date are not counted
+OSIR_EVAL_SINCE = _env("OSIR_EVAL_SINCE", _eval_rules.EVAL_SINCE.isoformat())
 # A board whose data is older than this on the snapshot date counts as not maintained.
-OSIR_BOARD_MAX_AGE_DAYS = int(_env("OSIR_BOARD_MAX_AGE_DAYS", "183"))
+OSIR_BOARD_MAX_AGE_DAYS = _eval_rules.board_max_age()
 
 # --- tokens: sent only to their own platform's host, never logged, stored or put in stats --
 HF_TOKEN = _env("HF_TOKEN", _env("HUGGING_FACE_HUB_TOKEN"))
@@ -95,7 +102,10 @@ OSIR_RETRY_BACKOFF_BASE = float(_env("OSIR_RETRY_BACKOFF_BASE", "1.0"))
 OSIR_RETRY_BACKOFF_MAX = 60.0
 # Waiting out a rate-limit window does not spend RETRY_TIMES; it has its own, larger budget.
 OSIR_RATE_LIMIT_MAX_RETRIES = 30
-OSIR_RATE_LIMIT_MAX_WAIT = 900.0  # seconds; a longer announced wait is capped (and logged)
+# The longest rate-limit window waited out (seconds; GitHub's windows last an hour). A longer
+# announced wait (``t=86400``) is not waited: the host's requests fail, recorded, until it ends.
+# Every wait ends early when the crawl stops (SIGTERM).
+OSIR_RATE_LIMIT_MAX_WAIT = float(_env("OSIR_RATE_LIMIT_MAX_WAIT", "3600"))
 OSIR_RATE_LIMIT_DEFAULT_WAIT = 10.0  # when a 429 carries no usable header
 # GitHub's secondary limit without Retry-After: at least this long, doubled on each repeat
 # (GitHub's docs: "wait for at least one minute", then exponentially longer); capped by MAX_WAIT.
@@ -108,7 +118,17 @@ OSIR_UNREACHABLE_AFTER = int(_env("OSIR_UNREACHABLE_AFTER", "5"))
 # `scrapy crawlall` probes each platform host before starting its spiders (seconds per probe).
 OSIR_PROBE_TIMEOUT = float(_env("OSIR_PROBE_TIMEOUT", "5"))
 
+# Only http(s) is ever requested: Scrapy's other handlers would read local files (file:),
+# or other services, for a URL a platform's Link header names (osir_crawl/lost_requests.py).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+# The largest answer read (a listing page of 1,000 rows is a few MB); a larger one, or a gzip
+# body that inflates past it, is refused and recorded as a failure.
+DOWNLOAD_MAXSIZE = int(_env("OSIR_DOWNLOAD_MAXSIZE", str(64 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+
 DOWNLOADER_MIDDLEWARES = {
+    # First: refused requests (dropped elsewhere) and non-http(s) URLs fail, recorded.
+    "osir_crawl.lost_requests.RefusedRequestMiddleware": 10,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "osir_crawl.middlewares.RecordedOffsiteMiddleware": 50,
     # Last before the download (after HttpCache, 900): the token is added just before the
@@ -120,6 +140,11 @@ DOWNLOADER_MIDDLEWARES = {
     "osir_crawl.middlewares.ConnectionBreakerMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
+    # Nothing dropped in silence (osir_crawl/lost_requests.py): a too-long URL is a failure,
+    # and so is an exception in a callback.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "osir_crawl.lost_requests.RecordedUrlLengthMiddleware": 800,
+    "osir_crawl.lost_requests.CallbackErrorMiddleware": 950,
     # A spider reading one indivisible thing runs in that thing's shard only (-a shard=I/N).
     "osir_crawl.middlewares.ShardStartMiddleware": 50,
 }
@@ -134,6 +159,8 @@ EXTENSIONS = {
     # The crawl's id, lock and outcome in the store (osir_crawl/crawl_run.py); after Scrapy's
     # SpiderState (0), whose spider.state holds the id of a crawl resumed from its JOBDIR.
     "osir_crawl.crawl_run.CrawlRun": 100,
+    # Requests the scheduler drops, errbacks that raise, items a pipeline fails on: failures.
+    "osir_crawl.lost_requests.LostRequestsRecorder": 110,
     # For `scrapy crawlall`'s children: live stats (osir_crawl/extensions.py, off unless
     # OSIR_STATS_FILE is set) and a clean stop when crawlall dies (osir_crawl/lifeline.py, off
     # unless crawlall passes its pipe as OSIR_PARENT_FD).

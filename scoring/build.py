@@ -14,7 +14,8 @@ The steps, each a function of what the one before gives:
                (data, model, accumulated); curated.infra_eval_summaries (infra, eval);
                with_derived (opt-in store indicators); a provenance row for every cell
     rank       scoring.rank.rank_month                       deltas against the store's last month
-    write      scoring.io.write_frames (CSV, all or nothing); scoring.store.write_build
+    write      scoring.io.write_frames into a new folder, scoring.store.write_build_rows in a
+               transaction; scoring.io.publishing swaps the folder in, then the rows commit
 
 Outputs: ``data/rankings/<snapshot>/`` beside the store (osir_crawl/outputs.py; the six ``*-summary.csv`` and the rank files of
 :func:`scoring.io.write_outputs`) and the store tables ``summaries``, ``rankings`` and
@@ -46,13 +47,14 @@ from .classify import load_labels
 from .curated import infra_eval_summaries, load_curated
 from .derived import derived_indicators
 from .errors import ScoringError
-from .io import write_frames
+from .io import publishing, write_frames
 from .method import load_method
 from .profile import FIXES, PROFILES, profile_named, with_fix
 from .rank import ACCUMULATED, Previous, rank_month
 from .provenance import provenance, sources_like
 from .store import (UNIVERSES, default_store, open_store, previous_snapshot,
-                    read_previous_build, read_records, read_totals, snapshots, write_build)
+                    read_previous_build, read_records, read_totals, snapshots,
+                    unfinished_crawls, write_build_rows)
 from .official_datasets import read_official
 from .summaries import KINDS, crawled_summaries, month
 from . import catalogue_summaries as catalogue
@@ -96,7 +98,7 @@ class BuildInputs:
 
     def __init__(self, conn, db_path, registry_path=None, cache_records=False,
                  universe="registry"):
-        from osir_crawl.registry import load_registry  # yaml only, no Scrapy
+        from osir_crawl.registry import DEFAULT_REGISTRY, load_registry  # no Scrapy
 
         if universe not in UNIVERSES:
             raise ScoringError(f"unknown universe {universe!r} (known: {', '.join(UNIVERSES)})")
@@ -104,7 +106,7 @@ class BuildInputs:
         self.labels = load_labels()
         self.curated = load_curated()
         registry = load_registry(registry_path or os.environ.get("OSIR_ORGS")
-                                 or ROOT / "data" / "orgs.yaml")
+                                 or ROOT / DEFAULT_REGISTRY)
         self.orgs = list(registry.orgs)  # the default profile ranks the registry's orgs
         self._catalogue = None
         self.accounts = {}
@@ -118,6 +120,7 @@ class BuildInputs:
     def catalogue_build(self, snapshot):
         """The snapshot's infra and eval summaries from its crawl plus data/catalogue."""
         from osir_crawl.catalogue import CatalogueError, load_catalogue
+        from osir_crawl.eval_rules import board_max_age
 
         if self._catalogue is None:
             try:
@@ -125,10 +128,9 @@ class BuildInputs:
                                                  orgs=self.orgs)
             except CatalogueError as exc:
                 raise ScoringError(f"data/catalogue: {exc}") from None
-        max_age = int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or 183)
         return catalogue.catalogue_summaries(self._catalogue, snapshot, self.orgs,
                                              catalogue.read_inputs(self.db_path, snapshot),
-                                             max_age)
+                                             board_max_age())
 
     @classmethod
     def open(cls, db_path=None, write=True, **kw):
@@ -273,17 +275,29 @@ def previous_month(conn, snapshot, profile_name, notes, universe="registry"):
 # -- the build ---------------------------------------------------------------------------------
 
 def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=None,
-          write=True, inputs=None, universe="registry") -> BuildResult:
+          write=True, inputs=None, universe="registry", allow_incomplete=False) -> BuildResult:
     profile = profile_named(profile)
     method = load_method(method_path)
     inputs = inputs or BuildInputs.open(db_path, write=write, universe=universe)
     universe = inputs.universe
+    unfinished = unfinished_crawls(inputs.conn, snapshot)
+    if unfinished and not allow_incomplete:
+        raise ScoringError(
+            f"{snapshot}: {len(unfinished)} crawl(s) not finished ("
+            + ", ".join(f"{c['spider']} {c['outcome']}" for c in unfinished)
+            + "): a ranking of them would miss rows; crawl again, or build with "
+              "--allow-incomplete (the outputs then say so)")
     summary = summarise(inputs, snapshot, profile)
     with_derived(summary, method, inputs.db_path, snapshot)
     notes = summary.notes
     previous = previous_month(inputs.conn, snapshot, profile.name, notes, universe)
     ranking = rank_month(summary.tables, method, previous)
     notes.extend(ranking.warnings)
+    incomplete = None
+    if unfinished:
+        incomplete = ("built with --allow-incomplete; crawls not finished: " + ", ".join(
+            f"{c['spider']} {c['crawl_id']} ({c['outcome']})" for c in unfinished))
+        notes.insert(0, incomplete)
     result = BuildResult(snapshot, profile.name, summary.tables, summary.provenance,
                          summary.month.classification, ranking, notes, universe=universe)
     if write:
@@ -294,12 +308,20 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
         if profile.row_order == "rank":  # a person reads a ranking top down
             ranked = {stem: frame.sort_values("rank", kind="stable") if "rank" in frame
                       else frame for stem, frame in ranked.items()}
-        result.written = write_frames({**frames, **ranked}, out)
+        frames = {**frames, **ranked}
+        if unfinished:
+            frames["incomplete-crawls"] = pd.DataFrame(unfinished)
         built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         stamp = {"snapshot": snapshot, "profile": profile.name, "built_at": built_at}
-        write_build(inputs.conn, snapshot, summary.provenance.assign(**stamp),
-                    ranking_rows(ranking).assign(**stamp),
-                    summary.month.classification.assign(snapshot=snapshot), universe)
+        # The folder and the tables as one: the new folder is written aside, the tables in a
+        # transaction, the folder swapped in, then the transaction committed (scoring.io).
+        owned = {f"{stem}.csv" for stem in frames} | {"incomplete-crawls.csv"}
+        with inputs.conn, publishing(out, owned) as staging:  # (exits: the swap, then the commit)
+            written = write_frames(frames, staging)
+            write_build_rows(inputs.conn, snapshot, summary.provenance.assign(**stamp),
+                             ranking_rows(ranking).assign(**stamp, incomplete=incomplete),
+                             summary.month.classification.assign(snapshot=snapshot), universe)
+        result.written = [out / path.name for path in written]
     return result
 
 

@@ -33,7 +33,9 @@ from pathlib import Path
 import pandas as pd
 
 from osir_crawl.catalogue import Catalogue
-from osir_crawl.eval_rules import OpenWeights, board_maintained, judge_entries
+from osir_crawl.eval_rules import (MAX_AGE_DAYS, OpenWeights, board_maintained,
+                                   board_max_age, judge_entries)
+from osir_crawl.outputs import store_path
 
 INFRA = ("num_operators", "num_adapted_chips_operator_lib",
          "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
@@ -182,7 +184,7 @@ def _cell(parts: list[_Origin], value, default: _Origin) -> dict:
 
 
 def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
-                        max_age_days: int = 183) -> CatalogueBuild:
+                        max_age_days: int = MAX_AGE_DAYS) -> CatalogueBuild:
     day = dt.date.fromisoformat(snapshot)
     orgs = list(orgs)
     cells = []  # (dimension, org, indicator, cell)
@@ -190,32 +192,39 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
     counts = {r["rule"]: r for _, r in inputs.counts.iterrows()}
     infra_default = _Origin("catalogue", cat.infra.seeded_from[0], cat.infra.reviewed.isoformat())
     eval_default = _Origin("catalogue", cat.eval.seeded_from[0], cat.eval.reviewed.isoformat())
-
-    # an inactive or archived project (no development: dormant or read-only) counts for
-    # nothing; an unmaintained one (still in use, development wound down) counts, flagged
-    projects = [p for p in cat.projects if p.exists_on(day) and p.status not in RESTING]
-    resting = [f"not counted: {p.id} ({p.org}) is {p.status} ({p.where})"
-               for p in cat.projects if p.exists_on(day) and p.status in RESTING]
+    projects, resting = counted_projects(cat, day)
     entries = judged_entries(cat, inputs, day, max_age_days)
     for org in orgs:
         mine = [p for p in projects if p.org == org]
-        for indicator, kind, how in INFRA_RULES:
-            parts = [p for p in mine if kind in p.kinds]
-            value, origins = _infra_value(parts, how, counts, day, vanished, cat.vendor)
-            cells.append(("infra", org, indicator, _cell(origins, value, infra_default)))
-        tools = [p for p in mine if "data_processing_tool" in p.kinds]
-        value, origins = _infra_value(tools, "sum", counts, day, vanished, cat.vendor)
-        cells.append(("data", org, "operators", _cell(origins, value, infra_default)))
-        chips = [m for m in cat.model_chips if m.org == org and m.exists_on(day)]
-        names = {cat.vendor(c) for m in chips for c in m.chips}
-        cells.append(("model", org, "num_adapted_chips",
-                      _cell([_entry_origin(m, day) for m in chips], len(names), infra_default)))
+        for dimension, indicator, value, origins in _project_values(mine, counts, day, vanished,
+                                                                    cat.vendor):
+            cells.append((dimension, org, indicator, _cell(origins, value, infra_default)))
+        value, origins = _model_chips(cat, org, day)
+        cells.append(("model", org, "num_adapted_chips", _cell(origins, value, infra_default)))
         for indicator, value, origins in _eval_values(cat, org, day, inputs, max_age_days,
                                                       entries):
             cells.append(("eval", org, indicator, _cell(origins, value, eval_default)))
-
     prov = pd.DataFrame([{"dimension": d, "org": o, "indicator": i, **c} for d, o, i, c in cells],
                         columns=list(PROVENANCE))
+    tables, columns = _by_org(prov, orgs)
+    flags = sorted({f for fs in prov["flags"] for f in fs}) + resting
+    return CatalogueBuild(tables, columns, prov, flags)
+
+
+def counted_projects(cat: Catalogue, day: dt.date):
+    """The catalogue's projects that count on ``day``, and a flag for each that does not
+    because of its status: an inactive or archived project (no development: dormant or
+    read-only) counts for nothing; an unmaintained one (still in use, development wound down)
+    counts, flagged where its values are."""
+    alive = [p for p in cat.projects if p.exists_on(day)]
+    return ([p for p in alive if p.status not in RESTING],
+            [f"not counted: {p.id} ({p.org}) is {p.status} ({p.where})"
+             for p in alive if p.status in RESTING])
+
+
+def _by_org(prov: pd.DataFrame, orgs: list):
+    """The provenance's values as the infra and eval tables (org x indicator, in order) and the
+    model and data columns (a Series by org)."""
     tables = {}
     for dim, names in (("infra", INFRA), ("eval", EVAL)):
         part = prov[prov["dimension"] == dim]
@@ -224,8 +233,7 @@ def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
     columns = {dim: prov[prov["dimension"] == dim].set_index("org")["value"].reindex(orgs)
                .astype("int64").rename(ind)
                for dim, ind in (("model", "num_adapted_chips"), ("data", "operators"))}
-    flags = sorted({f for fs in prov["flags"] for f in fs}) + resting
-    return CatalogueBuild(tables, columns, prov, flags)
+    return tables, columns
 
 
 def _vanished(inputs: Inputs) -> dict[str, list[str]]:
@@ -238,80 +246,162 @@ def _vanished(inputs: Inputs) -> dict[str, list[str]]:
     return out
 
 
+# --- infra (and data operators): an org's projects of one kind, added up per indicator -------
+
+def _project_values(projects, counts, day, vanished, vendor):
+    """``(dimension, indicator, value, origins)`` of one org's counted ``projects``: the infra
+    indicators, then the data dimension's operators (its data processing tools)."""
+    for indicator, kind, how in INFRA_RULES:
+        parts = [p for p in projects if kind in p.kinds]
+        yield ("infra", indicator, *_infra_value(parts, how, counts, day, vanished, vendor))
+    tools = [p for p in projects if "data_processing_tool" in p.kinds]
+    yield ("data", "operators", *_infra_value(tools, "sum", counts, day, vanished, vendor))
+
+
+RULE_FIELD = {"sum": "operators", "chips": "chips", "frameworks": "frameworks",
+              "lifecycle": "lifecycle", "any:heterogeneous_training": "heterogeneous_training",
+              "any:cross_chip": "cross_chip"}  # how an indicator adds up -> the field a
+# counting rule counts ("exists" takes the catalogue's kinds)
+
+
 def _infra_value(projects, how, counts, day, vanished, vendor):
-    """An infra indicator over ``projects`` of one kind, with the origin of each part; chips
-    are counted as vendors (``vendor``: a chip name -> its vendor), so two projects naming one
-    vendor differently (``npu``, ``ascend``) count it once."""
-    origins, chips, frameworks, stages, total = [], set(), set(), set(), 0
+    """An infra indicator over ``projects`` of one kind, with the origin of each part."""
+    parts, origins = [], []
     for p in projects:
-        rule = p.rules.get("operators" if how == "sum" else "chips")
-        crawled = counts.get(rule.key) if rule is not None and how in ("sum", "chips") else None
-        if how == "sum":
-            if crawled is not None:
-                total += int(crawled["value"])
-            else:
-                total += p.operators or 0
-        elif how == "chips":
-            names = crawled["names"] if crawled is not None else p.chips
-            chips |= {vendor(str(n)) for n in names}
-        elif how == "frameworks":
-            frameworks |= {f.casefold() for f in p.frameworks}
-        elif how == "lifecycle":
-            stages |= set(p.lifecycle)
-        elif how.startswith("any:") and not getattr(p, how[4:]):
+        rule, crawled = _counting_rule(p, how, counts)
+        part = _project_part(p, how, crawled, vendor)
+        if part is None:
             continue  # a project without the capability adds nothing to a 0/1 flag
-        origin = _crawl_origin(crawled, "rule") if crawled is not None else \
-            _entry_origin(p, day, vanished.get(p.id, ()))
-        if crawled is None and rule is not None and how in ("sum", "chips"):
-            origin.flags.append(f"rule not evaluated: {rule.key}")
-        origins.append(origin)
-    value = {"sum": total, "chips": len(chips), "frameworks": len(frameworks),
-             "lifecycle": len(stages), "exists": int(bool(projects))}.get(
-        how, int(bool(origins)))
-    return value, origins
+        parts.append(part)
+        origins.append(_project_origin(p, rule, crawled, day, vanished))
+    return _added_up(how, parts), origins
+
+
+def _counting_rule(project, how, counts):
+    """The project's counting rule for an indicator that adds up ``how``, and the row of what
+    this snapshot's crawl counted with it (None: no rule, or not evaluated)."""
+    rule = project.rules.get(RULE_FIELD.get(how, ""))
+    return rule, (counts.get(rule.key) if rule is not None else None)
+
+
+def _project_part(project, how, crawled, vendor):
+    """What one project adds to an indicator: a number (``sum``), a set of names (``chips``,
+    ``frameworks``, ``lifecycle``), True (``any:<flag>`` where the project has it,
+    ``exists``), None where it adds nothing. The crawl's count replaces the catalogue's value:
+    for stages, what its rule's ``map`` says the names found stand for; a flag is true when its
+    rule found at least one name (the evidence of the capability). Chips are counted as
+    vendors (``vendor``: a chip name -> its vendor), so two projects naming one vendor
+    differently (``npu``, ``ascend``) count it once."""
+    if how == "sum":
+        return int(crawled["value"]) if crawled is not None else project.operators or 0
+    rule = project.rules.get(RULE_FIELD.get(how, ""))
+    found = rule.meanings(crawled["names"]) if crawled is not None else None
+    if how == "chips":
+        return {vendor(str(n)) for n in (found if found is not None else project.chips)}
+    if how == "frameworks":
+        return {f.casefold() for f in (found if found is not None else project.frameworks)}
+    if how == "lifecycle":
+        return set(found if found is not None else project.lifecycle)
+    if how.startswith("any:"):
+        return True if (found if found is not None else getattr(project, how[4:])) else None
+    return True
+
+
+def _added_up(how, parts):
+    """An indicator's value from its projects' parts."""
+    if how == "sum":
+        return sum(parts)
+    if how in ("chips", "frameworks", "lifecycle"):
+        return len(set().union(*parts))
+    return int(bool(parts))
+
+
+def _project_origin(project, rule, crawled, day, vanished) -> _Origin:
+    """Where a project's part comes from: the crawl's count, else its catalogue entry (flagged
+    where its counting rule was not evaluated)."""
+    if crawled is not None:
+        return _crawl_origin(crawled, "rule")
+    origin = _entry_origin(project, day, vanished.get(project.id, ()))
+    if rule is not None:
+        origin.flags.append(f"rule not evaluated: {rule.key}")
+    return origin
+
+
+def _model_chips(cat, org, day):
+    """The model dimension's num_adapted_chips: the chip vendors the dated adaptation lists
+    name for ``org``'s models."""
+    chips = [m for m in cat.model_chips if m.org == org and m.exists_on(day)]
+    names = {cat.vendor(c) for m in chips for c in m.chips}
+    return len(names), [_entry_origin(m, day) for m in chips]
+
+
+# --- eval: an org's boards (crawled or from the catalogue) and listed entries ----------------
+
+@dataclass
+class _BoardTally:
+    """An org's counted boards and evaluated models, with the origin of each part."""
+
+    boards: list = field(default_factory=list)
+    models: list = field(default_factory=list)
+    crawled_models: set = field(default_factory=set)  # casefolded names, once across boards
+    listed_models: int = 0  # the catalogue's counts of boards no crawl read
 
 
 def _eval_values(cat, org, day, inputs: Inputs, max_age_days, entries):
-    boards = [b for b in cat.boards if b.org == org and b.exists_on(day)]
-    board_origins, model_origins, crawled_models, listed_models = [], [], set(), 0
-    rows = inputs.boards
-    for b in boards:
-        mine = rows[rows["board"].map(b.covers)] if len(rows) else rows
+    """``(indicator, value, origins)`` of ``org``'s eval indicators."""
+    tally = _BoardTally()
+    for b in [b for b in cat.boards if b.org == org and b.exists_on(day)]:
+        rows = inputs.boards[inputs.boards["board"].map(b.covers)] if len(inputs.boards) \
+            else inputs.boards
         seen = entries[entries["board"].map(b.covers)] if len(entries) else entries
-        if b.spider and (len(mine) or len(seen)):
-            if len(mine):
-                live = mine[(mine["maintained"] == 1) & (mine["dataset_release"] != 1)]
-            else:  # a board without a boards row (an older crawl): live if any entry counts
-                live = (seen[seen["counted"] == 1].groupby("board")[["crawl_id", "fetched_at"]]
-                        .first().reset_index())
-            for _, row in live.iterrows():
-                board_origins.append(_crawl_origin(row))
-                counted = seen[(seen["board"] == row["board"]) & (seen["counted"] == 1)]
-                crawled_models |= {str(m).casefold() for m in counted["model"]}
-                if len(counted):
-                    model_origins.append(_crawl_origin(row))
-            continue
-        if not _catalogue_board_counts(b, day, max_age_days):
-            continue
-        origin = _entry_origin(b, day)
-        if b.spider:
-            origin.flags.append(f"board not crawled: {b.id}")
-        board_origins.append(origin)
-        if b.models is not None and b.public_only:
-            listed_models += b.models
-            model_origins.append(_entry_origin(b, day))
-        elif b.models is not None:  # the seed counts public models only: a mixed figure cannot
-            mixed = _entry_origin(b, day)
-            mixed.flags.append(f"not counted as evaluated models: {b.id}'s {b.models} mix open "
-                               f"and closed models (no open-only figure with evidence)")
-            model_origins.append(mixed)
-    yield "num_leaderboards", len(board_origins), board_origins
-    yield "num_evaluated_models", len(crawled_models) + listed_models, model_origins
+        if b.spider and (len(rows) or len(seen)):
+            _tally_crawled(tally, _live_boards(rows, seen), seen)
+        elif _catalogue_board_counts(b, day, max_age_days):
+            _tally_catalogue(tally, b, day)
+    yield "num_leaderboards", len(tally.boards), tally.boards
+    yield ("num_evaluated_models", len(tally.crawled_models) + tally.listed_models,
+           tally.models)
     for indicator, items in (("num_evaluation_datasets", cat.datasets),
                              ("num_evaluation_methods", cat.methods),
                              ("num_evaluation_tools", cat.tools)):
         mine = [e for e in items if e.org == org and e.exists_on(day)]
         yield indicator, len(mine), [_entry_origin(e, day) for e in mine]
+
+
+def _live_boards(rows, seen):
+    """The crawled boards that count: maintained and not a dataset release; for a board
+    without a boards row (an older crawl), live if any of its entries counts."""
+    if len(rows):
+        return rows[(rows["maintained"] == 1) & (rows["dataset_release"] != 1)]
+    return (seen[seen["counted"] == 1].groupby("board")[["crawl_id", "fetched_at"]]
+            .first().reset_index())
+
+
+def _tally_crawled(tally: _BoardTally, live, seen):
+    """Each live crawled board, and the models its counted entries name."""
+    for _, row in live.iterrows():
+        tally.boards.append(_crawl_origin(row))
+        counted = seen[(seen["board"] == row["board"]) & (seen["counted"] == 1)]
+        tally.crawled_models |= {str(m).casefold() for m in counted["model"]}
+        if len(counted):
+            tally.models.append(_crawl_origin(row))
+
+
+def _tally_catalogue(tally: _BoardTally, board, day):
+    """A board no crawl read this snapshot, as the catalogue has it; its models count only
+    as an open-only figure (the seed counts public models only)."""
+    origin = _entry_origin(board, day)
+    if board.spider:
+        origin.flags.append(f"board not crawled: {board.id}")
+    tally.boards.append(origin)
+    if board.models is not None and board.public_only:
+        tally.listed_models += board.models
+        tally.models.append(_entry_origin(board, day))
+    elif board.models is not None:  # a mixed figure cannot count
+        mixed = _entry_origin(board, day)
+        mixed.flags.append(f"not counted as evaluated models: {board.id}'s {board.models} mix "
+                           f"open and closed models (no open-only figure with evidence)")
+        tally.models.append(mixed)
 
 
 def _catalogue_board_counts(board, day, max_age_days) -> bool:
@@ -427,7 +517,7 @@ def main(argv=None) -> int:
     import sys
 
     from osir_crawl.catalogue import load_catalogue
-    from osir_crawl.registry import load_registry
+    from osir_crawl.registry import DEFAULT_REGISTRY, load_registry
 
     parser = argparse.ArgumentParser(
         prog="python -m scoring.catalogue_summaries",
@@ -437,12 +527,11 @@ def main(argv=None) -> int:
     parser.add_argument("--db", default=None, help="the store (default: OSIR_DB, data/osir.db)")
     parser.add_argument("--json", action="store_true", help="print the provenance as JSON")
     args = parser.parse_args(argv)
-    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
-    registry = load_registry(os.environ.get("OSIR_ORGS") or "data/orgs.yaml")
+    db = store_path(args.db)
+    registry = load_registry(os.environ.get("OSIR_ORGS") or DEFAULT_REGISTRY)
     cat = load_catalogue(os.environ.get("OSIR_CATALOGUE") or None, orgs=registry.orgs)
-    max_age = int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or 183)
     out = catalogue_summaries(cat, args.snapshot, registry.orgs, read_inputs(db, args.snapshot),
-                              max_age)
+                              board_max_age())
     if args.json:
         records = provenance_records(out.provenance.assign(
             flags=out.provenance["flags"].map(json.dumps)))

@@ -3,6 +3,13 @@
     explain_org(ranking, org, accumulated=False, labels=None) -> dict
     format_explanation(report) -> str        the readable table
 
+explain_org's steps, each usable alone (the site, scoring/site/, takes the report and
+not_measured from here, as the CLI does):
+overall_context (the overall rank), dimension_explanation per dimension (dimension_tables: the
+org's values; indicator_breakdown: each indicator's part of the score; rank_context: the
+rank's part of the overall score), not_measured (indicators no organisation has), and
+method_summary. format_explanation only renders the report.
+
 For each dimension: every indicator's raw value, the column max (and min with
 ``minmax``), the normalised value, its weight and its contribution to the
 dimension score (n / k for the plain mean, w·n / Σw when weighted; the
@@ -60,71 +67,108 @@ def explain_org(ranking, org, accumulated=False, labels=None, month=None):
     """A JSON-ready dict explaining ``org``'s dimension and overall ranks. ``month`` names the
     month in the "not measured" line (default: the tables' names)."""
     org = _find_org(ranking, org)
-    method = ranking.method
-    labels = labels or {}
-    overall_name = f"overall{ACCUMULATED}-rank" if accumulated else "overall-rank"
-    if overall_name not in ranking.rankings:
-        raise ScoringError(f"no {overall_name}: the month has no accumulated summaries")
-    overall = ranking.rankings[overall_name]
-    in_overall = org in overall.index
-    o_score = _value(overall.at[org, "score"]) if in_overall else None
-
-    dims = []
-    for d, w in method.overall_weights:
-        acc = accumulated and f"{d}{ACCUMULATED}-rank" in ranking.rankings
-        stem, key = (f"{d}{ACCUMULATED}-rank", d + ACCUMULATED) if acc else (f"{d}-rank", d)
-        t, raw = ranking.rankings[stem], ranking.inputs[key]
-        dim = method.dimension(d)
-        columns = [c for c in dim.indicators if c in t.columns]
-        entry = {"dimension": d, "table": stem, "source": raw.attrs.get("source", key),
-                 "present": org in t.index}
-        if org not in t.index:
-            dims.append(entry)
-            continue
-        weights = [dim.weight(c) for c in columns]
-        row = [_value(t.at[org, c]) for c in columns]
-        wsum = sum(wj for wj, n in zip(weights, row) if n is not None)
-        inds = []
-        for c, n, wj in zip(columns, row, weights):
-            item = {"indicator": c,
-                    "group": labels.get(d, {}).get(c, {}).get("group"),
-                    "label": labels.get(d, {}).get(c, {}).get("label"),
-                    "raw": _value(raw.at[org, c]), "max": _value(raw[c].max())}
-            if method.normalisation == "minmax":
-                item["min"] = _value(raw[c].min())
-            item["normalised"] = n
-            item["weight"] = None if dim.weights is None else wj
-            item["contribution"] = (wj * n / wsum) if n is not None and wsum else None
-            inds.append(item)
-        rank = _value(t.at[org, "rank"])
-        g = method.g(rank) if rank is not None else None
-        term = w * g if g is not None else None
-        entry.update({
-            "indicators": inds,
-            "skipped": [c for c in dim.indicators if c not in columns],
-            "k": sum(n is not None for n in row),
-            "score": _value(t.at[org, "score"]), "rank": rank, "of": len(t),
-            "distinct_ranks": int(t["rank"].nunique()),
-            "delta_rank": _value(t.at[org, DELTA]) if DELTA in t else None,
-            "discount": g, "overall_weight": w, "overall_term": term,
-            "share": (term / o_score) if in_overall and term is not None and o_score else None,
-        })
-        dims.append(entry)
+    overall = overall_context(ranking, org, accumulated)
+    dims = [dimension_explanation(ranking, org, d, w, accumulated, labels or {}, overall["score"])
+            for d, w in ranking.method.overall_weights]
     return {
         "org": org,
         "month": month,
         "not_measured": not_measured(ranking, accumulated),
-        "method": {"normalisation": method.normalisation, "ties": method.ties,
-                   "discount": method.discount, "combine":
-                       {d.name: ("weighted mean" if d.weights else "mean")
-                        for d in method.dimensions}},
+        "method": method_summary(ranking.method),
         "dimensions": dims,
-        "overall": {"table": overall_name, "present": in_overall, "score": o_score,
-                    "rank": _value(overall.at[org, "rank"]) if in_overall else None,
-                    "of": len(overall),
-                    "delta_rank": (_value(overall.at[org, DELTA])
-                                   if in_overall and DELTA in overall else None)},
+        "overall": overall,
     }
+
+
+def method_summary(method):
+    """The method's choices the explanation depends on."""
+    return {"normalisation": method.normalisation, "ties": method.ties,
+            "discount": method.discount,
+            "combine": {d.name: ("weighted mean" if d.weights else "mean")
+                        for d in method.dimensions}}
+
+
+def overall_context(ranking, org, accumulated=False):
+    """``org``'s place in the overall ranking (or the accumulated one): its table, score, rank,
+    the number ranked and the rank change."""
+    name = f"overall{ACCUMULATED}-rank" if accumulated else "overall-rank"
+    if name not in ranking.rankings:
+        raise ScoringError(f"no {name}: the month has no accumulated summaries")
+    table = ranking.rankings[name]
+    present = org in table.index
+    return {"table": name, "present": present,
+            "score": _value(table.at[org, "score"]) if present else None,
+            "rank": _value(table.at[org, "rank"]) if present else None,
+            "of": len(table),
+            "delta_rank": (_value(table.at[org, DELTA]) if present and DELTA in table else None)}
+
+
+def dimension_tables(ranking, dimension, accumulated=False):
+    """``(ranked table's name, ranked table, raw input, input's name)`` of ``dimension``: its
+    accumulated pair where asked for and the month has one."""
+    acc = accumulated and f"{dimension}{ACCUMULATED}-rank" in ranking.rankings
+    stem, key = ((f"{dimension}{ACCUMULATED}-rank", dimension + ACCUMULATED) if acc
+                 else (f"{dimension}-rank", dimension))
+    return stem, ranking.rankings[stem], ranking.inputs[key], key
+
+
+def dimension_explanation(ranking, org, dimension, overall_weight, accumulated=False,
+                          labels=None, overall_score=None):
+    """``org`` in one dimension: where the values come from, each indicator's part of the
+    score (:func:`indicator_breakdown`) and the rank's part of the overall score
+    (:func:`rank_context`); only the first where the dimension does not rank ``org``."""
+    stem, table, raw, key = dimension_tables(ranking, dimension, accumulated)
+    entry = {"dimension": dimension, "table": stem, "source": raw.attrs.get("source", key),
+             "present": org in table.index}
+    if not entry["present"]:
+        return entry
+    dim = ranking.method.dimension(dimension)
+    indicators = indicator_breakdown(ranking.method, dim, table, raw, org,
+                                     (labels or {}).get(dimension, {}))
+    entry.update({
+        "indicators": indicators,
+        "skipped": [c for c in dim.indicators if c not in table.columns],
+        "k": sum(i["normalised"] is not None for i in indicators),
+        **rank_context(ranking.method, table, org, overall_weight, overall_score),
+    })
+    return entry
+
+
+def indicator_breakdown(method, dim, table, raw, org, labels=None):
+    """Per indicator of ``dim`` the ranked ``table`` has: ``org``'s raw value, the column max
+    (and min with ``minmax``), the normalised value, its weight and its contribution to the
+    dimension score (n / k for the plain mean, w·n / Σw when weighted)."""
+    labels = labels or {}
+    columns = [c for c in dim.indicators if c in table.columns]
+    weights = [dim.weight(c) for c in columns]
+    normalised = [_value(table.at[org, c]) for c in columns]
+    wsum = sum(w for w, n in zip(weights, normalised) if n is not None)
+    out = []
+    for c, n, w in zip(columns, normalised, weights):
+        item = {"indicator": c,
+                "group": labels.get(c, {}).get("group"),
+                "label": labels.get(c, {}).get("label"),
+                "raw": _value(raw.at[org, c]), "max": _value(raw[c].max())}
+        if method.normalisation == "minmax":
+            item["min"] = _value(raw[c].min())
+        item["normalised"] = n
+        item["weight"] = None if dim.weights is None else w
+        item["contribution"] = (w * n / wsum) if n is not None and wsum else None
+        out.append(item)
+    return out
+
+
+def rank_context(method, table, org, overall_weight, overall_score=None):
+    """``org``'s score and rank in a dimension's ranked ``table``, the discount g(rank), and
+    the term w·g(rank) with its share of the overall score."""
+    rank = _value(table.at[org, "rank"])
+    g = method.g(rank) if rank is not None else None
+    term = overall_weight * g if g is not None else None
+    return {"score": _value(table.at[org, "score"]), "rank": rank, "of": len(table),
+            "distinct_ranks": int(table["rank"].nunique()),
+            "delta_rank": _value(table.at[org, DELTA]) if DELTA in table else None,
+            "discount": g, "overall_weight": overall_weight, "overall_term": term,
+            "share": (term / overall_score) if term is not None and overall_score else None}
 
 
 def _num(x, digits=6):
@@ -146,14 +190,27 @@ def _table(headers, rows, right):
 
 def format_explanation(explanation):
     """The readable text form of :func:`explain_org`'s report."""
+    out = _heading(explanation)
+    summary = []
+    for d in explanation["dimensions"]:
+        out.append("")
+        out += _dimension_lines(d, explanation["method"]["normalisation"] == "minmax")
+        if d["present"]:
+            summary.append([d["dimension"], d["rank"], _num(d["discount"]),
+                            _num(d["overall_weight"]), _num(d["overall_term"]),
+                            "-" if d["share"] is None else f"{100 * d['share']:.1f}%"])
+    return "\n".join(out + _overall_lines(explanation["overall"], summary))
+
+
+def _heading(explanation):
+    """The overall rank, the method and the indicators not measured."""
     overall = explanation["overall"]
-    out = []
     if overall["present"]:
-        out.append(f"{explanation['org']}: {overall['table']} {overall['rank']} of "
-                   f"{overall['of']}, score {_num(overall['score'], 10)}"
-                   f"{_delta(overall['delta_rank'])}")
+        out = [f"{explanation['org']}: {overall['table']} {overall['rank']} of "
+               f"{overall['of']}, score {_num(overall['score'], 10)}"
+               f"{_delta(overall['delta_rank'])}"]
     else:
-        out.append(f"{explanation['org']}: not in {overall['table']} (missing from a dimension)")
+        out = [f"{explanation['org']}: not in {overall['table']} (missing from a dimension)"]
     m = explanation["method"]
     out.append(f"method: normalisation {m['normalisation']}, ranks {m['ties']}, "
                f"discount {m['discount']}")
@@ -163,43 +220,42 @@ def format_explanation(explanation):
             f"{i['dimension']} {i['indicator']}" for i in explanation["not_measured"])
             + " (no organisation has a value: each dimension's mean leaves it out, for every "
               "organisation alike)")
-    summary = []
-    for d in explanation["dimensions"]:
-        out.append("")
-        if not d["present"]:
-            out.append(f"{d['dimension']}: not in {d['source']}")
-            continue
-        out.append(f"{d['dimension']} ({d['source']}): score {_num(d['score'], 10)}, rank {d['rank']} "
-                   f"of {d['of']}{_delta(d['delta_rank'])}")
-        minmax = m["normalisation"] == "minmax"
-        weighted = any(i["weight"] is not None for i in d["indicators"])
-        headers = ["indicator", "raw", "max"] + (["min"] if minmax else []) + \
-                  ["normalised"] + (["weight"] if weighted else []) + ["contribution", "label"]
-        rows = []
-        for i in d["indicators"]:
-            rows.append([i["indicator"], _num(i["raw"]), _num(i["max"])]
-                        + ([_num(i["min"])] if minmax else [])
-                        + [_num(i["normalised"])] + ([_num(i["weight"])] if weighted else [])
-                        + [_num(i["contribution"]), i["label"] or ""])
-        total = sum(i["contribution"] for i in d["indicators"] if i["contribution"] is not None)
-        rows.append(["= score", "", ""] + ([""] if minmax else []) + [""]
-                    + ([""] if weighted else []) + [_num(total), ""])
-        right = [False] + [True] * (len(headers) - 2) + [False]
-        out += _table(headers, rows, right)
-        notes = []
-        if d["skipped"]:
-            notes.append(f"not in the table, skipped: {', '.join(d['skipped'])}")
-        nan = [i["indicator"] for i in d["indicators"] if i["normalised"] is None]
-        if nan:
-            notes.append(f"divisor 0, skipped: {', '.join(nan)}")
-        out += [f"  ({n})" for n in notes]
-        summary.append([d["dimension"], d["rank"], _num(d["discount"]), _num(d["overall_weight"]),
-                        _num(d["overall_term"]),
-                        "-" if d["share"] is None else f"{100 * d['share']:.1f}%"])
-    out.append("")
-    out.append("overall = sum of weight x g(rank), g(rank) = 1/log2(rank+1)")
+    return out
+
+
+def _dimension_lines(d, minmax):
+    """One dimension: its score and rank, the indicator table summing to the score, notes."""
+    if not d["present"]:
+        return [f"{d['dimension']}: not in {d['source']}"]
+    out = [f"{d['dimension']} ({d['source']}): score {_num(d['score'], 10)}, rank {d['rank']} "
+           f"of {d['of']}{_delta(d['delta_rank'])}"]
+    weighted = any(i["weight"] is not None for i in d["indicators"])
+    headers = ["indicator", "raw", "max"] + (["min"] if minmax else []) + \
+              ["normalised"] + (["weight"] if weighted else []) + ["contribution", "label"]
+    rows = []
+    for i in d["indicators"]:
+        rows.append([i["indicator"], _num(i["raw"]), _num(i["max"])]
+                    + ([_num(i["min"])] if minmax else [])
+                    + [_num(i["normalised"])] + ([_num(i["weight"])] if weighted else [])
+                    + [_num(i["contribution"]), i["label"] or ""])
+    total = sum(i["contribution"] for i in d["indicators"] if i["contribution"] is not None)
+    rows.append(["= score", "", ""] + ([""] if minmax else []) + [""]
+                + ([""] if weighted else []) + [_num(total), ""])
+    right = [False] + [True] * (len(headers) - 2) + [False]
+    out += _table(headers, rows, right)
+    notes = []
+    if d["skipped"]:
+        notes.append(f"not in the table, skipped: {', '.join(d['skipped'])}")
+    nan = [i["indicator"] for i in d["indicators"] if i["normalised"] is None]
+    if nan:
+        notes.append(f"divisor 0, skipped: {', '.join(nan)}")
+    return out + [f"  ({n})" for n in notes]
+
+
+def _overall_lines(overall, summary):
+    """The overall score as the sum of the dimensions' weight x g(rank) terms."""
+    out = ["", "overall = sum of weight x g(rank), g(rank) = 1/log2(rank+1)"]
     if overall["present"]:
-        summary.append(["= score", "", "", "", _num(overall["score"]), "100.0%"])
-    out += _table(["dimension", "rank", "g(rank)", "weight", "weight x g", "share"], summary,
-                  [False, True, True, True, True, True])
-    return "\n".join(out)
+        summary = summary + [["= score", "", "", "", _num(overall["score"]), "100.0%"]]
+    return out + _table(["dimension", "rank", "g(rank)", "weight", "weight x g", "share"],
+                        summary, [False, True, True, True, True, True])

@@ -15,7 +15,9 @@ written as floats throughout ("1.0"), so ``delta rank`` is an int column unless 
 organisation is new this month.
 """
 
+import contextlib
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -106,6 +108,80 @@ def format_table(frame: pd.DataFrame) -> str:
 def write_outputs(ranking, out_dir):
     """Write every output of a MonthRanking into ``out_dir``, all or nothing."""
     return write_frames(ranking.outputs(), out_dir)
+
+
+@contextlib.contextmanager
+def publishing(out, owned=()):
+    """A new folder to write ``out``'s files in (``.NAME.new-PID`` beside it), swapped in for
+    ``out`` when the block ends without an error: readers see the old folder or the new one,
+    never a mix. What the old folder holds that the new one does not (the ecosystem build's
+    subfolder, a profile diff) is carried over as hard links, except the file names in
+    ``owned`` (the build's own, which it may leave out this time). A build killed on the way leaves
+    hidden folders that the next build clears (``clear_leftovers``)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clear_leftovers(out)
+    staging = out.parent / f".{out.name}.new-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        yield staging
+        if out.is_dir():
+            for entry in out.iterdir():
+                if not entry.name.startswith(".") and entry.name not in owned \
+                        and not (staging / entry.name).exists():
+                    _carry(entry, staging / entry.name)
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        if out.exists():
+            os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def clear_leftovers(out: Path) -> None:
+    """Remove what a killed build left beside and in ``out``: its new folder and temporary
+    files; an old folder is put back if it was moved aside and the new one never came."""
+    for path in out.parent.glob(f".{out.name}.*-*"):
+        kind, _, pid = path.name.rpartition("-")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind.endswith(".old") and not out.exists():
+            os.rename(path, out)
+        elif kind.endswith((".old", ".new")):
+            shutil.rmtree(path, ignore_errors=True)
+    if out.is_dir():
+        for path in out.glob(".*.tmp-*"):
+            pid = path.name.rpartition("-")[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier build of this process, ended
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _carry(source: Path, target: Path) -> None:
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=link)
+    else:
+        link(source, target)
 
 
 def write_frames(frames: dict, out_dir, suffix=".csv"):

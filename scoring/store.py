@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
+from osir_crawl.outputs import DEFAULT_STORE
 from osir_crawl.registry import UNREGISTERED_SEPARATOR  # no Scrapy
 from osir_crawl.schema import ECOSYSTEM, SCHEMAS, SCORING_TABLES
 from osir_crawl.store import ensure_schema  # sqlite-utils, no Scrapy
@@ -57,8 +58,7 @@ TEXT = "string[pyarrow]"  # Arrow-backed: a million names in a few buffers, not 
 
 def default_store() -> Path:
     """``$OSIR_DB``, else the repository's ``data/osir.db`` (where the crawlers write)."""
-    return Path(os.environ.get("OSIR_DB") or Path(__file__).resolve().parents[1] / "data"
-                / "osir.db")
+    return Path(os.environ.get("OSIR_DB") or Path(__file__).resolve().parents[1] / DEFAULT_STORE)
 
 
 def open_store(path=None, write: bool = False) -> sqlite3.Connection:
@@ -76,6 +76,20 @@ def open_store(path=None, write: bool = False) -> sqlite3.Connection:
 def table_of(name: str, universe: str = "registry") -> str:
     """The store table of one of scoring's TABLES in a universe's build."""
     return ECOSYSTEM + name if universe == "all" else name
+
+
+def unfinished_crawls(conn, snapshot: str) -> list[dict]:
+    """The latest crawl of each spider (and shard, universe) of ``snapshot`` whose outcome is
+    not ``finished`` (incomplete, stopped, store_error, still running…)."""
+    if not has_table(conn, "crawls"):
+        return []
+    latest = {}
+    for r in conn.execute(
+            "SELECT spider, crawl_id, outcome, coalesce(shard, '') AS shard, "
+            "coalesce(universe, '') AS universe FROM crawls WHERE snapshot = ? "
+            "ORDER BY started_at, rowid", [snapshot]):
+        latest[(r[0], r[3], r[4])] = {"spider": r[0], "crawl_id": r[1], "outcome": r[2]}
+    return [c for c in latest.values() if c["outcome"] != "finished"]
 
 
 def has_table(conn, name) -> bool:
@@ -238,24 +252,30 @@ def _int_if_whole(column: pd.Series) -> pd.Series:
 
 def write_build(conn, snapshot, summaries: pd.DataFrame, rankings: pd.DataFrame,
                 classification: pd.DataFrame, universe: str = "registry") -> None:
-    """Replace this snapshot's rows of scoring's three tables, in one transaction.
+    """Replace this snapshot's rows of scoring's three tables, in one transaction."""
+    with conn:
+        write_build_rows(conn, snapshot, summaries, rankings, classification, universe)
+
+
+def write_build_rows(conn, snapshot, summaries: pd.DataFrame, rankings: pd.DataFrame,
+                     classification: pd.DataFrame, universe: str = "registry") -> None:
+    """:func:`write_build`'s rows, in the caller's transaction (not committed here).
     Classification rows go in in key order: SQLite's b-trees take sorted inserts (and later
     the snapshot's deletion) several times faster than scattered ones."""
     key = list(TABLES["classification"]["pk"][1:])
     classification = classification.sort_values(key, kind="stable")
-    with conn:
-        for table, rows in (("summaries", summaries), ("rankings", rankings),
-                            ("classification", classification)):
-            name = table_of(table, universe)
-            conn.execute(f"DELETE FROM [{name}] WHERE snapshot = ?", [snapshot])
-            columns = list(TABLES[table]["columns"])
-            sql = (f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in columns)}) "
-                   f"VALUES ({', '.join('?' for _ in columns)})")
-            for start in range(0, len(rows), CHUNK):
-                part = rows.iloc[start:start + CHUNK]
-                cells = [_cells(part[c]) if c in part else [snapshot] * len(part)
-                         for c in columns]
-                conn.executemany(sql, zip(*cells))
+    for table, rows in (("summaries", summaries), ("rankings", rankings),
+                        ("classification", classification)):
+        name = table_of(table, universe)
+        conn.execute(f"DELETE FROM [{name}] WHERE snapshot = ?", [snapshot])
+        columns = list(TABLES[table]["columns"])
+        sql = (f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        for start in range(0, len(rows), CHUNK):
+            part = rows.iloc[start:start + CHUNK]
+            cells = [_cells(part[c]) if c in part else [snapshot] * len(part)
+                     for c in columns]
+            conn.executemany(sql, zip(*cells))
 
 
 def _cells(column: pd.Series) -> list:

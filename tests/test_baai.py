@@ -114,7 +114,8 @@ async def test_fallback_that_finds_no_listing_is_a_failure(crawl, datasets, tmp_
     with FakeBaai(datasets, require_session=True) as fake:
         fake.add_fault(match="/dataset", status=200, times=99,
                        body="<html><body>维护中</body></html>")
-        await crawl(fake, db, settings={"RETRY_TIMES": 0})
+        unfinished = await crawl(fake, db, settings={"RETRY_TIMES": 0}, check=False)
+        assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["reason"] == "the /dataset page fetched no dataset listing"
     assert rows(db, "SELECT outcome FROM crawls") == [{"outcome": "incomplete"}]

@@ -190,6 +190,10 @@ async def test_github_repos_confirms_catalogued_repositories_and_counts_rules(cr
     assert counts["flaggems.operators"]["value"] == 206
     assert counts["flaggems.chips"]["value"] == 10
     assert counts["flagscale.chips"]["value"] == 8
+    # rules reading the same tree or file are each evaluated (none dropped as a duplicate)
+    assert counts["flagscale.lifecycle"]["value"] == 4
+    assert counts["flagscale.heterogeneous_training"]["value"] == 1
+    assert {"flagcx.cross_chip", "flagcx.heterogeneous_training"} <= set(counts)
     flagtree = counts["flagtree.chips"]
     assert flagtree["value"] == 9 and len(json.loads(flagtree["refs"])) == 5  # union of refs
     assert "nvidia" in json.loads(flagtree["names"])
@@ -201,8 +205,10 @@ async def test_a_missing_rule_file_is_a_failure_not_a_zero(crawl, tmp_path):
     db = tmp_path / "osir.db"
     with github_world(tmp_path) as fake:
         fake.content["flagos-ai/FlagGems"].files["main"].clear()
-        await crawl("github_repos", db, {"GITHUB_API_URL": fake.url, "OSIR_SNAPSHOT": "2025-10-07"},
-                    args={"orgs": "BAAI"})
+        unfinished = await crawl("github_repos", db, {"GITHUB_API_URL": fake.url,
+                                                      "OSIR_SNAPSHOT": "2025-10-07"},
+                                 args={"orgs": "BAAI"}, check=False)
+        assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     counts = {r["rule"] for r in rows(db, "SELECT rule FROM catalogue_counts")}
     assert "flaggems.operators" not in counts and "flaggems.chips" in counts
     [failure] = rows(db, "SELECT * FROM failures")

@@ -229,3 +229,41 @@ def test_model_chips_from_dated_adaptation_lists(catalogue):
     assert meta["as_of"] == "2026-12-07"  # the oldest verified date of the entries behind it
     assert after.columns["model"]["Xiaomi"] == 0
     assert after.columns["model"].gt(0).sum() >= 12
+
+
+def test_lifecycle_frameworks_and_flags_counted_by_rule(catalogue):
+    """A lifecycle rule's names stand for the stages its map gives (a name the map lacks is no
+    stage); a frameworks rule's names are the frameworks; a flag is true when its rule found
+    at least one name, false when it found none, whatever the static value says."""
+    counts = [_count("flagscale.lifecycle", ["inference", "train", "compress"]),
+              _count("flagscale.heterogeneous_training", []),
+              _count("flagscale.chips", ["BI_V150"]),
+              _count("bladedisc.frameworks", ["PyTorch", "TensorFlow", "JAX"]),
+              _count("flagcx.cross_chip", ["send", "recv"])]
+    out = catalogue_summaries(catalogue, "2025-10-07", ORGS, inputs(counts=counts))
+    stages = cell(out, "infra", "BAAI", "support_lifecycle")
+    assert (stages["value"], stages["kind"], stages["source"]) == (2, "rule", CRAWL)
+    hetero = cell(out, "infra", "BAAI", "support_heterogeneous_training_frameworks")
+    assert (hetero["value"], hetero["kind"]) == (0, "catalogue")  # found none: not true
+    frameworks = cell(out, "infra", "Ali", "num_adapted_frameworks_ai_compiler")
+    assert (frameworks["value"], frameworks["kind"]) == (3, "rule")
+    cross = cell(out, "infra", "BAAI", "support_cross_chip_communication")
+    assert (cross["value"], cross["kind"]) == (1, "rule")
+    not_read = cell(out, "infra", "BAAI", "support_heterogeneous_training_communication_lib")
+    assert (not_read["value"], not_read["kind"]) == (1, "catalogue")  # FlagCX's static true
+    assert "rule not evaluated: flagcx.heterogeneous_training" in not_read["flags"]
+
+
+def test_a_lifecycle_rule_without_a_map_to_stages_stops_the_load(tmp_path):
+    import shutil
+
+    from osir_crawl.catalogue import CatalogueError
+    folder = tmp_path / "catalogue"
+    shutil.copytree(ROOT / "data" / "catalogue", folder)
+    infra = folder / "infra.yaml"
+    text = infra.read_text(encoding="utf-8")
+    old = "        map: {train: pretraining, train/peft: finetuning, inference: inference, serve: serving}\n"
+    assert old in text
+    infra.write_text(text.replace(old, "        map: {train: training}\n"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="counts.lifecycle needs map"):
+        load_catalogue(folder)

@@ -282,7 +282,7 @@ def test_a_spider_whose_crawlall_is_gone_stops_once_and_cleanly(fake, tmp_path):
                               capture_output=True, text=True, timeout=240)
     finally:
         os.close(watch)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1 and "shutdown" in proc.stderr, proc.stderr  # not finished
     [crawl] = rows(db, "SELECT outcome FROM crawls")
     assert crawl["outcome"] == "shutdown"
     text = log.read_text()

@@ -342,7 +342,8 @@ async def run_matrix(crawl, target: Target, cases: list[Case], tmp_path, setting
                 fake.add_fault(**fault)
         started = time.monotonic()
         proc = await crawl(target.spider, db, {**target.settings(fake), "OSIR_ORGS": orgs,
-                                               "OSIR_SNAPSHOT": SNAPSHOT, **settings})
+                                               "OSIR_SNAPSHOT": SNAPSHOT, **settings},
+                           check=False)  # each test says which exit status it expects
         elapsed = time.monotonic() - started
     return fake, db, proc, elapsed
 
@@ -406,6 +407,7 @@ async def test_recoverable_faults(crawl, target, tmp_path):
     cases = [c for c in RECOVERS if c.name not in target.skip]
     fake, db, proc, elapsed = await run_matrix(crawl, target, cases, tmp_path, {
         "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 2})
+    assert proc.status == 0, proc.log[-3000:]
     views = {case.name: check_accounting(target, fake, db, case) for case in cases}
     for case in cases:
         view = views[case.name]
@@ -444,6 +446,7 @@ async def test_failing_faults(crawl, target, tmp_path):
     cases = [c for c in FAILS if c.name not in target.skip]
     fake, db, proc, _ = await run_matrix(crawl, target, cases, tmp_path, {
         "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 1, "OSIR_RATE_LIMIT_MAX_RETRIES": 1})
+    assert proc.status == 1 and "incomplete" in proc.line  # exit 1: not finished
     for case in cases:
         view = check_accounting(target, fake, db, case)
         reasons = [f["reason"] for f in view["failures"]]
@@ -478,10 +481,13 @@ async def test_fixed_window_budget_is_used_without_429s(crawl, style, tmp_path):
     window = FixedWindow(20, 2, style=style)
     with FakeHuggingFace(data, rate_limit=window) as fake:
         window.begin()  # the fake's start-up is not a window's
-        await crawl("huggingface_models", tmp_path / "osir.db", {
+        cut = await crawl("huggingface_models", tmp_path / "osir.db", {
         "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs, "HF_PAGE_SIZE": 50,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CLOSESPIDER_TIMEOUT": 11})
-    full = window.windows[1:-1]  # the first holds the start-up, the last is cut short
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "CLOSESPIDER_TIMEOUT": 11}, check=False)
+    assert cut.status == 1 and "closespider_timeout" in cut.line  # cut short: exit 1
+    full = window.windows[1:]  # the first holds the start-up
+    while full and full[-1]["allowed"] < 20:  # the last ones are cut short by the close (which
+        full.pop()  # no longer waits for requests pausing in a window)
     assert len(full) >= 3
     assert sum(w["allowed"] for w in full) >= 0.9 * 20 * len(full), full
     assert max(w["rejected"] for w in full) <= 1, full

@@ -56,9 +56,11 @@ def test_github_empty_repository_has_no_contributors():
 def test_github_catalogue_repository_and_its_counting_rule():
     spider = build(GithubReposSpider, orgs="BAAI")
     [check] = [r for r in started(spider) if r.url == f"{GITHUB}/repos/FlagOpen/FlagScale"]
-    [], (contributors, tree) = feed(check, "github_repos/repo-FlagScale.json")
+    [], (contributors, tree, *others) = feed(check, "github_repos/repo-FlagScale.json")
     assert contributors.cb_kwargs["method"] == "parse_contributors"
     assert tree.url == f"{GITHUB}/repos/FlagOpen/FlagScale/git/trees/main?recursive=1"
+    assert [r.cb_kwargs["key"] for r in (tree, *others)] == [
+        "flagscale.chips", "flagscale.lifecycle", "flagscale.heterogeneous_training"]
     [repo], [] = feed(contributors, "github_repos/contributors-FlagEmbedding.json")
     assert isinstance(repo, CatalogueRepoItem)
     assert (repo.repo_id, repo.entry, repo.exists, repo.archived, repo.default_branch,

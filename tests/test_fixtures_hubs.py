@@ -59,9 +59,11 @@ def test_huggingface_models_listing_details_and_next_page():
     assert stats(spider)["osir/listing/rows"] == 2
     assert stats(spider)["osir/details/fetched"] == stats(spider)["osir/details/skipped"] == 1
 
-    # A page without rel="next" is the last.
-    _, requests = feed(following, "huggingface_models/models-BAAI.json")
-    assert [r.cb_kwargs.get("method") for r in requests] == ["parse_children"]
+    # A page without rel="next" is the last; its rows are those of page 1 again: the one whose
+    # details are being fetched already is a duplicate, dropped without requests of its own.
+    items, requests = feed(following, "huggingface_models/models-BAAI.json")
+    assert requests == [] and [i.repo_id for i in items] == ["BAAI/Aquila-VL-2B-llava-qwen"]
+    assert stats(spider)["osir/duplicates"] == 1
 
 
 def test_huggingface_listing_that_is_not_an_array_is_retried():

@@ -66,7 +66,7 @@ def test_github_repository_endpoint_gives_the_real_watchers():
 
     # The same recorded answer through the catalogue check, which asks that endpoint.
     [check] = [r for r in started(spider) if r.url == f"{GITHUB}/repos/FlagOpen/FlagScale"]
-    [], (contributors, tree) = feed(check, "github_repos/repo-hello-world.json",
+    [], (contributors, tree, *_) = feed(check, "github_repos/repo-hello-world.json",
                                     **recorded("github_repos/repo-hello-world"))
     assert tree.url == f"{GITHUB}/repos/FlagOpen/FlagScale/git/trees/master?recursive=1"
     catalogued = contributors.cb_kwargs["item"]  # where this endpoint is asked: the watchers

@@ -61,7 +61,8 @@ async def test_github_pages_contributors_rate_limits_and_token(crawl, tmp_path):
                        body={"message": "You have exceeded a secondary rate limit"})
         fake.add_fault(match="repo-0005/contributors", status=500, times=99)
         proc = await crawl("github", fake, db, orgs, settings={"RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG"},
-                           env={"GITHUB_TOKEN": token})
+                           env={"GITHUB_TOKEN": token}, check=False)
+        assert proc.status == 1 and "osir-crawl:" in proc.line  # not finished: exit 1
 
     stored = {r["repo_id"]: r for r in rows(db, "SELECT * FROM repos")}
     valid = [r for r in expected_repos(fake, ["FlagOpen", "baaivision", "deepseek-ai"])
@@ -111,7 +112,8 @@ async def test_v5_and_gitea_forges_page_to_the_end(crawl, style, tmp_path):
         fake.add_fault(match="page=2", status=502)  # transient: retried
         fake.add_fault(match="/orgs/ascend/repos", status=200, body=b'[{"full_na', times=1)
         proc = await crawl(style, fake, db, orgs, env={f"{style.upper()}_TOKEN": token},
-                           settings={"LOG_LEVEL": "DEBUG"})
+                           settings={"LOG_LEVEL": "DEBUG"}, check=False)
+        assert proc.status == 1 and "osir-crawl:" in proc.line  # not finished: exit 1
     stored = rows(db, "SELECT * FROM repos ORDER BY repo_id")
     expected = expected_repos(fake, ["mindspore", "ascend"])
     assert [r["repo_id"] for r in stored] == [r["full_name"] for r in expected]
@@ -179,7 +181,9 @@ async def test_gitcode_token_is_in_the_url_only_on_the_wire(crawl, tmp_path):
         fake.add_fault(match="/orgs/mindspore/repos", status=503, times=3)
         fake.add_fault(match="/orgs/Ascend/repos", delay=3, times=99)  # beyond the timeout
         proc = await crawl("gitcode", fake, db, orgs, env={"GITCODE_TOKEN": token}, settings={
-            "LOG_LEVEL": "DEBUG", "JOBDIR": jobdir, "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 3})
+            "LOG_LEVEL": "DEBUG", "JOBDIR": jobdir, "DOWNLOAD_TIMEOUT": 1, "RETRY_TIMES": 3},
+            check=False)
+        assert proc.status == 1 and "osir-crawl:" in proc.line  # not finished: exit 1
         assert all(f"access_token={token}" in s.path for s in fake.log)
         assert len(rows(db, "SELECT * FROM repos")) == 15
         [failure] = rows(db, "SELECT * FROM failures")
@@ -193,7 +197,9 @@ async def test_gitcode_token_is_in_the_url_only_on_the_wire(crawl, tmp_path):
         # Without a token GitCode refuses every request (the two listings and the catalogued
         # repository): said once, and each one on record.
         fake.log.clear()
-        proc = await crawl("gitcode", fake, tmp_path / "anon.db", orgs, settings={"RETRY_TIMES": 0})
+        proc = await crawl("gitcode", fake, tmp_path / "anon.db", orgs, settings={"RETRY_TIMES": 0},
+                           check=False)
+        assert proc.status == 1 and "osir-crawl:" in proc.line  # not finished: exit 1
     assert "requires an access token" in proc.log
     assert {s.status for s in fake.log} == {401}
     failures = rows(tmp_path / "anon.db", "SELECT * FROM failures")

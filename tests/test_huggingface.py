@@ -178,8 +178,9 @@ async def test_failed_detail_is_recorded_and_the_item_kept(crawl, fake, tmp_path
     popular = next(m for m in valid_models(fake.data, ["deepseek-ai"]) if m["downloads"] >= 50)
     fake.add_fault(match=f"/api/models/{popular['id']}/discussions", status=500, times=99)
     fake.add_fault(match="author=Qwen", status=502, times=99)  # a whole listing fails
-    await crawl("huggingface_models", fake, db, settings={"RETRY_TIMES": 1},
-                args={"orgs": "Deepseek,Ali"})
+    unfinished = await crawl("huggingface_models", fake, db, settings={"RETRY_TIMES": 1},
+                             args={"orgs": "Deepseek,Ali"}, check=False)
+    assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     row = rows(db, "SELECT * FROM models WHERE repo_id = ?", [popular["id"]])[0]
     assert row["discussions"] is None  # unknown, not zero
     assert row["descendants"] == fake.data.children[popular["id"]]

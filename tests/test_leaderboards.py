@@ -111,8 +111,9 @@ async def test_failed_rows_page_is_recorded_and_the_rest_ranked(crawl, tmp_path)
     db = tmp_path / "osir.db"
     with FakeDatasetsServer(leaderboard_rows(150)) as fake:
         fake.add_fault(match="offset=100", status=500, times=99)
-        await crawl("open_llm_leaderboard", db, {"HF_DATASETS_SERVER_URL": fake.url,
-                                                 "RETRY_TIMES": 1})
+        unfinished = await crawl("open_llm_leaderboard", db, {
+            "HF_DATASETS_SERVER_URL": fake.url, "RETRY_TIMES": 1}, check=False)
+        assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["status"] == 500 and "offset=100" in failure["url"]
     assert rows(db, "SELECT outcome FROM crawls")[0]["outcome"] == "incomplete"
@@ -186,9 +187,10 @@ async def test_opencompass_llm_with_no_board_anywhere_is_a_failure(crawl, tmp_pa
     db = tmp_path / "osir.db"
     with FakeOpenCompass(llm_mode="fetch", llm_data_path="/assets/llm/elsewhere.json") as fake:
         fake.add_fault(match="elsewhere", status=404, times=99)
-        await crawl("opencompass_llm", db, {"OPENCOMPASS_URL": fake.url, "RETRY_TIMES": 0,
-                                            "OPENCOMPASS_LLM_URL": fake.llm_data_url,
-                                            "OSIR_BROWSER_SETTLE_TIMEOUT": 6})  # no table to wait for
+        unfinished = await crawl("opencompass_llm", db, {
+            "OPENCOMPASS_URL": fake.url, "RETRY_TIMES": 0, "OPENCOMPASS_LLM_URL": fake.llm_data_url,
+            "OSIR_BROWSER_SETTLE_TIMEOUT": 6}, check=False)  # no table to wait for
+        assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     [failure] = rows(db, "SELECT * FROM failures")
     assert failure["reason"] == "no leaderboard rows in the page or its JSON"
     assert not rows(db, "SELECT * FROM leaderboard_entries")

@@ -109,8 +109,10 @@ async def test_errors_are_recorded_and_the_3000_cap_is_reported(crawl, fake, tmp
     fake.add_fault(match="owner=01ai", status=400, times=99,
                    body={"success": False, "code": "InputParameterError", "message": "bad"})
     # A cap of 40 rows (2 pages of 20) stands in for the API's 3000.
-    await crawl("modelscope_models", fake, db, settings={"RETRY_TIMES": 1, "MODELSCOPE_MAX_ROWS": 40},
-                args={"orgs": "BAAI,Deepseek,01-AI"})
+    unfinished = await crawl("modelscope_models", fake, db,
+                             settings={"RETRY_TIMES": 1, "MODELSCOPE_MAX_ROWS": 40},
+                             args={"orgs": "BAAI,Deepseek,01-AI"}, check=False)
+    assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     failures = rows(db, "SELECT status, reason FROM failures ORDER BY reason")
     baai_total = len([m for m in fake.data.models if m.get("id", "").startswith("BAAI/")
                       or m.get("owner") == "BAAI"])
@@ -169,7 +171,8 @@ async def test_community_counts_from_the_repo_pages(crawl, spider, tmp_path):
         run = await crawl(spider, fake, db, settings={"MODELSCOPE_COMMUNITY": 1,
                                                       "RETRY_TIMES": 1,
                                                       "OSIR_BROWSER_SETTLE_TIMEOUT": 6},
-                          args={"orgs": "BAAI"})
+                          args={"orgs": "BAAI"}, check=False)
+        assert run.status == 1 and "osir-crawl:" in run.line  # not finished: exit 1
     stored = {r["repo_id"]: r for r in rows(db, f"SELECT * FROM {kind}")}
     assert len(stored) == len(repos)
     for repo in repos:

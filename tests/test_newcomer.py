@@ -83,7 +83,8 @@ async def test_a_resumed_crawl_keeps_its_first_start_and_adds_up_its_processes(c
     with FakeHuggingFace(data) as fake:
         settings["HF_ENDPOINT"] = fake.url
         first = await crawl("huggingface_models", settings={
-            **settings, "CLOSESPIDER_PAGECOUNT": 1}, args={"orgs": "BAAI"})
+            **settings, "CLOSESPIDER_PAGECOUNT": 1}, args={"orgs": "BAAI"}, check=False)
+        assert first.status == 1  # stopped before the end: not finished
         before = rows(first.db, "SELECT * FROM crawls")[0]
         second = await crawl("huggingface_models", settings=settings, args={"orgs": "BAAI"})
     after = rows(second.db, "SELECT * FROM crawls")
@@ -222,7 +223,7 @@ def test_browse_hides_the_store_s_path(tmp_path):
     db = tmp_path / "secret-place" / "june.db"
     db.parent.mkdir()
     store.open_store(db).close()
-    proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", str(db), "--get",
+    proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", "--db", str(db), "--get",
                           "/-/databases.json"], cwd=ROOT, env=crawl_env(),
                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

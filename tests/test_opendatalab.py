@@ -93,7 +93,8 @@ async def test_rendered_cards_and_failures(crawl, data, tmp_path):
     del data.creators["12157"][-1]  # BAD: the page would show "-1"
     with FakeOpenDataLab(data, mode="ssr") as fake:
         fake.add_fault(match="createdBy=12589", status=502, times=99)
-        await crawl(fake, tmp_path, settings={"RETRY_TIMES": 1})
+        unfinished = await crawl(fake, tmp_path, settings={"RETRY_TIMES": 1}, check=False)
+        assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     stored = rows(db, "SELECT * FROM datasets")
     want = {k: v for k, v in expected(data, lambda n: parse_count(shown(n))).items()
             if v[0] == "ShanghaiAILab"}
@@ -112,6 +113,7 @@ async def test_fewer_datasets_than_announced_is_a_failure(crawl, data, tmp_path)
         # The second page of 1678533 repeats the first: 12 + 6 distinct of 30 announced.
         fake.add_fault(match=["/api/datasets", "createdBy=1678533", "pageNo=1"], status=200,
                        times=99, body=fake.listing([("createdBy", "1678533"), ("pageNo", "0")]))
-        await crawl(fake, tmp_path, args={"orgs": "ShanghaiAILab"})
+        unfinished = await crawl(fake, tmp_path, args={"orgs": "ShanghaiAILab"}, check=False)
+        assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     reasons = [f["reason"] for f in rows(db, "SELECT * FROM failures")]
     assert reasons == ["creator 1678533: 18 distinct datasets on its pages, the site announces 30"]

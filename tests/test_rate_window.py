@@ -8,7 +8,8 @@ from scrapy.http import Headers, Response
 from scrapy.utils.test import get_crawler
 
 from osir_crawl.middlewares import ModelScopeErrorMiddleware, RateLimitMiddleware
-from osir_crawl.rate_limits import MARGIN, POLL, HostWindow, rate_limit_window, retry_after
+from osir_crawl.rate_limits import (MARGIN, POLL, HostWindow, WindowTooLong, rate_limit_window,
+                                     retry_after)
 
 
 class Clock:
@@ -86,14 +87,26 @@ def test_retry_after_as_a_future_date_or_unreadable():
     assert retry_after(Headers({"Retry-After": "soon"})) is None
 
 
-def test_a_pause_is_capped_and_a_shorter_one_does_not_shorten_it(clock):
+def test_a_shorter_pause_does_not_shorten_a_longer_one(clock):
+    window = window_on(clock, max_wait=60.0)
+    window.pause(50, "429")
+    assert window.delay("a") == pytest.approx(50 + MARGIN)
+    window.pause(5, "429")  # a later, shorter pause: the longer one holds
+    assert window.delay("a") == pytest.approx(50 + MARGIN)
+    assert window.stats.get_value("osir/rate_limit/pauses/429") == 1
+    assert window.stats.get_value("osir/rate_limit/wait_seconds") == pytest.approx(101.0)
+
+
+def test_a_window_longer_than_max_wait_is_not_waited_out(clock):
+    """``t=86400`` used to be waited 900 s per attempt, 30 attempts: its requests fail at once
+    until the window ends (issue 25)."""
     window = window_on(clock, max_wait=60.0)
     window.pause(3600, "429")
-    assert window.delay("a") == pytest.approx(60 + MARGIN)
-    window.pause(5, "429")  # a later, shorter pause: the longer one holds
-    assert window.delay("a") == pytest.approx(60 + MARGIN)
-    assert window.stats.get_value("osir/rate_limit/pauses/429") == 1
-    assert window.stats.get_value("osir/rate_limit/wait_seconds") == pytest.approx(121.0)
+    with pytest.raises(WindowTooLong, match="3600s, more than OSIR_RATE_LIMIT_MAX_WAIT"):
+        window.delay("a")
+    clock.now += 3601
+    assert window.delay("a") == 0.0
+    assert window.stats.get_value("osir/rate_limit/too_long/429") == 1
 
 
 def test_a_spent_window_without_a_reset_waits_for_answers_at_most_answer_wait(clock):

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from osir_crawl import failure_causes as causes
 from osir_crawl import reachability as r
 from osir_crawl.progress import Progress, SpiderRun
 from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
@@ -83,12 +84,12 @@ def test_probe_names_each_cause(silent):
         bad = r.probe(endpoint("huggingface.co"))
     finally:
         plain.close()
-    assert (refused.reachable, refused.cause) == (False, r.REFUSED)
-    assert (unresolved.reachable, unresolved.cause) == (False, r.DNS)
+    assert (refused.reachable, refused.cause) == (False, causes.REFUSED)
+    assert (unresolved.reachable, unresolved.cause) == (False, causes.DNS)
     assert unresolved.line().startswith(
         "api.osir-test.invalid (GITHUB_API_URL): DNS lookup failed — ")
-    assert (tls.reachable, tls.cause) == (False, r.TLS)
-    assert (quiet.reachable, quiet.cause) == (False, r.TIMEOUT)
+    assert (tls.reachable, tls.cause) == (False, causes.TLS)
+    assert (quiet.reachable, quiet.cause) == (False, causes.TIMEOUT)
     assert (bad.reachable, bad.cause) == (False, r.BAD_URL)
     # Any HTTP answer, an error status too, means the host is there.
     assert (answered.reachable, answered.status, answered.cause) == (True, 400, None)
@@ -101,7 +102,7 @@ def test_probe_all_answers_for_every_endpoint_at_once(silent):
                    endpoint(f"http://127.0.0.1:{closed_port()}", "Z")]
         results = r.probe_all(targets, timeout=1.0)
     assert set(results) == set(targets)
-    assert [results[t].cause for t in targets] == [None, r.TIMEOUT, r.TIMEOUT, r.REFUSED]
+    assert [results[t].cause for t in targets] == [None, causes.TIMEOUT, causes.TIMEOUT, causes.REFUSED]
     assert results[targets[0]].reachable and results[targets[0]].status  # HEAD / answered
 
 
@@ -131,13 +132,13 @@ def test_failure_reasons_and_exceptions_map_to_causes():
     try:
         raise CannotResolveHostError("DNS lookup failed") from error.DNSLookupError("x.invalid")
     except CannotResolveHostError as exc:
-        assert r.cause_of(exc) == r.DNS
-    assert r.cause_of(error.ConnectionRefusedError()) == r.REFUSED
-    assert r.cause_of(DownloadTimeoutError("took longer than 30.0 seconds")) == r.TIMEOUT
-    assert r.cause_of(ResponseNeverReceived([Failure(error.ConnectionLost())])) == r.CLOSED
-    assert r.cause_of(ValueError("a bug")) is None
+        assert causes.cause_of(exc) == causes.DNS
+    assert causes.cause_of(error.ConnectionRefusedError()) == causes.REFUSED
+    assert causes.cause_of(DownloadTimeoutError("took longer than 30.0 seconds")) == causes.TIMEOUT
+    assert causes.cause_of(ResponseNeverReceived([Failure(error.ConnectionLost())])) == causes.CLOSED
+    assert causes.cause_of(ValueError("a bug")) is None
     # Reasons as the failures table stores them ("<exception name>: <message>").
-    assert [r.cause_of_reason(reason) for reason in [
+    assert [causes.cause_of_reason(reason) for reason in [
         "CannotResolveHostError: DNS lookup failed: no results for hostname lookup: "
         "api.osir-test.invalid.",
         "DownloadConnectionRefusedError: Connection was refused by other side: 111: "
@@ -147,11 +148,11 @@ def test_failure_reasons_and_exceptions_map_to_causes():
         "Error: Page.goto: net::ERR_NAME_NOT_RESOLVED at https://opendatalab.invalid/",
         "DownloadTimeoutError: Getting http://x/ took longer than 1.0 seconds.",
         "HTTP 404", "malformed JSON body"]] == [
-        r.DNS, r.REFUSED, r.TLS, r.DNS, r.TIMEOUT, "HTTP 404", "malformed JSON body"]
+        causes.DNS, causes.REFUSED, causes.TLS, causes.DNS, causes.TIMEOUT, "HTTP 404", "malformed JSON body"]
 
 
 # --- one spider: scrapy crawl -------------------------------------------------------------------
-@pytest.mark.parametrize("where, cause", [("refused", r.REFUSED), ("unresolvable", r.DNS)])
+@pytest.mark.parametrize("where, cause", [("refused", causes.REFUSED), ("unresolvable", causes.DNS)])
 @async_test
 async def test_a_crawl_of_an_unreachable_host_stops_with_the_cause(crawl, tmp_path, where,
                                                                    cause):
@@ -261,14 +262,14 @@ def test_progress_shows_why_requests_fail_and_the_report_groups_them(tmp_path):
                         "-s", "OSIR_STATS_INTERVAL=0.2")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     host = hf.url.split("//")[1]
-    assert f"running: huggingface_models 0 items [{host}: {r.CLOSED} ×" in proc.stdout
+    assert f"running: huggingface_models 0 items [{host}: {causes.CLOSED} ×" in proc.stdout
     rep = report_of(tmp_path)
     groups = {g["cause"]: g for g in rep["failures_by_cause"]}
-    assert {c: g["count"] for c, g in groups.items()} == {r.CLOSED: 3, "HTTP 404": 1}
+    assert {c: g["count"] for c, g in groups.items()} == {causes.CLOSED: 3, "HTTP 404": 1}
     assert groups["HTTP 404"]["example_url"].startswith(f"{hf.url}/api/models?author=FlagRelease")
-    assert groups[r.CLOSED]["spiders"] == ["huggingface_models"]
+    assert groups[causes.CLOSED]["spiders"] == ["huggingface_models"]
     md = (tmp_path / "reports" / "2031-03-07" / "crawl-report.md").read_text()
-    assert f"| {r.CLOSED} | 3 | huggingface_models | {hf.url}/api/models?author=" in md
+    assert f"| {causes.CLOSED} | 3 | huggingface_models | {hf.url}/api/models?author=" in md
 
 
 def test_status_line_shows_a_running_spiders_connection_trouble(tmp_path):
@@ -296,6 +297,6 @@ def test_crawlall_says_why_a_spider_stopped_mid_crawl(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "probe: 1 of 1 platform hosts reachable" in proc.stdout
     assert ("— osir-crawl: huggingface_models stopped, platform unreachable: "
-            f"{host}: {r.CLOSED}") in proc.stdout
+            f"{host}: {causes.CLOSED}") in proc.stdout
     [entry] = report_of(tmp_path)["spiders"]
-    assert entry["flags"] == [f"not finished (host_unreachable: {host}: {r.CLOSED})"]
+    assert entry["flags"] == [f"not finished (host_unreachable: {host}: {causes.CLOSED})"]

@@ -62,7 +62,8 @@ async def test_killed_crawl_resumes_to_the_same_store(crawl, fake, tmp_path):
     settings = {**SETTINGS, "HF_ENDPOINT": fake.url, "OSIR_ORGS": orgs}
 
     reference = tmp_path / "reference.db"
-    await crawl("huggingface_models", reference, settings)
+    unfinished = await crawl("huggingface_models", reference, settings, check=False)
+    assert unfinished.status == 1 and "osir-crawl:" in unfinished.line  # not finished: exit 1
     full_requests = len(fake.log)
 
     # Kill a JOBDIR crawl, a process of its own, once it is well under way.
@@ -83,7 +84,8 @@ async def test_killed_crawl_resumes_to_the_same_store(crawl, fake, tmp_path):
 
     # The real resume: same JOBDIR, same store (here, in this process).
     before = len(fake.log)
-    resumed = await crawl("huggingface_models", db, killed_settings)
+    resumed = await crawl("huggingface_models", db, killed_settings, check=False)
+    assert resumed.status == 1 and "osir-crawl:" in resumed.line  # not finished: exit 1
     resumed_requests = len(fake.log) - before
     assert snapshot_of(db) == snapshot_of(reference)
     [ref_crawl] = rows(reference, "SELECT * FROM crawls")

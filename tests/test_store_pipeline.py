@@ -24,11 +24,6 @@ class StoreSpider(scrapy.Spider):
     name = "store_test"
     selected_orgs = ["Org-A"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.killed_crawl_id = None
-        self.stored_before_kill = set()
-
     def store_scope(self):
         return {"models": {"platform": "huggingface", "org": self.selected_orgs}}
 
@@ -177,8 +172,8 @@ def test_a_killed_crawl_resumes_with_its_id_and_skips_what_it_stored(tmp_path):
     assert (jobdir / resume.MARKER).exists()
     resumed = Crawl(db, JOBDIR=str(jobdir))
     assert resumed.run.crawl_id == killed.run.crawl_id
-    assert resumed.spider.stored_before_kill == {("models", "huggingface", "acct-a/m1"),
-                                        ("models", "huggingface", "acct-a/m2")}
+    assert resumed.run.stored_before_kill == {("models", "huggingface", "acct-a/m1"),
+                                     ("models", "huggingface", "acct-a/m2")}
     assert resumed.stats.get_value("osir/resume/kept_rows") == 2
     resumed.store.process_item(model("m1"))  # stored before the kill: skipped, not counted
     resumed.store.process_item(model("m3"))
@@ -197,7 +192,7 @@ def test_a_gracefully_stopped_crawl_resumes_with_its_id_and_counts_what_it_store
     assert resumed.run.crawl_id == stopped.run.crawl_id == stopped.spider.state["osir_crawl_id"]
     assert resumed.stats.get_value("osir/resumed") == 1
     assert resumed.stats.get_value("osir/stored") == 1  # counted from the store
-    assert not resumed.spider.stored_before_kill  # nothing is skipped: the JOBDIR queue is intact
+    assert not resumed.run.stored_before_kill  # nothing is skipped: the JOBDIR queue is intact
     resumed.store.process_item(model("m2"))
     resumed.close()
     [run] = rows(db, "SELECT * FROM crawls")
@@ -231,3 +226,33 @@ def test_without_a_store_or_a_spider_nothing_is_built(tmp_path):
         CrawlRun.from_crawler(get_crawler(StoreSpider, {"OSIR_DB": str(tmp_path / "x.db")}))
     with pytest.raises(NotConfigured):  # a writer needs the crawl run
         StorePipeline.from_crawler(get_crawler(StoreSpider))
+
+
+def test_an_item_of_a_type_no_table_stores_is_a_reject_with_its_reason(tmp_path):
+    """A spider yielding a new kind of item (a dict, a dataclass outside RECORD_ITEMS) must
+    not see it pass through unstored and untraced."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Novel:
+        url: str
+        value: int
+
+    db = tmp_path / "osir.db"
+    crawl = Crawl(db)
+    crawl.store.process_item(model("fine"))
+    crawl.store.process_item(Novel(url="https://example.org/x", value=3))
+    crawl.store.process_item({"repo_id": "acct-a/d", "stars": 1})
+    crawl.close()
+    rejects = rows(db, "SELECT * FROM rejects ORDER BY rowid")
+    assert [(r["item_type"], r["reason"]) for r in rejects] == [
+        ("Novel", "unknown item type Novel: no store table takes it (osir_crawl/items.py "
+                  "RECORD_ITEMS)"),
+        ("dict", "unknown item type dict: no store table takes it (osir_crawl/items.py "
+                 "RECORD_ITEMS)")]
+    assert rejects[0]["url"] == "https://example.org/x" and rejects[1]["repo_id"] == "acct-a/d"
+    assert json.loads(rejects[0]["payload"]) == {"url": "https://example.org/x", "value": 3}
+    assert crawl.stats.get_value("osir/rejected/unknown_item_type") == 2
+    assert crawl.stats.get_value("osir/stored") == 1
+    [run] = rows(db, "SELECT * FROM crawls")
+    assert (run["items"], run["rejected"]) == (1, 2)

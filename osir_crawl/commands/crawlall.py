@@ -54,6 +54,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
 from osir_crawl import outputs, reachability, report, store
+from osir_crawl.middlewares import TOKEN_PLATFORMS
 from osir_crawl.progress import Progress, SpiderRun
 from osir_crawl.project_command import ProjectCommand
 from osir_crawl.registry import RegistryError, load_registry
@@ -62,6 +63,7 @@ from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 
 EXCLUDED = {"legacy_import"}  # a replay of published data, not part of the monthly crawl
+SECRETS = {*TOKEN_PLATFORMS, "HUGGING_FACE_HUB_TOKEN"}  # passed in the environment only
 OWN_SETTINGS = {"OSIR_DB", "OSIR_SNAPSHOT", "JOBDIR", "OSIR_STATS_FILE", "LOG_FILE",
                 "OSIR_PARENT_FD"}
 
@@ -154,6 +156,7 @@ class Command(ProjectCommand):
                 raise UsageError(f"unknown spider(s) {', '.join(unknown)}; "
                                  f"known: {', '.join(known)}", print_help=False)
         forwarded = [s for s in opts.set if s.split("=", 1)[0] not in OWN_SETTINGS]
+        forwarded, secrets = without_secrets(forwarded)
         loader = get_spider_loader(self.settings)
         try:  # what every spider needs: one line now rather than one failure per spider
             registry = load_registry(self.settings.get("OSIR_ORGS"))
@@ -185,6 +188,7 @@ class Command(ProjectCommand):
             logs=folder(opts.logs_dir, "logs"),
             reports=folder(opts.reports_dir, "reports"),
             forwarded=forwarded,
+            secrets=secrets,
             spargs=opts.spargs,
             concurrency=opts.concurrency,
             interval=opts.progress_interval,
@@ -203,10 +207,22 @@ class Command(ProjectCommand):
         ).run()
 
 
+def without_secrets(settings: list[str]) -> tuple[list[str], dict[str, str]]:
+    """(``-s NAME=value`` settings to put on the children's command lines, the token settings
+    among them as environment variables). A token goes to the children in their environment,
+    never on their command lines, which any user of the machine can read (``ps``); every token
+    setting takes its default from the variable of its name (osir_crawl/settings.py)."""
+    pairs = [s.split("=", 1) + [""] for s in settings]
+    secrets = {name: value for name, value, *_ in pairs if name in SECRETS}
+    return [s for s, (name, *_) in zip(settings, pairs) if name not in SECRETS], secrets
+
+
 class CrawlAll:
     def __init__(self, names, snapshot, db, jobs, logs, reports, forwarded, spargs, concurrency,
                  interval, scoring, rankings=None, site=None, endpoints=None,
-                 probe_timeout=5.0, user_agent=None, fresh=False, eval_rules=None):
+                 probe_timeout=5.0, user_agent=None, fresh=False, eval_rules=None,
+                 secrets=None):
+        self.secrets = secrets or {}  # token settings given with -s: the children's environment
         self.rankings, self.site = rankings, site or db.parent / "site"
         self.fresh = fresh  # ignore earlier crawls of the snapshot: every spider from scratch
         self.eval_rules = eval_rules or {}
@@ -386,7 +402,7 @@ class CrawlAll:
             with open(self.logs / f"{run.name}.log", "ab") as log:
                 self.procs[run.name] = subprocess.Popen(
                     cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(fd, watch),
-                    start_new_session=True)
+                    start_new_session=True, env={**os.environ, **self.secrets})
         except BaseException:
             if run.name not in self.procs:  # not started: nobody will read the pipe
                 os.close(self.lifelines.pop(run.name))

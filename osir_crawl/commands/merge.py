@@ -13,6 +13,7 @@ from scrapy.exceptions import UsageError
 from osir_crawl import store
 from osir_crawl.merge import MergeRefused, merge
 from osir_crawl.project_command import ProjectCommand
+from osir_crawl.registry import RegistryError, load_registry
 
 
 class Command(ProjectCommand):
@@ -30,9 +31,10 @@ class Command(ProjectCommand):
         if not args:
             raise UsageError("name the shard stores to merge", print_help=True)
         started = time.monotonic()
-        try:
-            report = merge(opts.into, args, opts.snapshot)
-        except (MergeRefused, ValueError, store.StoreError) as exc:
+        try:  # the registry the rows are validated against, as the crawls validated them
+            registry = load_registry(self.settings.get("OSIR_ORGS"))
+            report = merge(opts.into, args, opts.snapshot, registry=registry)
+        except (MergeRefused, ValueError, store.StoreError, RegistryError) as exc:
             print(f"osir-crawl: merge refused: {exc}", file=sys.stderr, flush=True)
             self.exitcode = 1
             return

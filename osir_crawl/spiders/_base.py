@@ -23,14 +23,17 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from osir_crawl import store
+from osir_crawl.crawl_run import CrawlRun
 from osir_crawl.items import RequestFailure, record_key
+from osir_crawl.middlewares import Abandoned
 from osir_crawl.parsing import link_rels
 from osir_crawl.registry import Account, Registry, RegistryError, load_registry
 from osir_crawl.shards import Shard
+from osir_crawl.validation import problems
 
 UNIVERSES = ("registry", "all")
 
+PAGE = "osir_page"  # meta: which page of its listing (or paged step) a request is
 ENRICH_PRIORITY = 10  # finish started items before listing more: flat memory, early rows
 
 
@@ -58,8 +61,8 @@ class OsirSpider(scrapy.Spider):
         self.selected_orgs: list[str] = []
         self.endpoint = ""
         self.followed_pages: set[bytes] = set()  # fingerprints of pages parsed or followed
-        self.killed_crawl_id: str | None = None  # set when resuming a killed JOBDIR crawl
-        self.stored_before_kill: set[tuple] = set()  # (table, *key); filled by CrawlRun
+        self.chained: set[tuple] = set()  # record keys whose enrichment chain has started
+        self.max_pages = 0  # pages of one listing (OSIR_MAX_PAGES_PER_LISTING); 0: no cap
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -68,6 +71,7 @@ class OsirSpider(scrapy.Spider):
         return spider
 
     def configure(self, settings):
+        self.max_pages = settings.getint("OSIR_MAX_PAGES_PER_LISTING", 0)
         # A killed run's JOBDIR is recovered by the CrawlRun extension once it holds the crawl lock
         # (before the scheduler opens the JOBDIR): see osir_crawl/resume.py.
         try:
@@ -103,8 +107,9 @@ class OsirSpider(scrapy.Spider):
 
     @classmethod
     def live_checks(cls) -> tuple:
-        """``scrapy crawlall --check``'s requests for this spider (osir_crawl/livecheck.py
-        ``Check``): the first request to each host it crawls. None declared: the check fails."""
+        """``scrapy crawlall --check``'s requests for this spider (``Check``s, see
+        osir_crawl/spiders/_live_check.py): the first request to each host it crawls. None
+        declared: the check fails."""
         return ()
 
     # --- shards ------------------------------------------------------------------------------
@@ -126,7 +131,11 @@ class OsirSpider(scrapy.Spider):
         return unit is None or self.owns(unit)
 
     # --- what this crawl covers (a complete crawl replaces these rows of its snapshot) -------
-    def store_scope(self) -> dict[str, dict]:
+    def store_scope(self) -> dict[str, dict | list[dict]]:
+        """table -> the rows this crawl covers, as plain data the crawl run turns into store
+        conditions (osir_crawl/crawl_run.py): column -> a value, a list of values, a
+        :class:`~osir_crawl.shards.Shard` (the values in it) or ``{"prefix": p}`` (the values
+        beginning with ``p``); a list of such scopes for rows of several kinds."""
         if self.item_class is None or not self.in_shard():
             return {}
         return {self.item_class.TABLE: self.registry_scope()}
@@ -139,7 +148,7 @@ class OsirSpider(scrapy.Spider):
             if self.shard_by == "org":
                 scope["org"] = [o for o in self.selected_orgs if self.owns(o)]
             else:
-                scope["owner"] = store.InShard(self.shard)
+                scope["owner"] = self.shard
         return scope
 
     def account_item(self, repo_id, account: Account, url, **fields):
@@ -198,7 +207,8 @@ class OsirSpider(scrapy.Spider):
             reason = f"HTTP {status}"
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
-        yield from self.record_failure(failure.request, reason, status)
+        yield from self.record_failure(failure.request, reason, status,
+                                       go_on=not failure.check(Abandoned))
 
     def retry_or_fail(self, response, reason: str) -> Iterator:
         """For a 200 response whose body is unusable (malformed, truncated, wrong shape):
@@ -209,7 +219,8 @@ class OsirSpider(scrapy.Spider):
         else:
             yield from self.record_failure(response.request, reason, response.status)
 
-    def record_failure(self, request, reason: str, status: int | None = None) -> Iterator:
+    def record_failure(self, request, reason: str, status: int | None = None,
+                       go_on: bool = True) -> Iterator:
         self.logger.warning("request failed after retries (%s): %s", reason, request.url)
         item = request.cb_kwargs.get("item")
         yield RequestFailure(
@@ -219,7 +230,7 @@ class OsirSpider(scrapy.Spider):
             item_type=getattr(item, "TABLE", None),
             repo_id=getattr(item, "repo_id", None),
         )
-        if item is not None and "steps" in request.cb_kwargs:
+        if item is not None and "steps" in request.cb_kwargs and go_on:
             yield from self.skip_step(request)
 
     def skip_step(self, request) -> Iterator:
@@ -260,14 +271,33 @@ class OsirSpider(scrapy.Spider):
         Methods are named, not passed, so requests pickle for JOBDIR resume.
         """
         if not self.already_stored(item):
-            yield from self._next_step(item, list(steps))
+            yield from self.start_chain(item, steps)
+
+    def start_chain(self, item, steps) -> Iterator:
+        """The item through its steps, unless it fails validation (no request is made for an
+        id like ``../../x``: the item goes on, to be rejected) or its record (compared as the
+        platform compares ids) is being completed already: the copy is a duplicate, dropped
+        here as the dedup pipeline would (its requests would fetch the same things again, and
+        a copy without them must not be stored before the complete one)."""
+        steps = list(steps)
+        if steps:
+            key = record_key(item)
+            if key in self.chained:
+                self.crawler.stats.inc_value("osir/duplicates")
+                self.crawler.stats.inc_value(f"osir/duplicates/{item.TABLE}")
+                return
+            if problems(item, self.registry):
+                self.crawler.stats.inc_value("osir/details/not_requested")
+                steps = []
+            else:
+                self.chained.add(key)
+        yield from self._next_step(item, steps)
 
     def already_stored(self, item) -> bool:
-        """Stored, complete, before this crawl was killed (a resumed crawl): nothing to fetch
-        again."""
-        if not self.stored_before_kill:
-            return False
-        if record_key(item) in self.stored_before_kill:
+        """Stored, complete, before this crawl was killed (a resumed crawl: the crawl run
+        knows, osir_crawl/crawl_run.py): nothing to fetch again."""
+        run = self.crawler.get_extension(CrawlRun)
+        if run is not None and run.was_stored_before_kill(item):
             self.crawler.stats.inc_value("osir/resume/skipped")
             return True
         return False
@@ -313,7 +343,23 @@ class OsirSpider(scrapy.Spider):
     def follow(self, response, request) -> Iterator:
         """Yield ``request`` for a further page of ``response``'s listing unless that page was
         parsed or followed before: a cursor that repeats would loop, or (Scrapy's dupefilter)
-        end the listing early without a trace. It is recorded as a failure instead."""
+        end the listing early without a trace. It is recorded as a failure instead, and so is
+        a page past ``OSIR_MAX_PAGES_PER_LISTING`` (a listing that never ends, a cursor that
+        grows) and a next page that is not an http(s) URL (a ``Link`` to ``file:``)."""
+        scheme = urlsplit(request.url).scheme.lower()
+        if scheme not in ("http", "https"):
+            self.crawler.stats.inc_value("osir/pagination/not_http")
+            yield from self.record_failure(
+                request, f"next page is not an http(s) URL: {request.url[:200]}")
+            return
+        page = response.meta.get(PAGE, 1) + 1
+        if self.max_pages and page > self.max_pages:
+            self.crawler.stats.inc_value("osir/pagination/page_cap")
+            yield from self.record_failure(
+                request, f"listing cut at {self.max_pages} pages (OSIR_MAX_PAGES_PER_LISTING): "
+                         "it did not end")
+            return
+        request.meta[PAGE] = page
         fingerprint = self.crawler.request_fingerprinter.fingerprint
         self.followed_pages.add(fingerprint(response.request))
         if fingerprint(request) in self.followed_pages:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from osir_crawl import store
 from osir_crawl.catalogue import CatalogueError, Repo, load_catalogue
 from osir_crawl.items import CatalogueCountItem, CatalogueRepoItem
 
@@ -57,7 +56,7 @@ class CatalogueChecks:
         scope = super().store_scope()
         scope[CatalogueRepoItem.TABLE] = {"platform": self.platform, "org": self.selected_orgs}
         if self.shard is not None:
-            scope[CatalogueRepoItem.TABLE]["repo_id"] = store.InShard(self.shard)
+            scope[CatalogueRepoItem.TABLE]["repo_id"] = self.shard
         repos = {repo.repo_id for repo, _ in self.catalogued()}
         scope[CatalogueCountItem.TABLE] = {
             "rule": [r.key for r in self.rules_by_key.values()
@@ -114,7 +113,9 @@ class CatalogueChecks:
                 headers["Accept"] = "application/vnd.github.raw+json"
         else:
             url = f"{self.endpoint}/repos/{repo}/git/trees/{ref}?recursive=1"
-        return self.api_request(url, callback=self.parse_rule, headers=headers,
+        # dont_filter: rules reading the same file or tree (FlagScale's chips, lifecycle and
+        # heterogeneous recipes) ask the same URL, which the dupefilter would drop unseen
+        return self.api_request(url, callback=self.parse_rule, headers=headers, dont_filter=True,
                                 meta={"handle_httpstatus_list": [404]},
                                 cb_kwargs={"key": key, "refs": refs, "index": index,
                                            "names": names, "read": read})

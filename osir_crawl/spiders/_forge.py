@@ -16,11 +16,11 @@ import math
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from osir_crawl.items import RepoItem
-from osir_crawl.livecheck import Check
 from osir_crawl.parsing import as_bool, link_rels
 from osir_crawl.registry import Account
 from osir_crawl.spiders._catalogue_checks import CatalogueChecks
 from osir_crawl.spiders._listing import ListingSpider
+from osir_crawl.spiders._live_check import Check
 
 TOTAL_PAGES_HEADERS = ("total_page",)
 # Gitee/GitCode ``status`` -> archived: GitCode's v5 docs, "仓库归档" (PUT .../repo/{repo}/status,

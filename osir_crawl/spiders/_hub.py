@@ -12,7 +12,6 @@ falls in the shard (every shard walks the listing; each keeps and details its pa
 
 from __future__ import annotations
 
-from osir_crawl import store
 from osir_crawl.registry import Account, unregistered_org
 from osir_crawl.spiders._listing import ListingSpider
 
@@ -41,9 +40,9 @@ class HubSpider(ListingSpider):
             return scope
         table = self.item_class.TABLE
         everyone = {"platform": self.platform,
-                    "org": store.StartsWith(unregistered_org(self.platform, ""))}
+                    "org": {"prefix": unregistered_org(self.platform, "")}}
         if self.shard is not None:
-            everyone["repo_id"] = store.InShard(self.shard)
+            everyone["repo_id"] = self.shard
         scope[table] = [scope[table], everyone] if table in scope else [everyone]
         return scope
 

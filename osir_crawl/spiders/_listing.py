@@ -13,9 +13,11 @@ time left, from it).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 
-from osir_crawl.registry import Account
+from osir_crawl.crawl_run import CrawlRun
+from osir_crawl.registry import OWNER_PLATFORMS, Account
 from osir_crawl.spiders._base import OsirSpider, UnusableResponse
 
 
@@ -42,6 +44,15 @@ class ListingSpider(OsirSpider):
             return
         if page == 1 and account is not None:
             self.count_listing(response)
+        if not rows and page == 1 and (held := self.rows_held(account)):
+            # A platform that answers [] for an account it served rows for (an outage, a
+            # rename, a refusal in disguise) must not make a complete crawl delete them.
+            self.crawler.stats.inc_value("osir/listing/emptied")
+            yield from self.record_failure(
+                response.request, f"the listing of {account.name} is empty, but the store holds "
+                                  f"{held} of its rows from earlier crawls: not taken as a "
+                                  "deletion", response.status)
+            return
         listed, floor_reached = self.credited(self.listing_rows(rows), account)
         for row, owner in listed:
             yield from self.complete(row, self.item_from(row, owner))
@@ -55,6 +66,23 @@ class ListingSpider(OsirSpider):
             return
         if following is not None:
             yield from self.follow(response, following)  # a repeated page is a failure
+
+    def rows_held(self, account: Account | None) -> int:
+        """How many rows of ``account`` (its owner name, as the platform compares it) the store
+        holds from earlier crawls of this platform; 0 when it cannot tell."""
+        if account is None or self.item_class is None or self.platform not in OWNER_PLATFORMS:
+            return 0
+        run = self.crawler.get_extension(CrawlRun) if self.crawler.crawling else None
+        if run is None or run.db is None:
+            return 0
+        table = self.item_class.TABLE
+        try:
+            (held,) = run.db.execute(
+                f"SELECT count(*) FROM [{table}] WHERE platform = ? AND owner = ? COLLATE NOCASE "
+                "AND crawl_id IS NOT ?", [self.platform, account.name, run.crawl_id]).fetchone()
+        except sqlite3.Error:
+            return 0
+        return held
 
     def count_listing(self, response) -> None:
         """An account's listing has begun (its first page): the rows it holds, if told, go to
@@ -93,7 +121,7 @@ class ListingSpider(OsirSpider):
         if self.already_stored(item):
             return
         steps = self.detail_steps(row, item) if self.wants_details(item) else []
-        yield from self._next_step(item, list(steps))  # enrich() would ask already_stored again
+        yield from self.start_chain(item, steps)  # enrich() would ask already_stored again
 
     def item_from(self, row: dict, account: Account):
         raise NotImplementedError

@@ -24,9 +24,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
 
 from osir_crawl.items import DatasetItem
-from osir_crawl.livecheck import Check
 from osir_crawl.registry import Account
 from osir_crawl.spiders._browser import BrowserSpider, fetch_in_page
+from osir_crawl.spiders._live_check import Check
 
 API = "/api/datahub/search/v1/getAllDataset"
 OWNER = "BAAI"

@@ -21,8 +21,8 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.livecheck import Check
 from osir_crawl.spiders._board import BoardSpider
+from osir_crawl.spiders._live_check import Check
 
 HELM_WEB = "https://crfm.stanford.edu/helm"
 LAYOUTS = ("releases", "runs")

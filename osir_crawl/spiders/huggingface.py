@@ -16,9 +16,9 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from osir_crawl.items import DatasetItem, ModelItem
-from osir_crawl.livecheck import Check
 from osir_crawl.registry import Account
 from osir_crawl.spiders._hub import HubSpider
+from osir_crawl.spiders._live_check import Check
 
 COMMON_EXPAND = ("downloads", "downloadsAllTime", "likes", "createdAt", "lastModified", "tags")
 MODEL_EXPAND = COMMON_EXPAND + ("pipeline_tag", "library_name", "safetensors", "config")

@@ -21,9 +21,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.livecheck import Check
 from osir_crawl.parsing import number
 from osir_crawl.spiders._board import HF_WEB, DatasetViewerBoard
+from osir_crawl.spiders._live_check import Check
 
 # stored name -> the names subsets use for it, in order of preference
 COLUMNS = {"rating": ("rating", "score"), "rating_lower": ("rating_lower", "score_ci_lower"),

@@ -34,13 +34,13 @@ from urllib.parse import quote, urlencode
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from osir_crawl.items import DatasetItem, ModelItem
-from osir_crawl.livecheck import Check
 from osir_crawl.middlewares import error_of
 from osir_crawl.registry import Account
 from osir_crawl.spiders._base import UnusableResponse
 from osir_crawl.spiders._browser import BrowserSpider
 from osir_crawl.spiders._hub import HubSpider
 from osir_crawl.spiders._listing import ListingCut
+from osir_crawl.spiders._live_check import Check
 
 MAX_ROWS = 3000  # the OpenAPI refuses page_number * page_size > 3000
 COMMUNITY_TAB = "交流反馈"

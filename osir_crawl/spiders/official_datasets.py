@@ -27,8 +27,8 @@ from urllib.parse import quote
 import yaml
 
 from osir_crawl.items import OfficialDatasetItem
-from osir_crawl.livecheck import Check
 from osir_crawl.spiders._base import OsirSpider
+from osir_crawl.spiders._live_check import Check
 
 GITHUB_RAW = {"Accept": "application/vnd.github.raw+json", "X-GitHub-Api-Version": "2022-11-28"}
 

@@ -15,9 +15,9 @@ import io
 from urllib.parse import quote, urlencode
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.livecheck import Check
 from osir_crawl.parsing import number
 from osir_crawl.spiders._board import HF_WEB, BoardSpider
+from osir_crawl.spiders._live_check import Check
 
 GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 

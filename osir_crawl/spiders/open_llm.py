@@ -10,9 +10,9 @@ maintained once that is older than the window); ``Available on the hub`` = publi
 from __future__ import annotations
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.livecheck import Check
 from osir_crawl.parsing import number, parse_date
 from osir_crawl.spiders._board import HF_WEB, DatasetViewerBoard
+from osir_crawl.spiders._live_check import Check
 
 
 class OpenLlmLeaderboardSpider(DatasetViewerBoard):

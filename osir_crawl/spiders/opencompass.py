@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.livecheck import Check
 from osir_crawl.parsing import (alias_key, html_table, json_lists, number, parse_date,
                                 parse_params)
 from osir_crawl.spiders._board import BoardSpider
 from osir_crawl.spiders._browser import BrowserSpider
+from osir_crawl.spiders._live_check import Check
 
 # CompassRank's files and page name their columns in several ways (English, Chinese).
 NAME_KEYS = ("model", "modelName", "model_name", "name", "模型")

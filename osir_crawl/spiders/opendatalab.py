@@ -21,10 +21,10 @@ import math
 from urllib.parse import unquote, urlencode, urlsplit
 
 from osir_crawl.items import DatasetItem
-from osir_crawl.livecheck import Check
 from osir_crawl.parsing import alias_value, json_lists, parse_count, parse_total
 from osir_crawl.registry import Account
 from osir_crawl.spiders._browser import BrowserSpider
+from osir_crawl.spiders._live_check import Check
 
 PAGE_SIZE = 12  # what the site shows per page
 NAME_KEYS = ("name", "datasetName", "dataset_name")

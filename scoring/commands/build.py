@@ -48,6 +48,11 @@ def add_parser(subparsers):
                                                 "data/osir.db; its ecosystem/ with --universe "
                                                 "all)")
     p.add_argument("--method", metavar="YAML", help="method file (default data/method.yaml)")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="rank the snapshot although some of its crawls did not finish "
+                        "(incomplete, stopped, store error, running); the folder "
+                        "(incomplete-crawls.csv), the rankings table (column incomplete) and "
+                        "this report say so. Without it such a snapshot is refused")
     p.add_argument("-q", "--quiet", action="store_true", help="no report on stderr")
     p.set_defaults(func=run)
 
@@ -55,8 +60,10 @@ def add_parser(subparsers):
 def run(args):
     inputs = BuildInputs.open(args.db, cache_records=args.diff, universe=args.universe)
     result = build(args.snapshot, inputs.db_path, args.profile, args.out, args.method,
-                   inputs=inputs)
+                   inputs=inputs, allow_incomplete=args.allow_incomplete)
     out = result.written[0].parent
+    if args.allow_incomplete and result.notes and result.notes[0].startswith("built with"):
+        print(f"warning: {result.notes[0]}", file=sys.stderr)
     if args.universe == "all":
         top = args.top or registry_size(inputs, args.snapshot)
         found = discovered(result, top)
@@ -71,7 +78,8 @@ def run(args):
     if not args.quiet:
         err = sys.stderr
         for note in result.notes:
-            print(f"note: {note}", file=err)
+            if not note.startswith("built with --allow-incomplete"):  # said above
+                print(f"note: {note}", file=err)
         counts = result.classification_counts()
         for kind in ("model", "dataset"):
             print(f"classification of {kind}s: " + ", ".join(

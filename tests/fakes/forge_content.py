@@ -180,16 +180,14 @@ def catalogue_content(catalogue, platform: str = "github", web: str = "https://g
     for repo, _ in catalogue.repos(platform):
         content[repo.repo_id] = RepoContent(repo_info(repo.repo_id, web))
     projects = {p.id: p for p in catalogue.projects}
+    placed = []
     for rule in catalogue.rules():
         if rule.repo.platform != platform:
             continue
         project = projects[rule.project]
         repo = content[rule.repo.repo_id]
         refs = list(rule.refs) or [repo.info["default_branch"]]
-        if rule.field == "chips":
-            names = list(project.chips) or ["nvidia"]
-        else:
-            names = [f"op_{_letters(i)}" for i in range(project.operators or 40)]
+        names = _static_names(rule, project)
         for i, ref in enumerate(refs):
             mine = names[i::len(refs)]  # spread over the refs: their union is the list
             if rule.file:
@@ -197,17 +195,39 @@ def catalogue_content(catalogue, platform: str = "github", web: str = "https://g
                 text = "\n".join(lines) + "\n"
                 if rule.within:  # the region the rule narrows to, around the names
                     text = instantiate(rule.within, text)
-                repo.files.setdefault(ref, {})[rule.file] = text
+                files = repo.files.setdefault(ref, {})
+                shared = files.get(rule.file)  # rules reading one file: each its own part
+                files[rule.file] = f"{shared}\n{text}" if shared else text
             else:
                 paths = [instantiate(rule.pattern, n) for n in mine]
                 paths = [p + "x.py" if p.endswith("/") else p for p in paths]
                 repo.trees.setdefault(ref, []).extend([*paths, "README.md"])
+        placed.append((rule, repo, refs, names))
+    for rule, repo, refs, names in placed:  # with every rule's content in place
         read = ([repo.files[ref][rule.file] for ref in refs] if rule.file
                 else [e["path"] + "/" * (e["type"] == "dir") for ref in refs
                       for e in repo.listing(ref, rule.dir)] if rule.dir
                 else [p for ref in refs for p in repo.trees[ref]])
-        assert rule.names(read) == set(names), rule.key  # the fake must satisfy the rule
+        # the fake must satisfy the rule (for a map, what the names stand for: another
+        # rule's content may add a name standing for a stage already there)
+        assert rule.meanings(rule.names(read)) == rule.meanings(names), rule.key
     return content
+
+
+def _static_names(rule, project) -> list[str]:
+    """Names the rule would find for the project's static value: its chips or frameworks as
+    the repository spells them, operators made up, for stages and flags the rule's own names
+    (those its ``map`` gives the project's stages; one name for a flag that is true)."""
+    if rule.field == "operators":
+        return [f"op_{_letters(i)}" for i in range(project.operators or 40)]
+    if rule.field == "chips":
+        return list(project.chips) or ["nvidia"]
+    if rule.field == "frameworks":
+        return list(project.frameworks)
+    if rule.field == "lifecycle":
+        names = {stage: name for name, stage in reversed(rule.map)}  # the first name per stage
+        return [names[stage] for stage in project.lifecycle if stage in names]
+    return ["x"] if getattr(project, rule.field) else []  # a flag
 
 
 def open_asr_content() -> dict[str, RepoContent]:
