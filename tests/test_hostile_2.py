@@ -113,6 +113,51 @@ async def test_a_callback_exception_is_a_failure_of_its_request(crawl, tmp_path)
     assert len(rows(db, "SELECT * FROM models")) == 5  # the first page's rows
 
 
+class BrokenPipeline:
+    """A pipeline with a bug: it raises (not DropItem) for one repository."""
+
+    def process_item(self, item):
+        if getattr(item, "repo_id", "").endswith("model-00001"):
+            raise ValueError("a bug in a pipeline")
+        return item
+
+
+@async_test
+async def test_an_item_a_pipeline_fails_on_is_a_failure(crawl, tmp_path):
+    """Scrapy logs an item_error and goes on: the row was lost without a trace."""
+    from osir_crawl.settings import ITEM_PIPELINES
+
+    data = HubData.synthetic({"acct-a": 4}, datasets_per_account=0)
+    proc, db, _ = await hub_crawl(crawl, tmp_path, data, settings={"ITEM_PIPELINES": json.dumps(
+        {**ITEM_PIPELINES, f"{__name__}.BrokenPipeline": 350})})
+    [failure] = rows(db, "SELECT * FROM failures")
+    assert failure["repo_id"] == "acct-a/model-00001" and "a bug in a pipeline" in \
+        failure["reason"]
+    assert len(rows(db, "SELECT * FROM models")) == 3
+    assert proc.status == 1 and "incomplete" in proc.line
+
+
+class ErrbackWithABug(HuggingfaceModelsSpider):
+    """The Hugging Face spider with an errback that raises."""
+
+    def on_failure(self, failure):
+        raise RuntimeError("a bug in an errback")
+
+
+@async_test
+async def test_an_errback_that_raises_is_a_failure(crawl, tmp_path):
+    data = HubData.synthetic({"acct-a": 12}, datasets_per_account=0)
+    db = tmp_path / "osir.db"
+    with FakeHuggingFace(data) as hf:
+        hf.add_fault(match="cursor=5", status=404, times=99)
+        proc = await crawl(ErrbackWithABug, db, {
+            "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
+            "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT}, check=False)
+    [failure] = rows(db, "SELECT * FROM failures")
+    assert "cursor=5" in failure["url"] and "a bug in an errback" in failure["reason"]
+    assert proc.status == 1 and "incomplete" in proc.line
+
+
 @async_test
 async def test_a_file_link_is_never_followed(crawl, tmp_path):
     """A Link header naming a local file: the file is not read, the listing is incomplete."""
