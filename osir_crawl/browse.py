@@ -30,6 +30,7 @@ from pathlib import Path
 from datasette.utils import tilde_encode
 
 from osir_crawl.inputs import load_yaml
+from osir_crawl.outputs import store_path
 
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 KEY = "osir"  # the database name data/metadata.yml is written for
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     if store is None and args[:1] == ["--db"] and len(args) > 1:  # as the other commands
         store = args[1]
         del args[:2]
-    store = store or os.environ.get("OSIR_DB") or "data/osir.db"
+    store = store_path(store)
     if not Path(store).is_file():
         print(f"osir-crawl: no store at {store}", file=sys.stderr)
         return 2

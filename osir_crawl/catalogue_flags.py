@@ -13,13 +13,14 @@ import sqlite3
 from pathlib import Path
 
 from osir_crawl.catalogue import STALE_DAYS, CatalogueError, load_catalogue
+from osir_crawl.eval_rules import MAX_AGE_DAYS
 
 FLAGS = ("stale", "vanished", "archived", "board stopped updating", "rule not evaluated",
          "catalogue invalid")
 
 
-def catalogue_flags(db_path, snapshot: str, catalogue_dir=None, max_age_days: int = 183
-                    ) -> list[dict]:
+def catalogue_flags(db_path, snapshot: str, catalogue_dir=None,
+                    max_age_days: int = MAX_AGE_DAYS) -> list[dict]:
     day = dt.date.fromisoformat(snapshot)
     try:
         cat = load_catalogue(catalogue_dir)

@@ -23,6 +23,7 @@ crawled (:func:`judge_store`, so the store resolves names against the complete s
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 from osir_crawl.parsing import parse_date
 
 EVAL_SINCE = dt.date(2023, 1, 1)
-MAX_AGE_DAYS = 183
+MAX_AGE_DAYS = 183  # OSIR_BOARD_MAX_AGE_DAYS's default
 HUBS = ("huggingface", "modelscope")
 HUB_HOSTS = {"huggingface.co": "huggingface", "hf.co": "huggingface",
              "modelscope.cn": "modelscope", "www.modelscope.cn": "modelscope"}
@@ -43,6 +44,12 @@ class Openness:
     public: bool | None  # None: nothing says
     by: str  # board | catalogue | store | unknown
     why: str  # what a reader sees
+
+
+def board_max_age() -> int:
+    """``$OSIR_BOARD_MAX_AGE_DAYS``, else :data:`MAX_AGE_DAYS`: how many days old a board's
+    data may be on the snapshot date for the board to count as maintained."""
+    return int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or MAX_AGE_DAYS)
 
 
 def board_maintained(last_update, snapshot: dt.date, max_age_days: int) -> tuple[bool, str]:

@@ -20,6 +20,13 @@ import os
 from pathlib import Path
 
 STORE_FILE = "built-from.json"  # in each output folder: {"store": ABSOLUTE, "relative": PATH}
+DEFAULT_STORE = "data/osir.db"  # OSIR_DB's default
+
+
+def store_path(given: str | None = None) -> str:
+    """The store a command uses: ``given`` (its ``--db``), else ``$OSIR_DB``, else
+    ``data/osir.db``."""
+    return given or os.environ.get("OSIR_DB") or DEFAULT_STORE
 
 
 class OutputClash(Exception):

@@ -218,6 +218,9 @@ def _describe(loc: tuple, error: dict) -> str:
     return f"org {org}: {platform} account entry: {dotted(loc[3:], error)}"
 
 
+DEFAULT_REGISTRY = "data/orgs.yaml"  # OSIR_ORGS's default
+
+
 def load_registry(path: str | Path) -> Registry:
     """The registry in ``path``, validated as a whole: RegistryError naming the file, the line,
     the org and the problem, so a bad registry stops a crawl before any request is sent."""

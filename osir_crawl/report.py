@@ -340,7 +340,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="default: reports/SNAPSHOT beside the store "
                                                     "(data/reports/SNAPSHOT for data/osir.db)")
     args = parser.parse_args(argv)
-    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
+    db = outputs.store_path(args.db)
     try:  # one line, not a traceback: the snapshot becomes a path, the store may be unusable
         snapshot = check_snapshot(args.snapshot, "--snapshot")
         out = outputs.claim(args.out or outputs.folder(db, "reports", snapshot), db)

@@ -8,6 +8,9 @@ import datetime as _dt
 import os
 
 from osir_crawl import __version__
+from osir_crawl import eval_rules as _eval_rules  # lower case: not settings themselves
+from osir_crawl import outputs as _outputs
+from osir_crawl import registry as _registry
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -22,8 +25,8 @@ COMMANDS_MODULE = "osir_crawl.commands"
 USER_AGENT = f"osir-crawl/{__version__} (+https://github.com/osir-crawl/osir-crawl)"
 
 # --- the store, the registry, the snapshot -------------------------------------------------
-OSIR_DB = _env("OSIR_DB", "data/osir.db")
-OSIR_ORGS = _env("OSIR_ORGS", "data/orgs.yaml")
+OSIR_DB = _env("OSIR_DB", _outputs.DEFAULT_STORE)
+OSIR_ORGS = _env("OSIR_ORGS", _registry.DEFAULT_REGISTRY)
 OSIR_SNAPSHOT = _env("OSIR_SNAPSHOT", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"))
 OSIR_MIN_DOWNLOADS = int(_env("OSIR_MIN_DOWNLOADS", "50"))
 # -a universe=all: list the whole platform, most downloaded first, down to this many downloads
@@ -66,9 +69,10 @@ HELM_STORAGE_URL = _env("HELM_STORAGE_URL", "https://storage.googleapis.com/crfm
 
 # --- the catalogue and the seed's evaluation rules (docs/catalogue.md) ---------------------
 OSIR_CATALOGUE = _env("OSIR_CATALOGUE", "data/catalogue")
-OSIR_EVAL_SINCE = _env("OSIR_EVAL_SINCE", "2023-01-01")  # models evaluated before: not counted
+# models evaluated before this date are not counted
+OSIR_EVAL_SINCE = _env("OSIR_EVAL_SINCE", _eval_rules.EVAL_SINCE.isoformat())
 # A board whose data is older than this on the snapshot date counts as not maintained.
-OSIR_BOARD_MAX_AGE_DAYS = int(_env("OSIR_BOARD_MAX_AGE_DAYS", "183"))
+OSIR_BOARD_MAX_AGE_DAYS = _eval_rules.board_max_age()
 
 # --- tokens: sent only to their own platform's host, never logged, stored or put in stats --
 HF_TOKEN = _env("HF_TOKEN", _env("HUGGING_FACE_HUB_TOKEN"))

@@ -98,7 +98,7 @@ class BuildInputs:
 
     def __init__(self, conn, db_path, registry_path=None, cache_records=False,
                  universe="registry"):
-        from osir_crawl.registry import load_registry  # yaml only, no Scrapy
+        from osir_crawl.registry import DEFAULT_REGISTRY, load_registry  # no Scrapy
 
         if universe not in UNIVERSES:
             raise ScoringError(f"unknown universe {universe!r} (known: {', '.join(UNIVERSES)})")
@@ -106,7 +106,7 @@ class BuildInputs:
         self.labels = load_labels()
         self.curated = load_curated()
         registry = load_registry(registry_path or os.environ.get("OSIR_ORGS")
-                                 or ROOT / "data" / "orgs.yaml")
+                                 or ROOT / DEFAULT_REGISTRY)
         self.orgs = list(registry.orgs)  # the default profile ranks the registry's orgs
         self._catalogue = None
         self.accounts = {}
@@ -120,6 +120,7 @@ class BuildInputs:
     def catalogue_build(self, snapshot):
         """The snapshot's infra and eval summaries from its crawl plus data/catalogue."""
         from osir_crawl.catalogue import CatalogueError, load_catalogue
+        from osir_crawl.eval_rules import board_max_age
 
         if self._catalogue is None:
             try:
@@ -127,10 +128,9 @@ class BuildInputs:
                                                  orgs=self.orgs)
             except CatalogueError as exc:
                 raise ScoringError(f"data/catalogue: {exc}") from None
-        max_age = int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or 183)
         return catalogue.catalogue_summaries(self._catalogue, snapshot, self.orgs,
                                              catalogue.read_inputs(self.db_path, snapshot),
-                                             max_age)
+                                             board_max_age())
 
     @classmethod
     def open(cls, db_path=None, write=True, **kw):

@@ -33,7 +33,9 @@ from pathlib import Path
 import pandas as pd
 
 from osir_crawl.catalogue import Catalogue
-from osir_crawl.eval_rules import OpenWeights, board_maintained, judge_entries
+from osir_crawl.eval_rules import (MAX_AGE_DAYS, OpenWeights, board_maintained,
+                                   board_max_age, judge_entries)
+from osir_crawl.outputs import store_path
 
 INFRA = ("num_operators", "num_adapted_chips_operator_lib",
          "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
@@ -182,7 +184,7 @@ def _cell(parts: list[_Origin], value, default: _Origin) -> dict:
 
 
 def catalogue_summaries(cat: Catalogue, snapshot: str, orgs, inputs: Inputs,
-                        max_age_days: int = 183) -> CatalogueBuild:
+                        max_age_days: int = MAX_AGE_DAYS) -> CatalogueBuild:
     day = dt.date.fromisoformat(snapshot)
     orgs = list(orgs)
     cells = []  # (dimension, org, indicator, cell)
@@ -515,7 +517,7 @@ def main(argv=None) -> int:
     import sys
 
     from osir_crawl.catalogue import load_catalogue
-    from osir_crawl.registry import load_registry
+    from osir_crawl.registry import DEFAULT_REGISTRY, load_registry
 
     parser = argparse.ArgumentParser(
         prog="python -m scoring.catalogue_summaries",
@@ -525,12 +527,11 @@ def main(argv=None) -> int:
     parser.add_argument("--db", default=None, help="the store (default: OSIR_DB, data/osir.db)")
     parser.add_argument("--json", action="store_true", help="print the provenance as JSON")
     args = parser.parse_args(argv)
-    db = args.db or os.environ.get("OSIR_DB") or "data/osir.db"
-    registry = load_registry(os.environ.get("OSIR_ORGS") or "data/orgs.yaml")
+    db = store_path(args.db)
+    registry = load_registry(os.environ.get("OSIR_ORGS") or DEFAULT_REGISTRY)
     cat = load_catalogue(os.environ.get("OSIR_CATALOGUE") or None, orgs=registry.orgs)
-    max_age = int(os.environ.get("OSIR_BOARD_MAX_AGE_DAYS") or 183)
     out = catalogue_summaries(cat, args.snapshot, registry.orgs, read_inputs(db, args.snapshot),
-                              max_age)
+                              board_max_age())
     if args.json:
         records = provenance_records(out.provenance.assign(
             flags=out.provenance["flags"].map(json.dumps)))

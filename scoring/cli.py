@@ -13,12 +13,11 @@ unreadable or unwritable file or store is one line with exit code 1.
 
 import argparse
 import importlib
-import os
 import pkgutil
 import sqlite3
 import sys
 
-from osir_crawl.outputs import OutputClash
+from osir_crawl.outputs import OutputClash, store_path
 from osir_crawl.registry import RegistryError
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.store import StoreError
@@ -67,7 +66,7 @@ def main(argv=None):
         print(f"error: {err}", file=sys.stderr)
         return 1
     except sqlite3.Error as err:  # a store that is damaged, or read-only for a build
-        db = getattr(args, "db", None) or os.environ.get("OSIR_DB") or "data/osir.db"
+        db = store_path(getattr(args, "db", None))
         print(f"error: the store {db} cannot be used: {err}", file=sys.stderr)
         return 1
     except OSError as err:

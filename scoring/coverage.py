@@ -20,9 +20,10 @@ import json
 
 import pandas as pd
 
+from osir_crawl.catalogue import STALE_DAYS  # catalogue evidence older than this is stale
+
 DIMENSIONS = ("data", "model", "infra", "eval")  # the monthly tables (not the accumulated)
 KINDS = ("crawl", "rule", "catalogue", "published")
-STALE_DAYS = 183  # six months
 
 
 def _monthly(frame: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
+from osir_crawl.outputs import DEFAULT_STORE
 from osir_crawl.registry import UNREGISTERED_SEPARATOR  # no Scrapy
 from osir_crawl.schema import ECOSYSTEM, SCHEMAS, SCORING_TABLES
 from osir_crawl.store import ensure_schema  # sqlite-utils, no Scrapy
@@ -57,8 +58,7 @@ TEXT = "string[pyarrow]"  # Arrow-backed: a million names in a few buffers, not 
 
 def default_store() -> Path:
     """``$OSIR_DB``, else the repository's ``data/osir.db`` (where the crawlers write)."""
-    return Path(os.environ.get("OSIR_DB") or Path(__file__).resolve().parents[1] / "data"
-                / "osir.db")
+    return Path(os.environ.get("OSIR_DB") or Path(__file__).resolve().parents[1] / DEFAULT_STORE)
 
 
 def open_store(path=None, write: bool = False) -> sqlite3.Connection:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -15,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from scrapy.exceptions import IgnoreRequest
@@ -129,10 +128,14 @@ async def test_a_file_link_is_never_followed(crawl, tmp_path):
 
 
 def test_only_http_is_ever_downloaded():
-    """Other schemes fail in the first downloader middleware, and have no handler at all."""
+    """Other schemes fail in the first downloader middleware, and have no handler at all (the
+    browser spiders' handlers too)."""
+    from osir_crawl.spiders.baai import BaaiDatasetsSpider
+
     crawler = get_crawler(settings_dict=dict(build(HuggingfaceModelsSpider).settings))
-    assert all(crawler.settings.getdict("DOWNLOAD_HANDLERS")[s] is None
-               for s in ("file", "ftp", "s3", "data"))
+    for cls in (HuggingfaceModelsSpider, BaaiDatasetsSpider):
+        handlers = build(cls).crawler.settings.getwithbase("DOWNLOAD_HANDLERS")
+        assert all(handlers[s] is None for s in ("file", "ftp", "s3", "data")), cls
     refuse = lost_requests.RefusedRequestMiddleware(crawler.stats)
     for url in ("file:///etc/passwd", "ftp://h/x", "s3://b/k", "data:,[]"):
         with pytest.raises(IgnoreRequest, match="not an http"):
@@ -149,6 +152,33 @@ async def test_an_endless_listing_is_cut_at_the_page_cap_with_a_failure(crawl, t
     assert "OSIR_MAX_PAGES_PER_LISTING" in failure["reason"] and "cursor=15" in failure["url"]
     assert len(rows(db, "SELECT * FROM models")) == 15
     assert outcome(db)["outcome"] == "incomplete" and proc.status == 1
+
+
+class EndlessHub(FakeHuggingFace):
+    """Every listing page links a next page with a new cursor: a listing that never ends."""
+
+    def list_repos(self, kind, query, body):
+        reply = super().list_repos(kind, query, body)
+        cursor = int(dict(query).get("cursor") or 0) + 1
+        rest = [(k, v) for k, v in query if k != "cursor"] + [("cursor", str(cursor))]
+        reply.headers["Link"] = f'<{self.url}/api/{kind}?{urlencode(rest)}>; rel="next"'
+        return reply
+
+
+@async_test
+async def test_a_listing_that_never_ends_stops_at_the_cap_with_a_failure(crawl, tmp_path):
+    data = HubData.synthetic({"acct-a": 3}, datasets_per_account=0)
+    with EndlessHub(data) as hf:
+        run = await crawl("huggingface_models", tmp_path / "osir.db", {
+            "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
+            "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_MAX_PAGES_PER_LISTING": 25},
+            check=False)
+        listed = [s for s in hf.log if s.path.startswith("/api/models?")]
+    assert len(listed) == 25
+    [failure] = rows(tmp_path / "osir.db", "SELECT * FROM failures")
+    assert "listing cut at 25 pages" in failure["reason"] and "cursor=25" in failure["url"]
+    assert run.status == 1 and "incomplete" in run.line
+    assert len(rows(tmp_path / "osir.db", "SELECT * FROM models")) == 3
 
 
 def test_page_cap_counts_pages_of_one_listing():
@@ -357,37 +387,49 @@ def test_two_platforms_on_one_host_never_get_each_others_token():
     assert b"Authorization" not in request.headers
 
 
-def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path, monkeypatch):
-    """``-s HF_TOKEN=…`` given to crawlall never lands on a child's command line (``ps``)."""
+def test_crawlall_keeps_token_settings_off_its_children_s_command_lines():
     from osir_crawl.commands import crawlall
-    from osir_crawl.progress import SpiderRun
 
     forwarded, secrets = crawlall.without_secrets(
         ["HF_TOKEN=hf-secret", "GITHUB_TOKEN=a=b", "HF_PAGE_SIZE=5"])
     assert forwarded == ["HF_PAGE_SIZE=5"]
     assert secrets == {"HF_TOKEN": "hf-secret", "GITHUB_TOKEN": "a=b"}
-    started = {}
 
-    class Child:
-        pid = 4242
 
-    def popen(cmd, **kw):
-        started.update(cmd=cmd, env=kw["env"])
-        return Child()
-
-    monkeypatch.setattr(crawlall.subprocess, "Popen", popen)
-    db = tmp_path / "osir.db"
-    osir_store.open_store(db).close()
-    run = crawlall.CrawlAll(["huggingface_models"], SNAPSHOT, db, tmp_path / "jobs",
-                            tmp_path / "logs", tmp_path / "reports", forwarded, {}, 1, 5,
-                            scoring=False, secrets=secrets)
-    for folder in (run.jobs, run.logs):
-        folder.mkdir(parents=True)
-    fd = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT)
-    run._launch(SpiderRun("huggingface_models", tmp_path / "s.json"), fd)
-    assert not [a for a in started["cmd"] if "secret" in a or "a=b" in a]
-    assert "HF_PAGE_SIZE=5" in started["cmd"]
-    assert started["env"]["HF_TOKEN"] == "hf-secret" and started["env"]["GITHUB_TOKEN"] == "a=b"
+@slow
+def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path):
+    """``-s HF_TOKEN=…`` given to crawlall never lands on a child's command line (``ps``): a
+    real crawlall, its spider held mid-crawl and read in /proc."""
+    data = HubData.synthetic({"acct-a": 20}, datasets_per_account=0)
+    db, jobs = tmp_path / "osir.db", tmp_path / "jobs"
+    with HeldHub(data, hold="10") as hf:
+        cmd = [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
+               "huggingface_models", "--skip-scoring", "--jobs-dir", str(jobs),
+               "--logs-dir", str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"),
+               "-s", f"OSIR_DB={db}", "-s", f"OSIR_ORGS={orgs_file(tmp_path, ['acct-a'])}",
+               "-s", f"HF_ENDPOINT={hf.url}", "-s", "HF_PAGE_SIZE=5", "-s", "DOWNLOAD_TIMEOUT=120",
+               "-s", "OSIR_STATS_INTERVAL=0.2", "-s", "HF_TOKEN=hf-secret",
+               "-s", "GITHUB_TOKEN=a=b"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            assert hf.held.wait(90), "the spider never reached its held page"
+            stats = jobs / SNAPSHOT / "huggingface_models.stats.json"
+            deadline = time.monotonic() + 30
+            while not stats.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            child = json.loads(stats.read_text())["pid"]
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            environ = dict(e.split(b"=", 1) for e in
+                           Path(f"/proc/{child}/environ").read_bytes().split(b"\0") if b"=" in e)
+        finally:
+            hf.release.set()
+            _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    assert b"huggingface_models" in cmdline and b"HF_PAGE_SIZE=5" in cmdline
+    assert not [a for a in cmdline if b"secret" in a or b"a=b" in a], cmdline
+    assert environ[b"HF_TOKEN"] == b"hf-secret" and environ[b"GITHUB_TOKEN"] == b"a=b"
+    assert all(s.headers.get("Authorization") == "Bearer hf-secret" for s in hf.log)
 
 
 # --- hub ids, ids that fail validation -------------------------------------------------------------

@@ -37,7 +37,8 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from osir_crawl.catalogue import CatalogueError, load_catalogue
-from osir_crawl.eval_rules import Openness, OpenWeights, board_maintained, judge, reason_key
+from osir_crawl.eval_rules import (EVAL_SINCE, MAX_AGE_DAYS, Openness, OpenWeights,
+                                   board_maintained, judge, reason_key)
 from osir_crawl.items import BoardItem, LeaderboardEntryItem, RequestFailure
 from osir_crawl.parsing import parse_date
 from osir_crawl.spiders._base import OsirSpider
@@ -66,8 +67,9 @@ class BoardSpider(OsirSpider):
         self.model_orgs = ModelOrgs(self.registry, settings.get("OSIR_MODEL_ORGS",
                                                                 "data/model_name_orgs.yaml"))
         self.snapshot = dt.date.fromisoformat(settings.get("OSIR_SNAPSHOT"))
-        self.eval_since = dt.date.fromisoformat(settings.get("OSIR_EVAL_SINCE") or "2023-01-01")
-        self.max_age = settings.getint("OSIR_BOARD_MAX_AGE_DAYS", 183)
+        self.eval_since = dt.date.fromisoformat(settings.get("OSIR_EVAL_SINCE")
+                                                or EVAL_SINCE.isoformat())
+        self.max_age = settings.getint("OSIR_BOARD_MAX_AGE_DAYS", MAX_AGE_DAYS)
         try:
             self.catalogue = load_catalogue(settings.get("OSIR_CATALOGUE") or None)
         except CatalogueError as exc:
