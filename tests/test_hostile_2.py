@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -357,7 +356,7 @@ def test_two_platforms_on_one_host_never_get_each_others_token():
     assert b"Authorization" not in request.headers
 
 
-def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path, monkeypatch):
+def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path):
     """``-s HF_TOKEN=…`` given to crawlall never lands on a child's command line (``ps``)."""
     from osir_crawl.commands import crawlall
     from osir_crawl.progress import SpiderRun
@@ -366,28 +365,14 @@ def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path, monk
         ["HF_TOKEN=hf-secret", "GITHUB_TOKEN=a=b", "HF_PAGE_SIZE=5"])
     assert forwarded == ["HF_PAGE_SIZE=5"]
     assert secrets == {"HF_TOKEN": "hf-secret", "GITHUB_TOKEN": "a=b"}
-    started = {}
-
-    class Child:
-        pid = 4242
-
-    def popen(cmd, **kw):
-        started.update(cmd=cmd, env=kw["env"])
-        return Child()
-
-    monkeypatch.setattr(crawlall.subprocess, "Popen", popen)
-    db = tmp_path / "osir.db"
-    osir_store.open_store(db).close()
-    run = crawlall.CrawlAll(["huggingface_models"], SNAPSHOT, db, tmp_path / "jobs",
-                            tmp_path / "logs", tmp_path / "reports", forwarded, {}, 1, 5,
-                            scoring=False, secrets=secrets)
-    for folder in (run.jobs, run.logs):
-        folder.mkdir(parents=True)
-    fd = os.open(tmp_path / "lock", os.O_RDWR | os.O_CREAT)
-    run._launch(SpiderRun("huggingface_models", tmp_path / "s.json"), fd)
-    assert not [a for a in started["cmd"] if "secret" in a or "a=b" in a]
-    assert "HF_PAGE_SIZE=5" in started["cmd"]
-    assert started["env"]["HF_TOKEN"] == "hf-secret" and started["env"]["GITHUB_TOKEN"] == "a=b"
+    run = crawlall.CrawlAll(["huggingface_models"], SNAPSHOT, tmp_path / "osir.db",
+                            tmp_path / "jobs", tmp_path / "logs", tmp_path / "reports",
+                            forwarded, {}, 1, 5, scoring=False, secrets=secrets)
+    cmd = run._child_command(SpiderRun("huggingface_models", tmp_path / "s.json"), 9)
+    assert not [a for a in cmd if "secret" in a or "a=b" in a]
+    assert "HF_PAGE_SIZE=5" in cmd and "OSIR_PARENT_FD=9" in cmd
+    env = run._child_environment()
+    assert env["HF_TOKEN"] == "hf-secret" and env["GITHUB_TOKEN"] == "a=b"
 
 
 # --- hub ids, ids that fail validation -------------------------------------------------------------
