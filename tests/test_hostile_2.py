@@ -356,23 +356,49 @@ def test_two_platforms_on_one_host_never_get_each_others_token():
     assert b"Authorization" not in request.headers
 
 
-def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path):
-    """``-s HF_TOKEN=…`` given to crawlall never lands on a child's command line (``ps``)."""
+def test_crawlall_keeps_token_settings_off_its_children_s_command_lines():
     from osir_crawl.commands import crawlall
-    from osir_crawl.progress import SpiderRun
 
     forwarded, secrets = crawlall.without_secrets(
         ["HF_TOKEN=hf-secret", "GITHUB_TOKEN=a=b", "HF_PAGE_SIZE=5"])
     assert forwarded == ["HF_PAGE_SIZE=5"]
     assert secrets == {"HF_TOKEN": "hf-secret", "GITHUB_TOKEN": "a=b"}
-    run = crawlall.CrawlAll(["huggingface_models"], SNAPSHOT, tmp_path / "osir.db",
-                            tmp_path / "jobs", tmp_path / "logs", tmp_path / "reports",
-                            forwarded, {}, 1, 5, scoring=False, secrets=secrets)
-    cmd = run._child_command(SpiderRun("huggingface_models", tmp_path / "s.json"), 9)
-    assert not [a for a in cmd if "secret" in a or "a=b" in a]
-    assert "HF_PAGE_SIZE=5" in cmd and "OSIR_PARENT_FD=9" in cmd
-    env = run._child_environment()
-    assert env["HF_TOKEN"] == "hf-secret" and env["GITHUB_TOKEN"] == "a=b"
+
+
+@slow
+def test_crawlall_gives_tokens_to_its_children_in_the_environment(tmp_path):
+    """``-s HF_TOKEN=…`` given to crawlall never lands on a child's command line (``ps``): a
+    real crawlall, its spider held mid-crawl and read in /proc."""
+    data = HubData.synthetic({"acct-a": 20}, datasets_per_account=0)
+    db, jobs = tmp_path / "osir.db", tmp_path / "jobs"
+    with HeldHub(data, hold="10") as hf:
+        cmd = [sys.executable, "-m", "scrapy", "crawlall", "--snapshot", SNAPSHOT, "--only",
+               "huggingface_models", "--skip-scoring", "--jobs-dir", str(jobs),
+               "--logs-dir", str(tmp_path / "logs"), "--reports-dir", str(tmp_path / "reports"),
+               "-s", f"OSIR_DB={db}", "-s", f"OSIR_ORGS={orgs_file(tmp_path, ['acct-a'])}",
+               "-s", f"HF_ENDPOINT={hf.url}", "-s", "HF_PAGE_SIZE=5", "-s", "DOWNLOAD_TIMEOUT=120",
+               "-s", "OSIR_STATS_INTERVAL=0.2", "-s", "HF_TOKEN=hf-secret",
+               "-s", "GITHUB_TOKEN=a=b"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            assert hf.held.wait(90), "the spider never reached its held page"
+            stats = jobs / SNAPSHOT / "huggingface_models.stats.json"
+            deadline = time.monotonic() + 30
+            while not stats.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            child = json.loads(stats.read_text())["pid"]
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            environ = dict(e.split(b"=", 1) for e in
+                           Path(f"/proc/{child}/environ").read_bytes().split(b"\0") if b"=" in e)
+        finally:
+            hf.release.set()
+            _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    assert b"huggingface_models" in cmdline and b"HF_PAGE_SIZE=5" in cmdline
+    assert not [a for a in cmdline if b"secret" in a or b"a=b" in a], cmdline
+    assert environ[b"HF_TOKEN"] == b"hf-secret" and environ[b"GITHUB_TOKEN"] == b"a=b"
+    assert all(s.headers.get("Authorization") == "Bearer hf-secret" for s in hf.log)
 
 
 # --- hub ids, ids that fail validation -------------------------------------------------------------
