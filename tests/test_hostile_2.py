@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from scrapy.exceptions import IgnoreRequest
@@ -128,10 +128,14 @@ async def test_a_file_link_is_never_followed(crawl, tmp_path):
 
 
 def test_only_http_is_ever_downloaded():
-    """Other schemes fail in the first downloader middleware, and have no handler at all."""
+    """Other schemes fail in the first downloader middleware, and have no handler at all (the
+    browser spiders' handlers too)."""
+    from osir_crawl.spiders.baai import BaaiDatasetsSpider
+
     crawler = get_crawler(settings_dict=dict(build(HuggingfaceModelsSpider).settings))
-    assert all(crawler.settings.getdict("DOWNLOAD_HANDLERS")[s] is None
-               for s in ("file", "ftp", "s3", "data"))
+    for cls in (HuggingfaceModelsSpider, BaaiDatasetsSpider):
+        handlers = build(cls).crawler.settings.getwithbase("DOWNLOAD_HANDLERS")
+        assert all(handlers[s] is None for s in ("file", "ftp", "s3", "data")), cls
     refuse = lost_requests.RefusedRequestMiddleware(crawler.stats)
     for url in ("file:///etc/passwd", "ftp://h/x", "s3://b/k", "data:,[]"):
         with pytest.raises(IgnoreRequest, match="not an http"):
@@ -148,6 +152,33 @@ async def test_an_endless_listing_is_cut_at_the_page_cap_with_a_failure(crawl, t
     assert "OSIR_MAX_PAGES_PER_LISTING" in failure["reason"] and "cursor=15" in failure["url"]
     assert len(rows(db, "SELECT * FROM models")) == 15
     assert outcome(db)["outcome"] == "incomplete" and proc.status == 1
+
+
+class EndlessHub(FakeHuggingFace):
+    """Every listing page links a next page with a new cursor: a listing that never ends."""
+
+    def list_repos(self, kind, query, body):
+        reply = super().list_repos(kind, query, body)
+        cursor = int(dict(query).get("cursor") or 0) + 1
+        rest = [(k, v) for k, v in query if k != "cursor"] + [("cursor", str(cursor))]
+        reply.headers["Link"] = f'<{self.url}/api/{kind}?{urlencode(rest)}>; rel="next"'
+        return reply
+
+
+@async_test
+async def test_a_listing_that_never_ends_stops_at_the_cap_with_a_failure(crawl, tmp_path):
+    data = HubData.synthetic({"acct-a": 3}, datasets_per_account=0)
+    with EndlessHub(data) as hf:
+        run = await crawl("huggingface_models", tmp_path / "osir.db", {
+            "HF_ENDPOINT": hf.url, "OSIR_ORGS": orgs_file(tmp_path, ["acct-a"]),
+            "HF_PAGE_SIZE": 5, "OSIR_SNAPSHOT": SNAPSHOT, "OSIR_MAX_PAGES_PER_LISTING": 25},
+            check=False)
+        listed = [s for s in hf.log if s.path.startswith("/api/models?")]
+    assert len(listed) == 25
+    [failure] = rows(tmp_path / "osir.db", "SELECT * FROM failures")
+    assert "listing cut at 25 pages" in failure["reason"] and "cursor=25" in failure["url"]
+    assert run.status == 1 and "incomplete" in run.line
+    assert len(rows(tmp_path / "osir.db", "SELECT * FROM models")) == 3
 
 
 def test_page_cap_counts_pages_of_one_listing():

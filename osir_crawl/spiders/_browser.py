@@ -195,7 +195,9 @@ class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
 class BrowserSpider(OsirSpider):
     custom_settings = {
-        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
+        # (replaces the project's dict: its other schemes stay off here too, see settings.py)
+        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER, "file": None, "ftp": None,
+                              "s3": None, "data": None},
         "PLAYWRIGHT_ABORT_REQUEST": f"{__name__}.abort_heavy",
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 2,  # pages at once: each is a whole page load
