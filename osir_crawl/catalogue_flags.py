@@ -13,14 +13,16 @@ import sqlite3
 from pathlib import Path
 
 from osir_crawl.catalogue import STALE_DAYS, CatalogueError, load_catalogue
-from osir_crawl.eval_rules import MAX_AGE_DAYS
+from osir_crawl.eval_rules import board_max_age
 
 FLAGS = ("stale", "vanished", "archived", "board stopped updating", "rule not evaluated",
          "catalogue invalid")
 
 
 def catalogue_flags(db_path, snapshot: str, catalogue_dir=None,
-                    max_age_days: int = MAX_AGE_DAYS) -> list[dict]:
+                    max_age_days: int | None = None) -> list[dict]:
+    """``max_age_days`` None: ``$OSIR_BOARD_MAX_AGE_DAYS`` as scoring build reads it."""
+    max_age_days = board_max_age() if max_age_days is None else max_age_days
     day = dt.date.fromisoformat(snapshot)
     try:
         cat = load_catalogue(catalogue_dir)

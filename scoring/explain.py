@@ -180,7 +180,10 @@ def _num(x, digits=6):
 
 
 def _delta(d):
-    return "" if d is None else f", delta rank {d:+d}"
+    """Rank change as a signed whole number; a float from a DataFrame column (NaN: none)."""
+    if d is None or d != d:
+        return ""
+    return f", delta rank {int(d):+d}"
 
 
 def _table(headers, rows, right):

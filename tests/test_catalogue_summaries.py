@@ -267,3 +267,16 @@ def test_a_lifecycle_rule_without_a_map_to_stages_stops_the_load(tmp_path):
     infra.write_text(text.replace(old, "        map: {train: training}\n"), encoding="utf-8")
     with pytest.raises(CatalogueError, match="counts.lifecycle needs map"):
         load_catalogue(folder)
+
+
+def test_catalogue_flags_follow_the_board_age_setting(tmp_path, monkeypatch):
+    """The crawl report's flags age boards as scoring build does: $OSIR_BOARD_MAX_AGE_DAYS."""
+    from osir_crawl.catalogue_flags import catalogue_flags
+
+    def stale_boards():
+        return {f["entry"] for f in catalogue_flags(tmp_path / "none.db", "2025-10-07")
+                if "board" in f["flag"]}
+    monkeypatch.setenv("OSIR_BOARD_MAX_AGE_DAYS", "100000")
+    assert not stale_boards()
+    monkeypatch.setenv("OSIR_BOARD_MAX_AGE_DAYS", "1")
+    assert stale_boards()

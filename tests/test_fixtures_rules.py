@@ -141,6 +141,13 @@ def evaluate(spider_cls, key: str, ref: str, fixture: str, **response):
       "embedding", "eplb", "flexlb", "frontend", "libs", "lora", "metrics", "model_loader",
       "models", "models_py", "openai", "ops", "pipeline", "plugins", "server", "structure",
       "test", "tokenizer_data", "tools", "utils", "vipserver"]),
+    (GithubReposSpider, "flashmla.frameworks", "main", "github_repos/raw-FlashMLA-setup.py",
+     f"{GITHUB}/repos/deepseek-ai/FlashMLA/contents/setup.py?ref=main", ["torch"]),
+    (GithubReposSpider, "deepgemm.frameworks", "main", "github_repos/raw-DeepGEMM-setup.py",
+     f"{GITHUB}/repos/deepseek-ai/DeepGEMM/contents/setup.py?ref=main", ["torch"]),
+    (GithubReposSpider, "tilefusion.frameworks", "master",
+     "github_repos/raw-TileFusion-pyproject.toml",
+     f"{GITHUB}/repos/microsoft/TileFusion/contents/pyproject.toml?ref=master", ["torch"]),
     (GiteeReposSpider, "mindspore.chips", "master",
      "gitee_repos/contents-mindspore-plugin-device.json",
      f"{GITEE}/repos/mindspore/mindspore/contents/mindspore/ccsrc/plugin/device?ref=master",
@@ -258,3 +265,16 @@ def test_rules_reading_the_same_tree_are_each_evaluated():
         values[count.rule] = count.value
     assert values == {"flagscale.chips": 8, "flagscale.lifecycle": 4,
                       "flagscale.heterogeneous_training": 3}
+
+
+def test_a_file_without_the_part_a_rule_reads_is_a_failure_not_a_zero(tmp_path, monkeypatch):
+    """BladeDISC's README with its Backend Support Matrix heading renamed: the chips rule
+    cannot find the part it reads, a failure (a zero would be a wrong count)."""
+    import tests.spider_fixtures as fixtures
+    text = fixtures.FIXTURES.joinpath("github_repos/raw-BladeDISC-README.md").read_text()
+    (tmp_path / "readme.md").write_text(text.replace("#### Backend Support Matrix",
+                                                     "#### Backends"))
+    monkeypatch.setattr(fixtures, "FIXTURES", tmp_path)
+    _, _, [failure] = evaluate(GithubReposSpider, "bladedisc.chips", "master", "readme.md")
+    assert isinstance(failure, RequestFailure)
+    assert failure.reason.startswith("README.md: no part matches within '^#### Backend Support")

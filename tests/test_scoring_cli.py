@@ -266,3 +266,11 @@ def test_explain_names_every_indicator_no_organisation_has(tmp_path, capsys):
     assert rep["not_measured"] == [{"dimension": "model", "indicator": "num_adapted_chips"}]
     model = next(d for d in rep["dimensions"] if d["dimension"] == "model")
     assert model["k"] == 2  # the mean of the two measured indicators
+
+
+def test_explain_text_with_previous_month(capsys):
+    """The text form prints the rank change read from the DataFrame (a float column)."""
+    months = ANCHORS / "months"
+    assert main(["explain", str(months / "2025-09-07"), "--org", "BAAI",
+                 "--previous", str(months / "2025-08-07")]) == 0
+    assert "delta rank +1" in capsys.readouterr().out

@@ -54,6 +54,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
 from osir_crawl import outputs, reachability, report, store
+from osir_crawl.eval_rules import EVAL_SINCE, MAX_AGE_DAYS
 from osir_crawl.middlewares import TOKEN_PLATFORMS
 from osir_crawl.progress import Progress, SpiderRun
 from osir_crawl.project_command import ProjectCommand
@@ -202,8 +203,10 @@ class Command(ProjectCommand):
             user_agent=self.settings.get("USER_AGENT"),
             fresh=opts.fresh,
             eval_rules={"catalogue": self.settings.get("OSIR_CATALOGUE") or None,
-                        "max_age_days": self.settings.getint("OSIR_BOARD_MAX_AGE_DAYS", 183),
-                        "since": self.settings.get("OSIR_EVAL_SINCE") or "2023-01-01"},
+                        "max_age_days": self.settings.getint("OSIR_BOARD_MAX_AGE_DAYS",
+                                                             MAX_AGE_DAYS),
+                        "since": (self.settings.get("OSIR_EVAL_SINCE")
+                                  or EVAL_SINCE.isoformat())},
         ).run()
 
 
@@ -364,45 +367,16 @@ class CrawlAll:
 
     def _launch(self, run: SpiderRun, fd: int):
         """Start (or skip) one spider; ``fd`` is its held lock, handed to the child."""
-        last = self._earlier_crawl(run.name)
-        jobdir = self.jobs / run.name
-        if last and last["outcome"] == "finished":
+        how = self._how_to_start(run)
+        if how is None:
             os.close(fd)
-            run.state, run.outcome, run.note = "skipped", "finished", "already finished"
-            run.figures = {"items": last["items"] or 0, "rejects": last["rejected"] or 0}
-            self.progress.event(f"{run.name}: already finished for {self.snapshot} "
-                                f"({last['crawl_id']}), skipped; to crawl it again: "
-                                f"scrapy crawlall --snapshot {self.snapshot} --only {run.name} "
-                                "--fresh")
             return
-        if last and last["outcome"] == "shutdown" and jobdir.is_dir():
-            how = f"resuming from {jobdir}"
-        elif last and last["outcome"] == "running" and (jobdir / KILLED_MARKER).exists():
-            how = f"recovering a killed crawl from {jobdir}"
-        else:
-            if jobdir.exists():  # stale or unusable queue state (see the module docstring)
-                shutil.rmtree(jobdir)
-            how = "starting" if not last else f"starting again (last crawl: {last['outcome']})"
-            if self.fresh and (earlier := self._last_crawl(run.name)):
-                how = f"starting again (--fresh; last crawl: {earlier['outcome']})"
         run.stats_file.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "scrapy", "crawl", run.name]
-        for setting in self.forwarded:
-            cmd += ["-s", setting]
         # The child reads end-of-file on this pipe once crawlall is gone (the write end is
         # close-on-exec, so no other process holds it), and then stops as on SIGTERM.
         watch, self.lifelines[run.name] = os.pipe()
-        for key, value in {"OSIR_SNAPSHOT": self.snapshot, "OSIR_DB": self.db, "JOBDIR": jobdir,
-                           "OSIR_STATS_FILE": run.stats_file, "OSIR_PARENT_FD": watch,
-                           "LOG_FILE": self.logs / f"{run.name}.log"}.items():
-            cmd += ["-s", f"{key}={value}"]
-        for key, value in self.spargs.items():
-            cmd += ["-a", f"{key}={value}"]
         try:
-            with open(self.logs / f"{run.name}.log", "ab") as log:
-                self.procs[run.name] = subprocess.Popen(
-                    cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(fd, watch),
-                    start_new_session=True, env={**os.environ, **self.secrets})
+            self._start(run, self._child_command(run, watch), fd, watch)
         except BaseException:
             if run.name not in self.procs:  # not started: nobody will read the pipe
                 os.close(self.lifelines.pop(run.name))
@@ -412,6 +386,60 @@ class CrawlAll:
             os.close(watch)
         run.state, run.started = "running", time.monotonic()
         self.progress.event(f"{run.name}: {how} (pid {self.procs[run.name].pid})")
+
+    def _how_to_start(self, run: SpiderRun) -> str | None:
+        """How the spider's crawl starts (resuming its JOBDIR, recovering a killed crawl, or
+        from scratch, an unusable JOBDIR removed), as the console says it; None, the run
+        skipped, where it already finished the snapshot."""
+        last = self._earlier_crawl(run.name)
+        jobdir = self.jobs / run.name
+        if last and last["outcome"] == "finished":
+            run.state, run.outcome, run.note = "skipped", "finished", "already finished"
+            run.figures = {"items": last["items"] or 0, "rejects": last["rejected"] or 0}
+            self.progress.event(f"{run.name}: already finished for {self.snapshot} "
+                                f"({last['crawl_id']}), skipped; to crawl it again: "
+                                f"scrapy crawlall --snapshot {self.snapshot} --only {run.name} "
+                                "--fresh")
+            return None
+        if last and last["outcome"] == "shutdown" and jobdir.is_dir():
+            return f"resuming from {jobdir}"
+        if last and last["outcome"] == "running" and (jobdir / KILLED_MARKER).exists():
+            return f"recovering a killed crawl from {jobdir}"
+        if jobdir.exists():  # stale or unusable queue state (see the module docstring)
+            shutil.rmtree(jobdir)
+        if self.fresh and (earlier := self._last_crawl(run.name)):
+            return f"starting again (--fresh; last crawl: {earlier['outcome']})"
+        return "starting" if not last else f"starting again (last crawl: {last['outcome']})"
+
+    def _child_command(self, run: SpiderRun, lifeline: int) -> list[str]:
+        """``scrapy crawl SPIDER`` with the forwarded settings, crawlall's own (the snapshot,
+        the store, the JOBDIR, the stats file, the read end of the ``lifeline`` pipe, the log)
+        and the spider arguments. No token: those go in :meth:`_child_environment`."""
+        cmd = [sys.executable, "-m", "scrapy", "crawl", run.name]
+        for setting in self.forwarded:
+            cmd += ["-s", setting]
+        for key, value in {"OSIR_SNAPSHOT": self.snapshot, "OSIR_DB": self.db,
+                           "JOBDIR": self.jobs / run.name, "OSIR_STATS_FILE": run.stats_file,
+                           "OSIR_PARENT_FD": lifeline,
+                           "LOG_FILE": self.logs / f"{run.name}.log"}.items():
+            cmd += ["-s", f"{key}={value}"]
+        for key, value in self.spargs.items():
+            cmd += ["-a", f"{key}={value}"]
+        return cmd
+
+    def _child_environment(self) -> dict[str, str]:
+        """crawlall's environment with the token settings given to it (never on a command
+        line, which any user of the machine can read)."""
+        return {**os.environ, **self.secrets}
+
+    def _start(self, run: SpiderRun, cmd: list[str], fd: int, lifeline: int):
+        """Start the child in a session of its own (a Ctrl-C at the terminal reaches crawlall
+        only, which forwards one SIGTERM), its output appended to its log, holding its lock
+        ``fd`` and the read end of its ``lifeline``."""
+        with open(self.logs / f"{run.name}.log", "ab") as log:
+            self.procs[run.name] = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(fd, lifeline),
+                start_new_session=True, env=self._child_environment())
 
     def _ended(self, run: SpiderRun, returncode: int):
         del self.procs[run.name]
@@ -484,8 +512,9 @@ class CrawlAll:
         db = store.open_store(self.db)
         try:
             done = judge_store(db, self.snapshot, catalogue,
-                               self.eval_rules.get("max_age_days", 183),
-                               dt.date.fromisoformat(self.eval_rules.get("since", "2023-01-01")))
+                               self.eval_rules.get("max_age_days", MAX_AGE_DAYS),
+                               dt.date.fromisoformat(self.eval_rules.get(
+                                   "since", EVAL_SINCE.isoformat())))
         finally:
             db.close()
         excluded = ", ".join(f"{n} {why}" for why, n in sorted(done["excluded"].items()))

@@ -22,6 +22,7 @@ A truncated tree or a missing file or folder is recorded as a failure: the count
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from osir_crawl.catalogue import CatalogueError, Repo, load_catalogue
@@ -153,6 +154,10 @@ class CatalogueChecks:
         """What the rule matches in an answer (a file's text, a folder's entry paths, a tree's
         paths), or the problem with it and whether a retry may help (an unusable body)."""
         if rule.reads == "file":
+            if rule.within and not re.search(rule.within, response.text, re.M | re.S):
+                # the part of the file the rule reads is gone (a heading renamed, a list
+                # moved): counting nothing there would be a wrong zero
+                return [], f"{rule.file}: no part matches within {rule.within!r}", False
             return [response.text], None, False
         data = self.json_body(response)
         if rule.reads == "dir":

@@ -216,17 +216,18 @@ def catalogue_content(catalogue, platform: str = "github", web: str = "https://g
 
 def _static_names(rule, project) -> list[str]:
     """Names the rule would find for the project's static value: its chips or frameworks as
-    the repository spells them, operators made up, for stages and flags the rule's own names
-    (those its ``map`` gives the project's stages; one name for a flag that is true)."""
+    the repository spells them, operators made up, for stages (and frameworks a ``map``
+    names) the rule's own names its map gives them, one name for a flag that is true."""
     if rule.field == "operators":
         return [f"op_{_letters(i)}" for i in range(project.operators or 40)]
     if rule.field == "chips":
         return list(project.chips) or ["nvidia"]
-    if rule.field == "frameworks":
-        return list(project.frameworks)
-    if rule.field == "lifecycle":
-        names = {stage: name for name, stage in reversed(rule.map)}  # the first name per stage
-        return [names[stage] for stage in project.lifecycle if stage in names]
+    if rule.field in ("frameworks", "lifecycle"):
+        values = getattr(project, rule.field)
+        if not rule.map:
+            return list(values)
+        names = {value: name for name, value in reversed(rule.map)}  # the first name per value
+        return [names[value] for value in values if value in names]
     return ["x"] if getattr(project, rule.field) else []  # a flag
 
 
