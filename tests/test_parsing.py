@@ -115,8 +115,10 @@ def test_only_browser_spiders_enable_playwright():
     # ModelScope renders each repo page for its community count (交流反馈).
     for spider_cls in (OpenDataLabDatasetsSpider, BaaiDatasetsSpider, ModelScopeModelsSpider):
         crawler = Crawler(spider_cls, get_project_settings())  # applies custom_settings
-        assert crawler.settings.getdict("DOWNLOAD_HANDLERS") == {"http": handler,
-                                                                  "https": handler}
+        # http(s) through the browser handler; every other scheme stays off (issue 25).
+        assert crawler.settings.getdict("DOWNLOAD_HANDLERS") == {
+            "http": handler, "https": handler, "data": None, "file": None, "ftp": None,
+            "s3": None}
         assert crawler.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")["executable_path"] \
             .endswith("chromium")
     for spider_cls in (HuggingfaceModelsSpider,):
