@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_hf_crawl import run  # noqa: E402
 
 from osir_crawl import store  # noqa: E402
-from osir_crawl.registry import load_registry  # noqa: E402
+from osir_crawl.inputs.registry import load_registry  # noqa: E402
 
 SNAPSHOT = "2025-09-07"
 NAMES = ["Qwen2.5-{n}B-Instruct", "llama-3-{n}b-chat", "bge-m3-v{n}", "whisper-large-v{n}",

@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_hf_crawl import SHARED, run, settings_args  # noqa: E402
 
-from osir_crawl.merge import merge  # noqa: E402
-from osir_crawl.registry import load_registry  # noqa: E402
+from osir_crawl.store.merge import merge  # noqa: E402
+from osir_crawl.inputs.registry import load_registry  # noqa: E402
 from osir_crawl.store import RECORD_TABLES  # noqa: E402
 from tests.conftest import crawl_env  # noqa: E402
 from tests.fakes.base import FixedWindow  # noqa: E402

@@ -1,5 +1,5 @@
 """Typed items. Each maps to one store table: its fields are the table's columns, their types
-the columns' types (osir_crawl/schema.py) and what validation checks (osir_crawl/validation.py:
+the columns' types (osir_crawl/store/schema.py) and what validation checks (osir_crawl/pipelines/validation.py:
 an ``int`` is a count, a ``bool`` a flag, a field without a default is required).
 
 ``snapshot``, ``crawl_id`` and ``fetched_at`` are stamped by the store, so spiders leave them
@@ -97,7 +97,7 @@ class LeaderboardEntryItem:
     counted: bool | None = None
     excluded: str | None = None  # why it does not count (short: counts by reason)
     public_by: str | None = None  # what said whether it is public: board|catalogue|store|unknown
-    reason: str | None = None  # the decision as a reader sees it (osir_crawl/eval_rules.py)
+    reason: str | None = None  # the decision as a reader sees it (osir_crawl/rules/eval_rules.py)
 
 
 @dataclass

@@ -8,9 +8,9 @@ import datetime as _dt
 import os
 
 from osir_crawl import __version__
-from osir_crawl import eval_rules as _eval_rules  # lower case: not settings themselves
-from osir_crawl import outputs as _outputs
-from osir_crawl import registry as _registry
+from osir_crawl.rules import eval_rules as _eval_rules  # lower case: not settings themselves
+from osir_crawl.ops import outputs as _outputs
+from osir_crawl.inputs import registry as _registry
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -40,7 +40,7 @@ OSIR_MIN_STARS = int(_env("OSIR_MIN_STARS", "10"))  # forge repos below get no c
 # ModelScope's 交流反馈 counts are read from each popular repo's page, rendered in Chromium
 # (docs/platforms.md); 0 leaves the pages out (``discussions`` NULL): minutes instead of hours.
 MODELSCOPE_COMMUNITY = _env("MODELSCOPE_COMMUNITY", "1")
-# The crawl lock of a spider and snapshot (osir_crawl/store.py, CrawlLock): a running crawl's
+# The crawl lock of a spider and snapshot (osir_crawl/store/, CrawlLock): a running crawl's
 # heartbeat, and how long a lock held from another machine may go without one.
 OSIR_LOCK_HEARTBEAT = 30.0
 OSIR_LOCK_STALE_AFTER = 300.0
@@ -119,7 +119,7 @@ OSIR_UNREACHABLE_AFTER = int(_env("OSIR_UNREACHABLE_AFTER", "5"))
 OSIR_PROBE_TIMEOUT = float(_env("OSIR_PROBE_TIMEOUT", "5"))
 
 # Only http(s) is ever requested: Scrapy's other handlers would read local files (file:),
-# or other services, for a URL a platform's Link header names (osir_crawl/lost_requests.py).
+# or other services, for a URL a platform's Link header names (osir_crawl/middlewares/lost_requests.py).
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 # The largest answer read (a listing page of 1,000 rows is a few MB); a larger one, or a gzip
 # body that inflates past it, is refused and recorded as a failure.
@@ -128,7 +128,7 @@ DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
     # First: refused requests (dropped elsewhere) and non-http(s) URLs fail, recorded.
-    "osir_crawl.lost_requests.RefusedRequestMiddleware": 10,
+    "osir_crawl.middlewares.lost_requests.RefusedRequestMiddleware": 10,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "osir_crawl.middlewares.RecordedOffsiteMiddleware": 50,
     # Last before the download (after HttpCache, 900): the token is added just before the
@@ -140,11 +140,11 @@ DOWNLOADER_MIDDLEWARES = {
     "osir_crawl.middlewares.ConnectionBreakerMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
-    # Nothing dropped in silence (osir_crawl/lost_requests.py): a too-long URL is a failure,
+    # Nothing dropped in silence (osir_crawl/middlewares/lost_requests.py): a too-long URL is a failure,
     # and so is an exception in a callback.
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
-    "osir_crawl.lost_requests.RecordedUrlLengthMiddleware": 800,
-    "osir_crawl.lost_requests.CallbackErrorMiddleware": 950,
+    "osir_crawl.middlewares.lost_requests.RecordedUrlLengthMiddleware": 800,
+    "osir_crawl.middlewares.lost_requests.CallbackErrorMiddleware": 950,
     # A spider reading one indivisible thing runs in that thing's shard only (-a shard=I/N).
     "osir_crawl.middlewares.ShardStartMiddleware": 50,
 }
@@ -156,16 +156,16 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
-    # The crawl's id, lock and outcome in the store (osir_crawl/crawl_run.py); after Scrapy's
+    # The crawl's id, lock and outcome in the store (osir_crawl/extensions/crawl_run.py); after Scrapy's
     # SpiderState (0), whose spider.state holds the id of a crawl resumed from its JOBDIR.
-    "osir_crawl.crawl_run.CrawlRun": 100,
+    "osir_crawl.extensions.crawl_run.CrawlRun": 100,
     # Requests the scheduler drops, errbacks that raise, items a pipeline fails on: failures.
-    "osir_crawl.lost_requests.LostRequestsRecorder": 110,
-    # For `scrapy crawlall`'s children: live stats (osir_crawl/extensions.py, off unless
-    # OSIR_STATS_FILE is set) and a clean stop when crawlall dies (osir_crawl/lifeline.py, off
+    "osir_crawl.middlewares.lost_requests.LostRequestsRecorder": 110,
+    # For `scrapy crawlall`'s children: live stats (osir_crawl/extensions/, off unless
+    # OSIR_STATS_FILE is set) and a clean stop when crawlall dies (osir_crawl/extensions/lifeline.py, off
     # unless crawlall passes its pipe as OSIR_PARENT_FD).
     "osir_crawl.extensions.StatsFile": 500,
-    "osir_crawl.lifeline.ParentWatch": 510,
+    "osir_crawl.extensions.lifeline.ParentWatch": 510,
 }
 OSIR_STATS_FILE = _env("OSIR_STATS_FILE")
 OSIR_STATS_INTERVAL = 2.0

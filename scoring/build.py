@@ -17,7 +17,7 @@ The steps, each a function of what the one before gives:
     write      scoring.io.write_frames into a new folder, scoring.store.write_build_rows in a
                transaction; scoring.io.publishing swaps the folder in, then the rows commit
 
-Outputs: ``data/rankings/<snapshot>/`` beside the store (osir_crawl/outputs.py; the six ``*-summary.csv`` and the rank files of
+Outputs: ``data/rankings/<snapshot>/`` beside the store (osir_crawl/ops/outputs.py; the six ``*-summary.csv`` and the rank files of
 :func:`scoring.io.write_outputs`) and the store tables ``summaries``, ``rankings`` and
 ``classification``. Delta ranks come from the previous month's rows of ``rankings`` (method
 §2.9), so build the months in order.
@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from osir_crawl import outputs
+from osir_crawl.ops import outputs
 
 from .classify import load_labels
 from .curated import infra_eval_summaries, load_curated
@@ -98,7 +98,7 @@ class BuildInputs:
 
     def __init__(self, conn, db_path, registry_path=None, cache_records=False,
                  universe="registry"):
-        from osir_crawl.registry import DEFAULT_REGISTRY, load_registry  # no Scrapy
+        from osir_crawl.inputs.registry import DEFAULT_REGISTRY, load_registry  # no Scrapy
 
         if universe not in UNIVERSES:
             raise ScoringError(f"unknown universe {universe!r} (known: {', '.join(UNIVERSES)})")
@@ -119,8 +119,8 @@ class BuildInputs:
 
     def catalogue_build(self, snapshot):
         """The snapshot's infra and eval summaries from its crawl plus data/catalogue."""
-        from osir_crawl.catalogue import CatalogueError, load_catalogue
-        from osir_crawl.eval_rules import board_max_age
+        from osir_crawl.inputs.catalogue import CatalogueError, load_catalogue
+        from osir_crawl.rules.eval_rules import board_max_age
 
         if self._catalogue is None:
             try:
@@ -326,7 +326,7 @@ def build(snapshot, db_path=None, profile="default", out_dir=None, method_path=N
 
 
 def default_out(snapshot, universe="registry", db_path=None) -> Path:
-    """The store's rankings folder of ``snapshot`` (osir_crawl/outputs.py: beside the store)."""
+    """The store's rankings folder of ``snapshot`` (osir_crawl/ops/outputs.py: beside the store)."""
     out = outputs.folder(db_path or default_store(), "rankings", snapshot)
     return out / "ecosystem" if universe == "all" else out
 

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from osir_crawl.catalogue import Catalogue
-from osir_crawl.eval_rules import (MAX_AGE_DAYS, OpenWeights, board_maintained,
+from osir_crawl.inputs.catalogue import Catalogue
+from osir_crawl.rules.eval_rules import (MAX_AGE_DAYS, OpenWeights, board_maintained,
                                    board_max_age, judge_entries)
-from osir_crawl.outputs import store_path
+from osir_crawl.ops.outputs import store_path
 
 INFRA = ("num_operators", "num_adapted_chips_operator_lib",
          "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",
@@ -124,7 +124,7 @@ def judged_entries(cat: Catalogue, inputs: Inputs, day: dt.date, max_age_days: i
                    ) -> pd.DataFrame:
     """The snapshot's board entries, each with its decision under the seed's rules: the stored
     one, or for an entry a crawl left unjudged (a store written before the rule step), the
-    same step now (osir_crawl/eval_rules.py) against the store's hub models."""
+    same step now (osir_crawl/rules/eval_rules.py) against the store's hub models."""
     entries = inputs.entries.copy()
     todo = entries["counted"].isna() if len(entries) else pd.Series([], dtype=bool)
     if todo.any():
@@ -516,8 +516,8 @@ def main(argv=None) -> int:
     import os
     import sys
 
-    from osir_crawl.catalogue import load_catalogue
-    from osir_crawl.registry import DEFAULT_REGISTRY, load_registry
+    from osir_crawl.inputs.catalogue import load_catalogue
+    from osir_crawl.inputs.registry import DEFAULT_REGISTRY, load_registry
 
     parser = argparse.ArgumentParser(
         prog="python -m scoring.catalogue_summaries",

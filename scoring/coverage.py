@@ -10,7 +10,7 @@ and ``scoring build`` flags their cells ("not measured in …"), so ``scoring ev
 ``scoring explain`` and the crawl report say so instead of letting them vanish.
 
 Read by ``scoring build`` (flags), ``scoring evidence`` (text and JSON) and the crawl report
-(:mod:`osir_crawl.report`, from the store's ``summaries`` rows).
+(:mod:`osir_crawl.ops.report`, from the store's ``summaries`` rows).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import json
 
 import pandas as pd
 
-from osir_crawl.catalogue import STALE_DAYS  # catalogue evidence older than this is stale
+from osir_crawl.inputs.catalogue import STALE_DAYS  # catalogue evidence older than this is stale
 
 DIMENSIONS = ("data", "model", "infra", "eval")  # the monthly tables (not the accumulated)
 KINDS = ("crawl", "rule", "catalogue", "published")

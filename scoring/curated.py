@@ -16,7 +16,7 @@ naming the published file it comes from):
 :func:`load_curated` validates everything and raises :class:`CuratedError` naming the file,
 line and column. ``python -m scoring.curated [PUBLISHED_DIR [OUT_DIR]]`` regenerates the files
 from the published OSIR-LMTS folder (default ``data/published``, see
-:mod:`osir_crawl.published`: ``months/*/{infra,eval}-summary.csv``,
+:mod:`osir_crawl.inputs.published`: ``months/*/{infra,eval}-summary.csv``,
 other-source-datasets.jsonl).
 """
 
@@ -189,7 +189,7 @@ def convert(anchors=None, folder=None):
     """Write the curated files from the published OSIR-LMTS data (see module docstring)."""
     import json
 
-    from osir_crawl.published import PUBLISHED_DIR, locate, open_text
+    from osir_crawl.inputs.published import PUBLISHED_DIR, locate, open_text
 
     anchors, folder = Path(anchors or PUBLISHED_DIR), Path(folder or CURATED_DIR)
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from osir_crawl.registry import UNREGISTERED_SEPARATOR
-from osir_crawl.text_tables import table_lines
+from osir_crawl.inputs.registry import UNREGISTERED_SEPARATOR
+from osir_crawl.ops.text_tables import table_lines
 
 from .vocabulary import DATASET_COLUMN_MODALITIES, MODEL_COLUMN_MODALITIES, column
 

@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osir_crawl import published
-from osir_crawl.text_tables import table_lines
+from osir_crawl.inputs import published
+from osir_crawl.ops.text_tables import table_lines
 
 from .curated import CURATED_DIR, INDICATORS as CURATED_INDICATORS, CuratedError, load_curated
 from .derived import INDICATORS as DERIVED_INDICATORS, covered_orgs, derived_indicators, sources

@@ -20,7 +20,7 @@ overall score. ``accumulated=True`` explains ``overall-accumulated-rank``.
 
 import difflib
 
-from osir_crawl.text_tables import table_lines
+from osir_crawl.ops.text_tables import table_lines
 
 from .errors import ScoringError
 from .rank import ACCUMULATED, DELTA

@@ -12,7 +12,7 @@
     write_build(conn, snapshot, ...)       a build's summaries, rankings and classification
 
 The crawlers own the record tables; scoring's (summaries, rankings, classification) are
-declared beside them in ``osir_crawl/schema.py``, created by the same ``ensure_schema`` when
+declared beside them in ``osir_crawl/store/schema.py``, created by the same ``ensure_schema`` when
 scoring opens the store to write, and written only by ``scoring build`` (one build per snapshot). The ecosystem build
 (``--universe all``: every organisation found, registered or not) writes the same tables under
 the ``ecosystem_`` prefix, so the registry's ranking is never replaced by it.
@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from osir_crawl.outputs import DEFAULT_STORE
-from osir_crawl.registry import UNREGISTERED_SEPARATOR  # no Scrapy
-from osir_crawl.schema import ECOSYSTEM, SCHEMAS, SCORING_TABLES
+from osir_crawl.ops.outputs import DEFAULT_STORE
+from osir_crawl.inputs.registry import UNREGISTERED_SEPARATOR  # no Scrapy
+from osir_crawl.store.schema import ECOSYSTEM, SCHEMAS, SCORING_TABLES
 from osir_crawl.store import ensure_schema  # sqlite-utils, no Scrapy
 
 from .errors import ScoringError

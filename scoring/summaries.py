@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from osir_crawl.registry import UNREGISTERED_SEPARATOR  # yaml only, no Scrapy
+from osir_crawl.inputs.registry import UNREGISTERED_SEPARATOR  # yaml only, no Scrapy
 
 from .classify import classify_datasets, classify_models
 from .provenance import sources_like

@@ -16,7 +16,7 @@ NETGUARD = ROOT / "tests" / "netguard"
 sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402,F401  -- the guard, in this process too
 
-from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
+from osir_crawl.inputs.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from tests.inprocess import (  # noqa: E402,F401  -- FAST, async_test, crawl_and_wait: for
     FAST, async_test, crawl_and_wait, crawl_in_process, no_log_handlers_left, run_main,  # tests
     scrapy_main)

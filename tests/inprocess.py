@@ -29,7 +29,7 @@ import pytest_twisted
 from scrapy.utils.defer import deferred_f_from_coro_f, deferred_from_coro
 
 from osir_crawl.commands.crawl import exit_status
-from osir_crawl.crawl_run import CrawlRun
+from osir_crawl.extensions.crawl_run import CrawlRun
 
 ROOT = Path(__file__).resolve().parents[1]
 

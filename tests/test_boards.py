@@ -12,7 +12,7 @@ import json
 import shutil
 
 
-from osir_crawl.catalogue import load_catalogue
+from osir_crawl.inputs.catalogue import load_catalogue
 from osir_crawl.items import LeaderboardEntryItem
 from osir_crawl.spiders._board import exclusion, parse_date
 from tests.conftest import ROOT, async_test, rows

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from osir_crawl.catalogue import CatalogueError, Repo, Rule, load_catalogue
-from osir_crawl.registry import load_registry
+from osir_crawl.inputs.catalogue import CatalogueError, Repo, Rule, load_catalogue
+from osir_crawl.inputs.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "data" / "catalogue"

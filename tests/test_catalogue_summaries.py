@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from osir_crawl.catalogue import load_catalogue
-from osir_crawl.registry import load_registry
+from osir_crawl.inputs.catalogue import load_catalogue
+from osir_crawl.inputs.registry import load_registry
 from scoring.catalogue_summaries import (EVAL, INFRA, Inputs, catalogue_summaries,
                                          read_inputs)
 from scoring.cli import main as cli
@@ -257,7 +257,7 @@ def test_lifecycle_frameworks_and_flags_counted_by_rule(catalogue):
 def test_a_lifecycle_rule_without_a_map_to_stages_stops_the_load(tmp_path):
     import shutil
 
-    from osir_crawl.catalogue import CatalogueError
+    from osir_crawl.inputs.catalogue import CatalogueError
     folder = tmp_path / "catalogue"
     shutil.copytree(ROOT / "data" / "catalogue", folder)
     infra = folder / "infra.yaml"
@@ -271,7 +271,7 @@ def test_a_lifecycle_rule_without_a_map_to_stages_stops_the_load(tmp_path):
 
 def test_catalogue_flags_follow_the_board_age_setting(tmp_path, monkeypatch):
     """The crawl report's flags age boards as scoring build does: $OSIR_BOARD_MAX_AGE_DAYS."""
-    from osir_crawl.catalogue_flags import catalogue_flags
+    from osir_crawl.inputs.catalogue_flags import catalogue_flags
 
     def stale_boards():
         return {f["entry"] for f in catalogue_flags(tmp_path / "none.db", "2025-10-07")

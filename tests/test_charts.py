@@ -8,7 +8,7 @@ import struct
 import matplotlib.image
 import pytest
 
-from osir_crawl.outputs import STORE_FILE
+from osir_crawl.ops.outputs import STORE_FILE
 from scoring.chart import rank_history, read_rankings, write_charts
 from scoring.errors import ScoringError
 from tests.conftest import SCORED_SNAPSHOTS, rows

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from osir_crawl.report import values_markdown
+from osir_crawl.ops.report import values_markdown
 from scoring import coverage
 
 

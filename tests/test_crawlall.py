@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from osir_crawl import report, store
-from osir_crawl.registry import load_registry
+from osir_crawl import store
+from osir_crawl.ops import report
+from osir_crawl.inputs.registry import load_registry
 from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 
@@ -256,7 +257,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(fake, tmp_path, refer
 @pytest.mark.xdist_group("crawlall_reference")  # one reference crawl for the five
 def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, reference):
     out = _kill_midway(fake, tmp_path, "sigkill-all")
-    # Scrapy saved no queue state: the JOBDIR is recovered (osir_crawl/resume.py) or dropped.
+    # Scrapy saved no queue state: the JOBDIR is recovered (osir_crawl/extensions/resume.py) or dropped.
     assert "starting again (last crawl: running)" in out or "recovering a killed crawl" in out, out
     assert store_rows(tmp_path / "osir.db") == reference
     crawls = rows(tmp_path / "osir.db", "SELECT outcome FROM crawls WHERE spider = "
@@ -267,7 +268,7 @@ def test_killed_run_and_spiders_start_again_to_the_same_store(fake, tmp_path, re
 @pytest.mark.slow
 def test_a_spider_whose_crawlall_is_gone_stops_once_and_cleanly(fake, tmp_path):
     """The end-of-file of crawlall's pipe stops a spider as one SIGTERM does: a ``shutdown``
-    crawl that saved its JOBDIR, not a forced stop (osir_crawl/lifeline.py). Here crawlall is
+    crawl that saved its JOBDIR, not a forced stop (osir_crawl/extensions/lifeline.py). Here crawlall is
     gone before the spider even opens."""
     watch, lifeline = os.pipe()
     os.close(lifeline)

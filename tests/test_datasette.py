@@ -164,7 +164,7 @@ def test_metadata_applies_whatever_the_store_is_called(scored_store, tmp_path):
 
     def get(path):
         # A process: browse starts Datasette as one, writing to its own standard output.
-        proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", str(store), "--get",
+        proc = subprocess.run([sys.executable, "-m", "osir_crawl.ops.browse", str(store), "--get",
                                path], cwd=ROOT, env=crawl_env(), capture_output=True,
                               text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr

@@ -8,7 +8,7 @@ import csv
 
 import pytest
 
-from osir_crawl.registry import RegistryError, load_registry
+from osir_crawl.inputs.registry import RegistryError, load_registry
 from osir_crawl.store import open_store, write_rows
 from scoring.build import build
 from scoring.cli import main

@@ -1,4 +1,4 @@
-"""The one rule step for every evaluation entry (osir_crawl/eval_rules.py): the reasons a reader
+"""The one rule step for every evaluation entry (osir_crawl/rules/eval_rules.py): the reasons a reader
 sees, openness resolved from the board, the catalogue or the store's hub models, maintenance
 from a date, and the step run over a whole store as ``scrapy crawlall`` runs it."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from osir_crawl import store
-from osir_crawl.catalogue import load_catalogue
-from osir_crawl.eval_rules import (Openness, OpenWeights, board_maintained, judge, judge_store)
+from osir_crawl.inputs.catalogue import load_catalogue
+from osir_crawl.rules.eval_rules import (Openness, OpenWeights, board_maintained, judge, judge_store)
 from osir_crawl.spiders.opencompass import OpencompassLlmSpider
 from tests.conftest import ROOT
 from tests.spider_fixtures import build, respond, started

@@ -14,15 +14,15 @@ from scrapy.utils.test import get_crawler
 
 from osir_crawl.items import RepoItem
 from osir_crawl.middlewares import RateLimitMiddleware
-from osir_crawl.rate_limits import MARGIN
-from osir_crawl.registry import Account
+from osir_crawl.middlewares.rate_limits import MARGIN
+from osir_crawl.inputs.registry import Account
 from osir_crawl.spiders.gitcode import GitcodeReposSpider
 from osir_crawl.spiders.gitee import GiteeReposSpider
 from osir_crawl.spiders.github import GithubReposSpider
 from osir_crawl.spiders.huggingface import HuggingfaceModelsSpider
 from osir_crawl.spiders.lmarena import LmarenaSpider
 from osir_crawl.spiders.openi import OpeniReposSpider
-from osir_crawl.validation import problems
+from osir_crawl.pipelines.validation import problems
 from tests.spider_fixtures import FIXTURES, build, feed, fixture, recorded, sidecar, started, stats
 
 GITHUB = "https://api.github.com"

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from osir_crawl.catalogue import CatalogueError, load_catalogue
+from osir_crawl.inputs.catalogue import CatalogueError, load_catalogue
 from osir_crawl.items import CatalogueCountItem, RequestFailure
 from osir_crawl.spiders.gitcode import GitcodeReposSpider
 from osir_crawl.spiders.gitee import GiteeReposSpider
@@ -198,7 +198,7 @@ def test_a_github_folder_listing_at_its_1000_entry_limit_is_a_failure(tmp_path, 
 
 
 def catalogue_with(tmp_path, rule: str):
-    from osir_crawl.catalogue import CATALOGUE_DIR
+    from osir_crawl.inputs.catalogue import CATALOGUE_DIR
     (tmp_path / "eval.yaml").write_text((CATALOGUE_DIR / "eval.yaml").read_text())
     (tmp_path / "infra.yaml").write_text(f"""
 projects:

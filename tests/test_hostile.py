@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from osir_crawl import report
+from osir_crawl.ops import report
 from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_resume import crawl_cmd
@@ -309,7 +309,7 @@ async def test_a_redirect_cycle_is_a_recorded_failure_and_keeps_earlier_rows(cra
     ("A:\n  huggingface: [a]\n  github: [a]\n  huggingface: [c]\n", 4),
 ])
 def test_a_registry_with_a_key_twice_is_an_error_naming_the_line(tmp_path, text, line):
-    from osir_crawl.registry import RegistryError, load_registry
+    from osir_crawl.inputs.registry import RegistryError, load_registry
 
     path = tmp_path / "orgs.yaml"
     path.write_text(text)

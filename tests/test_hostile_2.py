@@ -21,11 +21,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
-from osir_crawl import lost_requests
+from osir_crawl.middlewares import lost_requests
 from osir_crawl.commands.crawl import exit_status
 from osir_crawl.middlewares import TokenAuthMiddleware
 from osir_crawl.pipelines import DedupPipeline
-from osir_crawl.registry import Account
+from osir_crawl.inputs.registry import Account
 from osir_crawl.spiders.huggingface import HuggingfaceModelsSpider
 from tests.conftest import ROOT, async_test, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData, _model_row
@@ -326,8 +326,8 @@ def test_a_killed_build_leaves_the_folder_and_tables_of_one_build(store, tmp_pat
 
 # --- scrapy merge trusts no shard store ------------------------------------------------------------
 from osir_crawl import store as osir_store  # noqa: E402
-from osir_crawl.merge import MergeRefused, merge  # noqa: E402
-from osir_crawl.registry import load_registry  # noqa: E402
+from osir_crawl.store.merge import MergeRefused, merge  # noqa: E402
+from osir_crawl.inputs.registry import load_registry  # noqa: E402
 from tests.test_merge import SNAPSHOT as MERGED, shard_store  # noqa: E402
 
 

@@ -1,5 +1,5 @@
 """Nothing in osir_crawl imports upwards: spiders do not read the store (they ask the crawl
-run, osir_crawl/crawl_run.py), and what runs inside a crawl (spiders, middlewares, pipelines,
+run, osir_crawl/extensions/crawl_run.py), and what runs inside a crawl (spiders, middlewares, pipelines,
 extensions) does not import operations (report, live check, probes, progress, browse) or
 commands. Read from the source with ``ast``, by module name, so the rules hold for the flat
 modules and for the folders they move into (osir_crawl/store/, osir_crawl/ops/ …)."""
@@ -81,9 +81,9 @@ def test_the_layers_are_found_in_the_package():
 
 
 def test_modules_are_named_by_layer_before_and_after_the_move_into_folders():
-    assert [layer(m) for m in ("osir_crawl.store", "osir_crawl.merge", "osir_crawl.store.merge",
-                               "osir_crawl.commands.merge", "osir_crawl.reachability",
-                               "osir_crawl.ops.reachability", "osir_crawl.crawl_run",
+    assert [layer(m) for m in ("osir_crawl.store", "osir_crawl.store.merge", "osir_crawl.store.merge",
+                               "osir_crawl.commands.merge", "osir_crawl.ops.reachability",
+                               "osir_crawl.ops.reachability", "osir_crawl.extensions.crawl_run",
                                "osir_crawl.extensions.crawl_run", "osir_crawl.spiders._base",
                                "osir_crawl.items", "osir_crawl.items.record_key")] == [
         "store", "store", "store", "commands", "ops", "ops", "extensions", "extensions",

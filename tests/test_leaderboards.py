@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from osir_crawl.registry import load_registry
+from osir_crawl.inputs.registry import load_registry
 from osir_crawl.parsing import number
 from osir_crawl.spiders._model_orgs import ModelOrgs, account_in_url
 from tests.conftest import ROOT, async_test, rows

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from osir_crawl import published
-from osir_crawl.registry import load_registry
+from osir_crawl.inputs import published
+from osir_crawl.inputs.registry import load_registry
 from tests.conftest import ROOT, async_test, rows
 
 

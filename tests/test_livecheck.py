@@ -10,7 +10,7 @@ import pytest
 
 from scrapy.settings import Settings
 
-from osir_crawl.livecheck import first_row, inspect, spider_checks
+from osir_crawl.ops.livecheck import first_row, inspect, spider_checks
 from tests.inprocess import CliResult, run_main, scrapy_main
 from tests.fakes.base import FixedWindow
 from tests.fakes.forges import FakeForge, ForgeData

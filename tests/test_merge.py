@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from osir_crawl import store
-from osir_crawl.merge import MergeRefused, merge
+from osir_crawl.store.merge import MergeRefused, merge
 from tests.conftest import rows
 
 SNAPSHOT = "2031-03-07"
@@ -177,7 +177,7 @@ def test_scrapy_merge_command(cli, tmp_path, two):
 
 
 def test_the_crawl_report_of_a_merged_store_counts_every_shard(tmp_path, two):
-    from osir_crawl.report import build_report
+    from osir_crawl.ops.report import build_report
 
     merge(tmp_path / "osir.db", two)
     [entry] = build_report(tmp_path / "osir.db", SNAPSHOT)["spiders"]

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from osir_crawl import outputs, store
-from osir_crawl.browse import metadata_for
+from osir_crawl import store
+from osir_crawl.ops import outputs
+from osir_crawl.ops.browse import metadata_for
 from osir_crawl.commands.crawlall import CrawlAll
-from osir_crawl.progress import Progress, SpiderRun
-from osir_crawl.reachability import Endpoint
-from osir_crawl.registry import RegistryError, load_registry
+from osir_crawl.ops.progress import Progress, SpiderRun
+from osir_crawl.ops.reachability import Endpoint
+from osir_crawl.inputs.registry import RegistryError, load_registry
 from tests.conftest import ROOT, async_test, crawl_env, rows, run_crawl
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 from tests.test_build import SEP, build, store as small_store  # noqa: F401 (a fixture)
@@ -223,7 +224,7 @@ def test_browse_hides_the_store_s_path(tmp_path):
     db = tmp_path / "secret-place" / "june.db"
     db.parent.mkdir()
     store.open_store(db).close()
-    proc = subprocess.run([sys.executable, "-m", "osir_crawl.browse", "--db", str(db), "--get",
+    proc = subprocess.run([sys.executable, "-m", "osir_crawl.ops.browse", "--db", str(db), "--get",
                           "/-/databases.json"], cwd=ROOT, env=crawl_env(),
                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -237,7 +238,7 @@ def test_browse_hides_the_store_s_path(tmp_path):
 def test_browse_stops_datasette_with_itself(tmp_path, signum):
     db = tmp_path / "osir.db"
     store.open_store(db).close()
-    proc = subprocess.Popen([sys.executable, "-m", "osir_crawl.browse", str(db), "-p", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "osir_crawl.ops.browse", str(db), "-p", "0"],
                             cwd=ROOT, env=crawl_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:

@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from osir_crawl import published
+from osir_crawl.inputs import published
 from tests.conftest import ROOT
 
 # The development workspace's folder beside the checkout, which a user's clone does not have

@@ -8,7 +8,7 @@ from scrapy.http import Headers, Response
 from scrapy.utils.test import get_crawler
 
 from osir_crawl.middlewares import ModelScopeErrorMiddleware, RateLimitMiddleware
-from osir_crawl.rate_limits import (MARGIN, POLL, HostWindow, WindowTooLong, rate_limit_window,
+from osir_crawl.middlewares.rate_limits import (MARGIN, POLL, HostWindow, WindowTooLong, rate_limit_window,
                                      retry_after)
 
 

@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from osir_crawl import failure_causes as causes
-from osir_crawl import reachability as r
-from osir_crawl.progress import Progress, SpiderRun
+from osir_crawl.middlewares import failure_causes as causes
+from osir_crawl.ops import reachability as r
+from osir_crawl.ops.progress import Progress, SpiderRun
 from tests.conftest import FAST, ROOT, async_test, crawl_env, rows
 from tests.fakes.huggingface import FakeHuggingFace, HubData
 

@@ -1,6 +1,6 @@
 import pytest
 
-from osir_crawl.registry import RegistryError, load_registry
+from osir_crawl.inputs.registry import RegistryError, load_registry
 from tests.conftest import ROOT
 
 
@@ -11,7 +11,7 @@ def write(tmp_path, text):
 
 
 def test_shipped_registry_has_the_32_published_orgs(anchors):
-    from osir_crawl.published import read_json
+    from osir_crawl.inputs.published import read_json
 
     registry = load_registry(ROOT / "data" / "orgs.yaml")
     links = read_json(anchors / "config" / "org-links.json")

@@ -1,5 +1,5 @@
 """Kill and resume: a crawl killed with SIGKILL mid-way and resumed with the same JOBDIR ends
-with a store identical, row for row, to an uninterrupted crawl's (see osir_crawl/resume.py)."""
+with a store identical, row for row, to an uninterrupted crawl's (see osir_crawl/extensions/resume.py)."""
 
 from __future__ import annotations
 

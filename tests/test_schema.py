@@ -4,8 +4,8 @@ import dataclasses
 import sqlite3
 
 from osir_crawl import items, store
-from osir_crawl.schema import CRAWL_TABLES, SCHEMAS, SCORING_TABLES
-from osir_crawl.validation import problems
+from osir_crawl.store.schema import CRAWL_TABLES, SCHEMAS, SCORING_TABLES
+from osir_crawl.pipelines.validation import problems
 
 
 def test_every_item_field_is_a_column_of_its_table():

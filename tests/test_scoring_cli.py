@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import scoring.io  # noqa: E402
-from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
+from osir_crawl.inputs.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from scoring.cli import build_parser, command_modules, main  # noqa: E402
 from tests.inprocess import run_main  # noqa: E402
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from osir_crawl.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
+from osir_crawl.inputs.published import PUBLISHED_DIR as ANCHORS  # noqa: E402
 from scoring.cli import main  # noqa: E402
 
 MONTHS_DIR = ANCHORS / "months"

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from osir_crawl.registry import load_registry
+from osir_crawl.inputs.registry import load_registry
 from osir_crawl.shards import Shard
 from osir_crawl.store import RECORD_TABLES
 from tests.conftest import ROOT, async_test, rows

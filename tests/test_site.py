@@ -263,7 +263,7 @@ def test_charts_are_svg_with_escaped_labels():
 
 @pytest.mark.slow  # two Datasette processes
 def test_datasette_links_organisation_names_to_their_pages(tmp_path, capfd):
-    from osir_crawl import browse
+    from osir_crawl.ops import browse
 
     db = published_store(tmp_path / "osir.db", months=MONTHS[-1:], orgs=ORGS[:3])
     assert main(["site", "--db", str(db)]) == 0  # beside the store: tmp_path/site

@@ -10,8 +10,8 @@ from scrapy.core.engine import ExecutionEngine
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from osir_crawl import resume
-from osir_crawl.crawl_run import CrawlRun, ReplayCrawlRun
+from osir_crawl.extensions import resume
+from osir_crawl.extensions.crawl_run import CrawlRun, ReplayCrawlRun
 from osir_crawl.items import ModelItem, RequestFailure
 from osir_crawl.pipelines import (DuplicateItem, InvalidItem, RejectsRecorder, StorePipeline)
 

@@ -1,7 +1,7 @@
-"""The one table renderer (osir_crawl/text_tables.py): cells cannot break a table."""
+"""The one table renderer (osir_crawl/ops/text_tables.py): cells cannot break a table."""
 
-from osir_crawl.report import catalogue_markdown
-from osir_crawl.text_tables import table_lines
+from osir_crawl.ops.report import catalogue_markdown
+from osir_crawl.ops.text_tables import table_lines
 
 
 def test_markdown_escapes_bars_and_line_breaks():

@@ -1,5 +1,5 @@
 from osir_crawl.items import DatasetItem, LeaderboardEntryItem, ModelItem, RepoItem
-from osir_crawl.validation import problems
+from osir_crawl.pipelines.validation import problems
 
 
 def model(**kw):

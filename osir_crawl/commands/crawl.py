@@ -18,7 +18,7 @@ from osir_crawl.middlewares import UNREACHABLE
 
 def exit_status(crawler) -> tuple[int, str]:
     """The exit status of a crawl that ran, and its last line (``""`` when it ends well): 0
-    only for a crawl whose outcome (its ``crawls`` row's, osir_crawl/crawl_run.py) is
+    only for a crawl whose outcome (its ``crawls`` row's, osir_crawl/extensions/crawl_run.py) is
     ``finished``."""
     stats = crawler._stats if crawler else None  # Scrapy's name for "stats, if it started"
     stats = stats.get_stats() if stats else {}

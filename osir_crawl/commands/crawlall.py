@@ -1,17 +1,17 @@
 """``scrapy crawlall [--only SPIDER,…] [--snapshot YYYY-MM-DD] [--skip-scoring] [--fresh]
 [--shard I/N]``: the monthly full crawl. (``scrapy crawlall --check`` crawls nothing: one live
 request per host the spiders below crawl, as each spider declares it, and a table of what
-answered, :mod:`osir_crawl.livecheck`.)
+answered, :mod:`osir_crawl.ops.livecheck`.)
 
 Every spider of ``scrapy list`` except ``legacy_import`` runs as its own ``scrapy crawl``
 subprocess (a crash of one leaves the rest running), ``--concurrency`` at a time, all writing
 the same snapshot, each with its own JOBDIR ``<jobs-dir>/<snapshot>/<spider>/``. Then
 ``python -m scoring build --snapshot`` (a subprocess, so it uses whatever scoring exists) and
 ``python -m scoring site`` (the ranking site of every month, ``--site-dir``), then the crawl
-report (see :mod:`osir_crawl.report`).
+report (see :mod:`osir_crawl.ops.report`).
 
 Before any spider starts, the ``-a orgs=`` selection is checked against the registry, and the
-host of every spider about to crawl is probed (:mod:`osir_crawl.reachability`, one request
+host of every spider about to crawl is probed (:mod:`osir_crawl.ops.reachability`, one request
 each, at once): a spider whose host cannot be reached is not started and counts as failed, with
 the cause on the console and in the report.
 
@@ -26,13 +26,13 @@ Re-running with the same snapshot continues a stopped run, deciding per spider f
 * ``finished`` — skipped (``--fresh``: every spider is crawled again from scratch);
 * ``shutdown`` (stopped by Ctrl-C/SIGTERM: Scrapy saved its queue) — resumed from the JOBDIR;
 * ``running`` (the process was SIGKILLed: Scrapy wrote no queue state) — recovered from the
-  JOBDIR when it holds the marker of :mod:`osir_crawl.resume`, else crawled again from scratch;
+  JOBDIR when it holds the marker of :mod:`osir_crawl.extensions.resume`, else crawled again from scratch;
 * ``incomplete`` or any other end — crawled again from scratch (the upserts and the stale-row
   removal of a complete crawl make the snapshot the same as one uninterrupted crawl).
 
 Children live in their own session and get one SIGTERM when crawlall dies: each holds the read
 end of a pipe whose write end only crawlall has (``OSIR_PARENT_FD``, see
-:mod:`osir_crawl.lifeline`), so even a ``kill -9`` of crawlall lets them save their JOBDIR. A
+:mod:`osir_crawl.extensions.lifeline`), so even a ``kill -9`` of crawlall lets them save their JOBDIR. A
 lock file per spider, held by the child, keeps a resumed run from starting a spider whose
 previous process is still closing.
 """
@@ -53,13 +53,16 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
-from osir_crawl import outputs, reachability, report, store
-from osir_crawl.eval_rules import EVAL_SINCE, MAX_AGE_DAYS
+from osir_crawl import store
+from osir_crawl.ops import outputs
+from osir_crawl.ops import reachability
+from osir_crawl.ops import report
+from osir_crawl.rules.eval_rules import EVAL_SINCE, MAX_AGE_DAYS
 from osir_crawl.middlewares import TOKEN_PLATFORMS
-from osir_crawl.progress import Progress, SpiderRun
+from osir_crawl.ops.progress import Progress, SpiderRun
 from osir_crawl.project_command import ProjectCommand
-from osir_crawl.registry import RegistryError, load_registry
-from osir_crawl.resume import MARKER as KILLED_MARKER  # a killed crawl's JOBDIR, recoverable
+from osir_crawl.inputs.registry import RegistryError, load_registry
+from osir_crawl.extensions.resume import MARKER as KILLED_MARKER  # a killed crawl's JOBDIR, recoverable
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 
@@ -97,7 +100,7 @@ class Command(ProjectCommand):
                             help="spiders running at once (default 2)")
         parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
                             help="spider argument for every spider, e.g. -a orgs=BAAI,Ali")
-        # Defaults: beside the store (osir_crawl/outputs.py), data/… for data/osir.db.
+        # Defaults: beside the store (osir_crawl/ops/outputs.py), data/… for data/osir.db.
         parser.add_argument("--jobs-dir", help="JOBDIR root (default: jobs/ beside the store)")
         parser.add_argument("--logs-dir", help="spider logs (default: logs/ beside the store)")
         parser.add_argument("--reports-dir",
@@ -117,7 +120,7 @@ class Command(ProjectCommand):
                                  "after `scrapy merge` of the shard stores)")
         parser.add_argument("--check", action="store_true",
                             help="crawl nothing: one small live request per platform, and a "
-                                 "table of what answered (osir_crawl/livecheck.py)")
+                                 "table of what answered (osir_crawl/ops/livecheck.py)")
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
@@ -145,7 +148,7 @@ class Command(ProjectCommand):
 
     def run(self, args, opts):
         if opts.check:
-            from osir_crawl import livecheck
+            from osir_crawl.ops import livecheck
             self.exitcode = livecheck.main(self.settings)
             return
         known = sorted(set(get_spider_loader(self.settings).list()) - EXCLUDED)
@@ -497,12 +500,12 @@ class CrawlAll:
 
     def _judge_entries(self):
         """The seed's evaluation rules once more over every board entry of the snapshot, now
-        that the hubs' models are in the store (osir_crawl/eval_rules.py): the spiders judged
+        that the hubs' models are in the store (osir_crawl/rules/eval_rules.py): the spiders judged
         openness against the store as it was while they ran."""
         import datetime as dt
 
-        from osir_crawl.catalogue import CatalogueError, load_catalogue
-        from osir_crawl.eval_rules import judge_store
+        from osir_crawl.inputs.catalogue import CatalogueError, load_catalogue
+        from osir_crawl.rules.eval_rules import judge_store
 
         try:
             catalogue = load_catalogue(self.eval_rules.get("catalogue"))

@@ -1,7 +1,7 @@
 """``scrapy merge --into TARGET.db SHARD.db [SHARD.db …] [--snapshot YYYY-MM-DD]``: combine the
 shard stores of one snapshot (``-a shard=I/N`` crawls, one store per node) into one store, or
 refuse with one ``osir-crawl:`` line and exit 1 when a shard is missing or incomplete or the
-merge would lose or double rows. See :mod:`osir_crawl.merge`."""
+merge would lose or double rows. See :mod:`osir_crawl.store.merge`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import time
 from scrapy.exceptions import UsageError
 
 from osir_crawl import store
-from osir_crawl.merge import MergeRefused, merge
+from osir_crawl.store.merge import MergeRefused, merge
 from osir_crawl.project_command import ProjectCommand
-from osir_crawl.registry import RegistryError, load_registry
+from osir_crawl.inputs.registry import RegistryError, load_registry
 
 
 class Command(ProjectCommand):

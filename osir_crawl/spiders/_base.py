@@ -23,13 +23,13 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from osir_crawl.crawl_run import CrawlRun
+from osir_crawl.extensions.crawl_run import CrawlRun
 from osir_crawl.items import RequestFailure, record_key
 from osir_crawl.middlewares import Abandoned
 from osir_crawl.parsing import link_rels
-from osir_crawl.registry import Account, Registry, RegistryError, load_registry
+from osir_crawl.inputs.registry import Account, Registry, RegistryError, load_registry
 from osir_crawl.shards import Shard
-from osir_crawl.validation import problems
+from osir_crawl.pipelines.validation import problems
 
 UNIVERSES = ("registry", "all")
 
@@ -73,7 +73,7 @@ class OsirSpider(scrapy.Spider):
     def configure(self, settings):
         self.max_pages = settings.getint("OSIR_MAX_PAGES_PER_LISTING", 0)
         # A killed run's JOBDIR is recovered by the CrawlRun extension once it holds the crawl lock
-        # (before the scheduler opens the JOBDIR): see osir_crawl/resume.py.
+        # (before the scheduler opens the JOBDIR): see osir_crawl/extensions/resume.py.
         try:
             self.registry = load_registry(settings.get("OSIR_ORGS"))
             self.selected_orgs = self.registry.select(self.orgs_arg)
@@ -133,7 +133,7 @@ class OsirSpider(scrapy.Spider):
     # --- what this crawl covers (a complete crawl replaces these rows of its snapshot) -------
     def store_scope(self) -> dict[str, dict | list[dict]]:
         """table -> the rows this crawl covers, as plain data the crawl run turns into store
-        conditions (osir_crawl/crawl_run.py): column -> a value, a list of values, a
+        conditions (osir_crawl/extensions/crawl_run.py): column -> a value, a list of values, a
         :class:`~osir_crawl.shards.Shard` (the values in it) or ``{"prefix": p}`` (the values
         beginning with ``p``); a list of such scopes for rows of several kinds."""
         if self.item_class is None or not self.in_shard():
@@ -295,7 +295,7 @@ class OsirSpider(scrapy.Spider):
 
     def already_stored(self, item) -> bool:
         """Stored, complete, before this crawl was killed (a resumed crawl: the crawl run
-        knows, osir_crawl/crawl_run.py): nothing to fetch again."""
+        knows, osir_crawl/extensions/crawl_run.py): nothing to fetch again."""
         run = self.crawler.get_extension(CrawlRun)
         if run is not None and run.was_stored_before_kill(item):
             self.crawler.stats.inc_value("osir/resume/skipped")

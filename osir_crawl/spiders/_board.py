@@ -36,8 +36,8 @@ from collections import Counter
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
-from osir_crawl.catalogue import CatalogueError, load_catalogue
-from osir_crawl.eval_rules import (EVAL_SINCE, MAX_AGE_DAYS, Openness, OpenWeights,
+from osir_crawl.inputs.catalogue import CatalogueError, load_catalogue
+from osir_crawl.rules.eval_rules import (EVAL_SINCE, MAX_AGE_DAYS, Openness, OpenWeights,
                                    board_maintained, judge, reason_key)
 from osir_crawl.items import BoardItem, LeaderboardEntryItem, RequestFailure
 from osir_crawl.parsing import parse_date
@@ -50,7 +50,7 @@ HF_WEB = "https://huggingface.co"
 def exclusion(entry: LeaderboardEntryItem, *, dataset_release: bool, maintained: bool,
               since: dt.date, openness: Openness | None = None) -> str | None:
     """The short reason the entry does not count under the seed's rules, or None when it
-    counts (the board's own public flag; :mod:`osir_crawl.eval_rules` has the whole step)."""
+    counts (the board's own public flag; :mod:`osir_crawl.rules.eval_rules` has the whole step)."""
     openness = openness or Openness(entry.public, "board", "the board's flag")
     counted, reason = judge(openness, entry.evaluated_at, dataset_release=dataset_release,
                             maintained=maintained, since=since)
@@ -123,7 +123,7 @@ class BoardSpider(OsirSpider):
 
     def publish(self, board: str, entries: list[LeaderboardEntryItem], last_update, url: str
                 ) -> Iterator:
-        """Judge ``entries`` under the rules (osir_crawl/eval_rules.py), then yield the board
+        """Judge ``entries`` under the rules (osir_crawl/rules/eval_rules.py), then yield the board
         row and the ranked entries. A board without a date of its own is dated by its
         catalogue entry's ``last_update``, if any."""
         entry = self.catalogue.board_entry(board)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from osir_crawl.catalogue import CatalogueError, Repo, load_catalogue
+from osir_crawl.inputs.catalogue import CatalogueError, Repo, load_catalogue
 from osir_crawl.items import CatalogueCountItem, CatalogueRepoItem
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from osir_crawl.items import RepoItem
 from osir_crawl.parsing import as_bool, link_rels
-from osir_crawl.registry import Account
+from osir_crawl.inputs.registry import Account
 from osir_crawl.spiders._catalogue_checks import CatalogueChecks
 from osir_crawl.spiders._listing import ListingSpider
 from osir_crawl.spiders._live_check import Check

@@ -6,13 +6,13 @@
 first (``listing_request(None)``), down to ``OSIR_UNIVERSE_MIN_DOWNLOADS``. ``credited`` decides
 each row of that listing: a registry account's repo is left to the account's own listing (which
 credits it to its org, whatever the floor); any other is credited to its author as the
-unregistered org ``platform:author`` (osir_crawl.registry), in a shard only if its repository id
+unregistered org ``platform:author`` (osir_crawl.inputs.registry), in a shard only if its repository id
 falls in the shard (every shard walks the listing; each keeps and details its part).
 """
 
 from __future__ import annotations
 
-from osir_crawl.registry import Account, unregistered_org
+from osir_crawl.inputs.registry import Account, unregistered_org
 from osir_crawl.spiders._listing import ListingSpider
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from osir_crawl.crawl_run import CrawlRun
-from osir_crawl.registry import OWNER_PLATFORMS, Account
+from osir_crawl.extensions.crawl_run import CrawlRun
+from osir_crawl.inputs.registry import OWNER_PLATFORMS, Account
 from osir_crawl.spiders._base import OsirSpider, UnusableResponse
 
 
@@ -86,7 +86,7 @@ class ListingSpider(OsirSpider):
 
     def count_listing(self, response) -> None:
         """An account's listing has begun (its first page): the rows it holds, if told, go to
-        the progress figures (osir_crawl/progress.py)."""
+        the progress figures (osir_crawl/ops/progress.py)."""
         stats = self.crawler.stats
         stats.inc_value("osir/progress/listings")
         total = self.listing_total(response)

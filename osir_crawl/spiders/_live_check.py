@@ -1,4 +1,4 @@
-"""What a spider declares for ``scrapy crawlall --check`` (osir_crawl/livecheck.py runs it):
+"""What a spider declares for ``scrapy crawlall --check`` (osir_crawl/ops/livecheck.py runs it):
 the first request it makes to each host it crawls, as a :class:`Check`. Here, beside the
 spiders, so a spider does not import the operations module that sends the requests."""
 

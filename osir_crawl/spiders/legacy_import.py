@@ -19,9 +19,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from osir_crawl import published
+from osir_crawl.inputs import published
 from osir_crawl import settings as project_settings
-from osir_crawl.crawl_run import REPLAY_SNAPSHOT
+from osir_crawl.extensions.crawl_run import REPLAY_SNAPSHOT
 from osir_crawl.items import DatasetItem, ModelItem
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.spiders._base import OsirSpider
@@ -47,8 +47,8 @@ class LegacyImportSpider(OsirSpider):
         },
         "EXTENSIONS": {
             **project_settings.EXTENSIONS,
-            "osir_crawl.crawl_run.CrawlRun": None,
-            "osir_crawl.crawl_run.ReplayCrawlRun": 100,
+            "osir_crawl.extensions.crawl_run.CrawlRun": None,
+            "osir_crawl.extensions.crawl_run.ReplayCrawlRun": 100,
         },
     }
 

@@ -7,7 +7,7 @@ import csv
 import sys
 from pathlib import Path
 
-from osir_crawl import outputs
+from osir_crawl.ops import outputs
 
 from ..build import BuildInputs, build, profile_diff
 from ..discovery import discovered, write_report

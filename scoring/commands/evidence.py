@@ -3,7 +3,7 @@
 import json
 import sys
 
-from osir_crawl import outputs
+from osir_crawl.ops import outputs
 
 from ..evidence import collect, markdown, write
 from ..store import default_store, open_store
@@ -85,7 +85,7 @@ def built_values_markdown(db, snapshot) -> str:
 
 def catalogue_flags_markdown(db, snapshot) -> str:
     """Stale catalogue entries, vanished repositories, boards that stopped updating."""
-    from osir_crawl.catalogue_flags import catalogue_flags
+    from osir_crawl.inputs.catalogue_flags import catalogue_flags
 
     flags = catalogue_flags(db, snapshot)
     lines = ["", "## Catalogue flags", ""]

@@ -6,7 +6,7 @@
 
 The env file also exports ``OSIR_DB`` (``--db``, default ``data/tryout/osir.db``): every
 command after ``. FILE`` uses the try-out's store, and its outputs go beside it
-(``data/tryout/rankings/``, ``reports/``, ``logs/``; osir_crawl/outputs.py), apart from the
+(``data/tryout/rankings/``, ``reports/``, ``logs/``; osir_crawl/ops/outputs.py), apart from the
 monthly store's.
 
 Hugging Face, ModelScope, OpenDataLab and BAAI Data serve the published 2025-09-07 records
@@ -21,9 +21,9 @@ import argparse
 import time
 from pathlib import Path
 
-from osir_crawl.catalogue import load_catalogue
-from osir_crawl.published import PUBLISHED_DIR
-from osir_crawl.registry import load_registry
+from osir_crawl.inputs.catalogue import load_catalogue
+from osir_crawl.inputs.published import PUBLISHED_DIR
+from osir_crawl.inputs.registry import load_registry
 from tests.fakes.baai import FakeBaai, load_datasets
 from tests.fakes.datasets_server import FakeDatasetsServer, leaderboard_rows, lmarena_tables
 from tests.fakes.forge_content import catalogue_content, open_asr_content, tfds_catalogue_content

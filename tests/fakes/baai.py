@@ -21,7 +21,7 @@ import json
 import random
 import threading
 
-from osir_crawl import published
+from osir_crawl.inputs import published
 from tests.fakes.base import FakeAPI, Reply, route
 
 ANCHOR = published.PUBLISHED_DIR / "months/2025-09-07/BAAIData/raw-datasets-info.jsonl"

@@ -22,7 +22,7 @@ import json
 import random
 from dataclasses import dataclass, field
 
-from osir_crawl import published
+from osir_crawl.inputs import published
 from tests.fakes.base import FakeAPI, FixedWindow, Reply, agreeing_params, route
 
 ALWAYS = ("_id", "id")

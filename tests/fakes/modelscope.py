@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osir_crawl import published
+from osir_crawl.inputs import published
 from tests.fakes.base import FakeAPI, FixedWindow, Reply, agreeing_params, route
 
 ANCHOR_MONTH = published.PUBLISHED_DIR / "months" / "2025-09-07"

@@ -22,7 +22,7 @@ import argparse
 import json
 import random
 
-from osir_crawl import published
+from osir_crawl.inputs import published
 from osir_crawl.parsing import parse_count
 from tests.fakes.base import FakeAPI, Reply, route
 

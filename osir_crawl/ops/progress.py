@@ -1,6 +1,6 @@
 """Live progress of ``scrapy crawlall``, for a person watching it.
 
-Each spider subprocess writes its stats to a file (osir_crawl/extensions.py, StatsFile);
+Each spider subprocess writes its stats to a file (osir_crawl/extensions/, StatsFile);
 :class:`Progress` reads those files and prints one plain line per update — a log line, not a
 TUI, so it also reads well in cron mail.
 

@@ -2,7 +2,7 @@
 
 ``scrapy crawlall`` probes the host of every spider it is about to start and does not start a
 spider whose host cannot be reached (:func:`spider_endpoints`, :func:`probe_all`), and names
-why with the short causes of osir_crawl/failure_causes.py, as the crawl's middlewares and
+why with the short causes of osir_crawl/middlewares/failure_causes.py, as the crawl's middlewares and
 report do.
 
 A probe is one ``HEAD`` of the endpoint URL, not followed if redirected: any HTTP answer, even
@@ -23,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from osir_crawl.failure_causes import NETWORK, TIMEOUT, cause_of
+from osir_crawl.middlewares.failure_causes import NETWORK, TIMEOUT, cause_of
 
 BAD_URL = "not a usable URL"
 

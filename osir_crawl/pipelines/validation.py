@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from osir_crawl.registry import OWNER_PLATFORMS
-from osir_crawl.schema import field_types, required_fields
+from osir_crawl.inputs.registry import OWNER_PLATFORMS
+from osir_crawl.store.schema import field_types, required_fields
 
 MAX_TEXT = 2_000  # longer names, tags or urls are hostile or broken data
 MAX_TAGS = 1_000

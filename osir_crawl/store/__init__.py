@@ -1,8 +1,8 @@
 """The SQLite store: explicit schema, batched upserts, crawl bookkeeping, the crawl lock.
 
 Plain sqlite-utils, no Scrapy, so operations and tests can open a store directly. During a
-crawl only the crawl run and its writers (osir_crawl/crawl_run.py) write to it. Every table,
-the crawlers' and scoring's, is declared in osir_crawl/schema.py (from the item dataclasses)
+crawl only the crawl run and its writers (osir_crawl/extensions/crawl_run.py) write to it. Every table,
+the crawlers' and scoring's, is declared in osir_crawl/store/schema.py (from the item dataclasses)
 and created by :func:`ensure_schema`; scoring's are written by ``scoring/store.py``.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlite_utils
 
 from osir_crawl import items, shards
-from osir_crawl.schema import CRAWL_TABLES, SCHEMAS
+from osir_crawl.store.schema import CRAWL_TABLES, SCHEMAS
 
 RECORD_TABLES = tuple(item.TABLE for item in items.RECORD_ITEMS)
 LOG_TABLES = ("rejects", "failures")  # owned by the latest crawl of a spider and snapshot
@@ -91,7 +91,7 @@ def _enable_wal(db: sqlite_utils.Database, attempts: int = 50) -> None:
 
 
 def ensure_schema(db: sqlite_utils.Database, tables=CRAWL_TABLES) -> None:
-    """Create ``tables`` (osir_crawl/schema.py) and add the columns introduced since a store
+    """Create ``tables`` (osir_crawl/store/schema.py) and add the columns introduced since a store
     was created; never drop any."""
     for name in tables:
         spec, table = SCHEMAS[name], db.table(name)

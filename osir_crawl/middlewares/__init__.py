@@ -1,14 +1,14 @@
 """Downloader middlewares for what Scrapy does not do itself.
 
 * RecordedOffsiteMiddleware: requests to other hosts are refused and recorded as failures (a
-  redirect cycle, and every other drop: osir_crawl/lost_requests.py).
+  redirect cycle, and every other drop: osir_crawl/middlewares/lost_requests.py).
 * TokenAuthMiddleware: each platform's token goes only on its own spider's requests to that
   platform's configured endpoint (never by host alone), in the header or the query parameter
   the platform documents.
 * RetryBackoffMiddleware: exponential backoff before the retries RetryMiddleware schedules.
 * RateLimitMiddleware: honours ``RateLimit`` (Hugging Face), ``x-ratelimit-*`` (GitHub, GitCode),
   ``Retry-After`` and GitHub's secondary-limit message by pausing the host until its window
-  (osir_crawl/rate_limits.py) resets, then retrying, with a budget of its own so a long window
+  (osir_crawl/middlewares/rate_limits.py) resets, then retrying, with a budget of its own so a long window
   does not use up RETRY_TIMES.
 * ConnectionBreakerMiddleware: stops a spider whose host cannot be reached, with the cause.
 * ModelScopeErrorMiddleware: ModelScope's throttling answer in the body becomes a 429.
@@ -28,9 +28,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 from osir_crawl import shards
-from osir_crawl.crawl_run import CrawlRun
-from osir_crawl.failure_causes import CANNOT_CONNECT, cause_of
-from osir_crawl.rate_limits import HostWindow, rate_limit_window, retry_after, secondary_limit
+from osir_crawl.extensions.crawl_run import CrawlRun
+from osir_crawl.middlewares.failure_causes import CANNOT_CONNECT, cause_of
+from osir_crawl.middlewares.rate_limits import HostWindow, rate_limit_window, retry_after, secondary_limit
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class RecordedOffsiteMiddleware(OffsiteMiddleware):
     RedirectMiddleware copies it onto the redirect, so a retried request redirected to another
     host would be fetched and its rows credited to the registry's org. Only ``allow_offsite``
     lets a request leave the spider's hosts here. (A redirect to a page already requested, a
-    cycle, is dropped by the scheduler: osir_crawl/lost_requests.py records it.)"""
+    cycle, is dropped by the scheduler: osir_crawl/middlewares/lost_requests.py records it.)"""
 
     def request_scheduled(self, request, spider):
         pass
@@ -232,7 +232,7 @@ async def interruptible_sleep(crawler, seconds: float) -> None:
     """Sleep ``seconds`` in slices; a crawl that starts closing meanwhile does not wait for
     it (Scrapy's graceful stop waits for every request in the downloader): the request fails,
     and the JOBDIR is left to be recovered as a killed crawl's, so a resume fetches it again
-    (osir_crawl/crawl_run.py, invalidate_jobdir)."""
+    (osir_crawl/extensions/crawl_run.py, invalidate_jobdir)."""
     end = asyncio.get_running_loop().time() + seconds
     while (left := end - asyncio.get_running_loop().time()) > 0:
         if engine_stopping(crawler):
@@ -264,7 +264,7 @@ class RetryBackoffMiddleware:
 
 
 class RateLimitMiddleware:
-    """Waits out each host's rate-limit window (osir_crawl/rate_limits.py, HostWindow) before a
+    """Waits out each host's rate-limit window (osir_crawl/middlewares/rate_limits.py, HostWindow) before a
     request leaves, and turns a rate-limited answer into a pause and a retry of its own."""
 
     def __init__(self, crawler):

@@ -12,7 +12,7 @@ crawl id already stored are complete (the store writes an item only once its enr
 chain is done), so they are skipped without detail requests. Rejects and failures of the
 killed run are dropped and found again, except failures of the rows it stored.
 
-The crawl run (osir_crawl/crawl_run.py) recovers the JOBDIR only once it holds the crawl lock
+The crawl run (osir_crawl/extensions/crawl_run.py) recovers the JOBDIR only once it holds the crawl lock
 of its spider and snapshot (store.CrawlLock, taken over from the killed run): a second process
 pointed at the JOBDIR of a crawl that is still running stops before touching it.
 """

@@ -23,7 +23,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Pl
 from osir_crawl.inputs import line_of, load_yaml, validated
 from osir_crawl.inputs.yaml_input import dotted
 
-CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "data" / "catalogue"
+CATALOGUE_DIR = Path(__file__).resolve().parents[2] / "data" / "catalogue"
 KINDS = ("operator_library", "parallel_framework", "deep_learning_framework", "ai_compiler",
          "communication_library", "data_processing_tool")
 LIFECYCLE = ("pretraining", "finetuning", "inference", "serving")

@@ -1,9 +1,9 @@
-"""Scrapy extensions besides the crawl run (osir_crawl/crawl_run.py).
+"""Scrapy extensions besides the crawl run (osir_crawl/extensions/crawl_run.py).
 
 :class:`StatsFile`, run by each spider subprocess of ``scrapy crawlall`` (which sets
 ``OSIR_STATS_FILE``), rewrites that file with the crawler's stats every ``OSIR_STATS_INTERVAL``
 seconds and at close, atomically, so a reader never sees half a file; crawlall's console
-(osir_crawl/progress.py) reads it.
+(osir_crawl/ops/progress.py) reads it.
 """
 
 from __future__ import annotations

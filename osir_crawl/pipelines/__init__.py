@@ -7,7 +7,7 @@ dropped with :class:`InvalidItem`; the rejects recorder hears the drop (``item_d
 writes the item to ``rejects`` with its reason, so nothing a spider saw is silently lost; an
 item of a type no table stores is a reject too (``osir/rejected/unknown_item_type``). The
 store pipeline and the rejects recorder (each a :class:`BatchWriter`) write through the crawl
-run (osir_crawl/crawl_run.py), which names the crawl, records its outcome and flushes them.
+run (osir_crawl/extensions/crawl_run.py), which names the crawl, records its outcome and flushes them.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from osir_crawl import store
-from osir_crawl.crawl_run import REPLAY_SNAPSHOT, CrawlRun
+from osir_crawl.extensions.crawl_run import REPLAY_SNAPSHOT, CrawlRun
 from osir_crawl.items import RECORD_ITEMS, RequestFailure, record_key
-from osir_crawl.validation import problems
+from osir_crawl.pipelines.validation import problems
 
 
 logger = logging.getLogger(__name__)

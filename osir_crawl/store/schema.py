@@ -80,7 +80,7 @@ def row_table(row_class, indexes=()) -> dict:
 
 @dataclass
 class CrawlRow:
-    """One crawl: what it covered and how it ended (osir_crawl/crawl_run.py)."""
+    """One crawl: what it covered and how it ended (osir_crawl/extensions/crawl_run.py)."""
 
     KEY: ClassVar[tuple[str, ...]] = ("crawl_id",)
 

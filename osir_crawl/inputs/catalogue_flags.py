@@ -1,7 +1,7 @@
 """What needs a person's look in the catalogue for one snapshot: entries not verified for more
 than six months, catalogued repositories that vanished (or were archived), boards that stopped
 updating, counting rules the crawl could not evaluate. Read by the crawl report
-(:mod:`osir_crawl.report`) and by ``python -m scoring evidence``.
+(:mod:`osir_crawl.ops.report`) and by ``python -m scoring evidence``.
 
 ``catalogue_flags(db_path, snapshot)`` → ``[{"flag", "entry", "org", "detail", "source"}]``.
 """
@@ -12,8 +12,8 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from osir_crawl.catalogue import STALE_DAYS, CatalogueError, load_catalogue
-from osir_crawl.eval_rules import board_max_age
+from osir_crawl.inputs.catalogue import STALE_DAYS, CatalogueError, load_catalogue
+from osir_crawl.rules.eval_rules import board_max_age
 
 FLAGS = ("stale", "vanished", "archived", "board stopped updating", "rule not evaluated",
          "catalogue invalid")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PUBLISHED_DIR = Path(os.environ.get("OSIR_ANCHORS")
-                     or Path(__file__).resolve().parents[1] / "data" / "published")
+                     or Path(__file__).resolve().parents[2] / "data" / "published")
 
 
 def locate(path: str | Path) -> Path | None:

@@ -12,7 +12,7 @@ Before anything is written it checks, and refuses with the reason:
   not in two stores), its latest crawl ``finished`` (not ``incomplete``, ``running``, killed or
   stopped) and no crawl of it still holds a lock;
 * every record row of the snapshot in a shard store was written by one of those crawls;
-* every record row passes the crawl's own validation again (osir_crawl/validation.py, with
+* every record row passes the crawl's own validation again (osir_crawl/pipelines/validation.py, with
   the registry: an owner the registry does not give the row's org is refused): a shard store
   is not trusted to hold only what its crawl validated;
 * no crawl id of the merge is already in the target for another spider or snapshot, and no
@@ -40,7 +40,7 @@ from pathlib import Path
 from osir_crawl import shards, store
 from osir_crawl.items import RECORD_ITEMS
 from osir_crawl.snapshots import check_snapshot
-from osir_crawl.validation import problems
+from osir_crawl.pipelines.validation import problems
 
 CHUNK = 20_000  # rows per fetch and insert
 IGNORED = ("crawl_id", "fetched_at")  # columns that differ between equal crawls

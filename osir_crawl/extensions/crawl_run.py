@@ -4,13 +4,13 @@
 (store.CrawlLock) when Scrapy builds it, before any request and before the scheduler reads
 the JOBDIR: a store that cannot be opened, or a scope another crawl is running, ends the
 process with one line. It then names the crawl (a new id, or the id of the run it resumes,
-gracefully stopped or killed: see osir_crawl/resume.py), keeps the lock's heartbeat, and at
+gracefully stopped or killed: see osir_crawl/extensions/resume.py), keeps the lock's heartbeat, and at
 close writes the crawl's outcome and removes the rows a complete crawl did not see again, in
 one transaction. A store that fails at any point stops the crawl at once (``osir/fatal`` in
 the stats, which makes ``scrapy crawl`` exit 1: see osir_crawl/commands/crawl.py).
 
 The rows of the crawl are written by the store pipeline and the rejects recorder
-(osir_crawl/pipelines.py, BatchWriter), which the run flushes before it closes.
+(osir_crawl/pipelines/, BatchWriter), which the run flushes before it closes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
-from osir_crawl import resume, shards, store
+from osir_crawl import shards, store
+from osir_crawl.extensions import resume
 from osir_crawl.items import RECORD_ITEMS, record_key
 from osir_crawl.snapshots import check_snapshot
 
@@ -91,7 +92,7 @@ class CrawlRun:
             if isinstance(exc, sqlite3.Error):  # the lock could not be written
                 exc = f"cannot write to the store {self.path}: {exc}"
             raise SystemExit(f"osir-crawl: {exc}") from None
-        # Only now is the JOBDIR this crawl's to recover (see osir_crawl/resume.py).
+        # Only now is the JOBDIR this crawl's to recover (see osir_crawl/extensions/resume.py).
         self.killed_crawl_id = resume.recover_killed_job(self.jobdir)
         return db, lock
 
@@ -106,7 +107,7 @@ class CrawlRun:
     def _start_crawl(self, spider):
         # After SpiderState has loaded spider.state, so a JOBDIR resume keeps its crawl id.
         state = getattr(spider, "state", None)
-        if killed := self.killed_crawl_id:  # see osir_crawl/resume.py
+        if killed := self.killed_crawl_id:  # see osir_crawl/extensions/resume.py
             self.crawl_id = killed
             self._resume_counts(spider, killed=True)
         elif state is not None and state.get("osir_crawl_id"):
@@ -167,7 +168,7 @@ class CrawlRun:
     def invalidate_jobdir(self, why: str):
         """A resume of this JOBDIR would skip requests whose rows were lost (a store error,
         requests abandoned in a shutdown): it is left marked as killed, so the next run of it
-        re-lists everything and skips only the rows stored (osir_crawl/resume.py)."""
+        re-lists everything and skips only the rows stored (osir_crawl/extensions/resume.py)."""
         if self.jobdir and why not in self.jobdir_invalid:
             self.jobdir_invalid.append(why)
 

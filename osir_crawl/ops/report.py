@@ -10,7 +10,7 @@ fell by more than ``DROP`` since last time. A spider with nothing to crawl (no r
 on its platform) gets a note, not a flag. Failed requests are grouped by cause (DNS lookup
 failed, HTTP 404, …) with a count and an example URL.
 
-``python -m osir_crawl.report --snapshot YYYY-MM-DD [--db PATH] [--out DIR]`` rewrites it; it
+``python -m osir_crawl.ops.report --snapshot YYYY-MM-DD [--db PATH] [--out DIR]`` rewrites it; it
 exits 1 when a spider is flagged, 2 with one ``error:`` line when it cannot (a snapshot that is
 not a date, a store that cannot be read).
 """
@@ -25,12 +25,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from osir_crawl import outputs
-from osir_crawl.failure_causes import cause_of_reason
+from osir_crawl.ops import outputs
+from osir_crawl.middlewares.failure_causes import cause_of_reason
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.store import RECORD_TABLES, dict_rows, table_names
-from osir_crawl.text_tables import table_lines
+from osir_crawl.ops.text_tables import table_lines
 
 DROP = 0.20  # a fall in items larger than this is flagged
 
@@ -231,9 +231,9 @@ def values_section(db_path, snapshot: str) -> dict | None:
 
 
 def catalogue_section(db_path, snapshot: str) -> list[dict]:
-    """data/catalogue entries to look at (osir_crawl/catalogue_flags.py); never fails the report."""
+    """data/catalogue entries to look at (osir_crawl/inputs/catalogue_flags.py); never fails the report."""
     try:
-        from osir_crawl.catalogue_flags import catalogue_flags
+        from osir_crawl.inputs.catalogue_flags import catalogue_flags
         return catalogue_flags(db_path, snapshot, os.environ.get("OSIR_CATALOGUE") or None)
     except Exception as exc:  # noqa: BLE001 -- the spider table matters more than this section
         return [{"flag": "catalogue flags unavailable", "entry": None, "org": None,
@@ -333,7 +333,7 @@ def write_report(db_path: str | Path, snapshot: str, out_dir: str | Path,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m osir_crawl.report",
+    parser = argparse.ArgumentParser(prog="python -m osir_crawl.ops.report",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--snapshot", required=True)
     parser.add_argument("--db", default=None, help="the store (default: OSIR_DB or data/osir.db)")

@@ -3,7 +3,7 @@
 The causes name why :class:`~osir_crawl.middlewares.ConnectionBreakerMiddleware` stopped a
 spider (:func:`cause_of`), group the failed requests of the crawl report
 (:func:`cause_of_reason`, from the stored ``failures.reason``) and say why ``scrapy crawlall``'s
-probe (osir_crawl/reachability.py) could not reach a host. Plain Python, no Scrapy or Twisted
+probe (osir_crawl/ops/reachability.py) could not reach a host. Plain Python, no Scrapy or Twisted
 import: the failures are recognised by their class names, so this module sits below everything
 that uses it.
 """

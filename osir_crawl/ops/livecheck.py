@@ -16,7 +16,7 @@ not read (new fields show up before they are needed). Browser-rendered sources (
 listing, ModelScope's community tab) and hosts whose first answer is not a row are checked for
 an answer only.
 
-The request is :func:`osir_crawl.reachability.probe` (the preflight of ``scrapy crawlall``),
+The request is :func:`osir_crawl.ops.reachability.probe` (the preflight of ``scrapy crawlall``),
 here with the spider's method, headers and body: an unreachable host is named with the same
 causes (DNS lookup failed, connection refused, …). No Scrapy: the parsing (:func:`inspect`) is
 tested offline against the fakes and the recorded answers.
@@ -33,10 +33,10 @@ from urllib.parse import quote, urlsplit
 import yaml
 
 from osir_crawl.middlewares import TOKEN_PLATFORMS, with_param
-from osir_crawl.rate_limits import secondary_limit
-from osir_crawl.reachability import Endpoint, probe
+from osir_crawl.middlewares.rate_limits import secondary_limit
+from osir_crawl.ops.reachability import Endpoint, probe
 from osir_crawl.spiders._live_check import Check
-from osir_crawl.text_tables import table_lines
+from osir_crawl.ops.text_tables import table_lines
 
 RATE_LIMIT_HEADERS = ("ratelimit", "ratelimit-policy", "x-ratelimit-limit",
                       "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
@@ -237,7 +237,7 @@ def host(url: str) -> str:
 def main(settings) -> int:
     """Print the table; 0 when every platform answered, accepted its token (or needs none)
     and served every field the spider reads, else 1."""
-    from osir_crawl.registry import RegistryError, load_registry
+    from osir_crawl.inputs.registry import RegistryError, load_registry
 
     try:
         registry = load_registry(settings.get("OSIR_ORGS"))

@@ -1,0 +1,1 @@
+"""Operations around crawls: reports, live checks, reachability, progress, Datasette."""

@@ -1,0 +1,1 @@
+"""The seed's counting rules that the crawl and scoring both apply."""
