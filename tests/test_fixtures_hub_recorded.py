@@ -139,3 +139,38 @@ def test_a_former_id_without_owner_is_rejected_not_requested():
     out = list(spider.complete(row, item))
     assert out == [item] and problems(item)  # rejected by validation, with a reason
     assert stats(spider)["osir/details/not_requested"] == 1
+
+
+def test_recorded_model_without_safetensors_has_no_params_not_zero():
+    """A repo with no safetensors weights (espnet's VITS: an ESPnet checkpoint) has neither
+    ``safetensors`` nor ``config``: params and model_type are NULL, each counted."""
+    spider = build(HuggingfaceModelsSpider, orgs="Meta")
+    request = listing_of(spider, "facebook")  # any account's listing: the row is what is read
+    answer = "model-espnet-kan-bayashi_ljspeech_vits"
+    row = json.loads(fixture(f"{MODELS}/{answer}.json"))
+    item = spider.item_from(row, request.cb_kwargs["account"])
+    assert (item.repo_id, item.params, item.model_type, item.architectures, item.downloads,
+            item.likes, item.pipeline_tag, item.library, item.created_at, item.last_modified) == (
+        "espnet/kan-bayashi_ljspeech_vits", None, None, [], 2354, 219, "text-to-speech",
+        "espnet", "2022-03-02T23:29:05.000Z", "2021-10-23T20:27:43.000Z")
+    counted = stats(spider)
+    assert counted["osir/null/params/no_safetensors"] == 1
+    assert counted["osir/null/model_type/no_config"] == 1
+    assert problems(item) == []
+
+
+def test_an_expand_answer_holds_only_what_was_asked_and_the_step_reads_only_that():
+    """The Hub answers ``?expand=…`` with ``_id``, ``id`` and the properties asked for only
+    (recorded: ``expand=inferenceProviderMapping``). The children step reads its one key and
+    leaves the listing's fields as they were; the key it asked for is missing here, so
+    descendants is NULL, counted."""
+    spider = build(HuggingfaceModelsSpider, orgs="Meta")
+    [children] = one_row_listing(spider, "facebook", "model-facebook-bart-base")
+    answer = f"{MODELS}/model-meta-llama-Llama-3.1-8B-Instruct-expand"
+    assert set(json.loads(fixture(f"{answer}.json"))) == {"_id", "id",
+                                                         "inferenceProviderMapping"}
+    _, [discussions] = feed(children, f"{answer}.json", **recorded(answer))
+    [item], [] = feed(discussions, WRITTEN_DISCUSSIONS)
+    assert (item.repo_id, item.params, item.downloads, item.likes, item.descendants) == (
+        "facebook/bart-base", 139420416, 2924294, 178, None)
+    assert stats(spider)["osir/null/descendants/no_childrenModelCount"] == 1

@@ -95,18 +95,28 @@ class HuggingfaceModelsSpider(HuggingfaceSpider):
     check_optional = ("pipeline_tag", "library_name", "safetensors", "config")  # per repo
 
     def row_fields(self, row: dict) -> dict:
-        safetensors = row.get("safetensors")
-        params = safetensors.get("total") if isinstance(safetensors, dict) else None
         config = row.get("config") if isinstance(row.get("config"), dict) else {}
         architectures = config.get("architectures")
         return {
             **super().row_fields(row),
             "pipeline_tag": row.get("pipeline_tag"),
             "library": row.get("library_name"),
-            "params": params,
-            "model_type": config.get("model_type"),
+            "params": self.params_of(row),
+            "model_type": config.get("model_type") if config
+            else self.unsent("model_type", "no_config"),
             "architectures": architectures if architectures is not None else [],
         }
+
+    def params_of(self, row: dict):
+        """``safetensors.total``, the sum over dtypes. A repo without safetensors weights
+        (recorded: espnet/kan-bayashi_ljspeech_vits) has no ``safetensors`` key: NULL, counted
+        (``osir/null/params/no_safetensors``), never 0."""
+        safetensors = row.get("safetensors")
+        if not isinstance(safetensors, dict):
+            return self.unsent("params", "no_safetensors")
+        if "total" not in safetensors:
+            return self.unsent("params", "no_safetensors_total")
+        return safetensors["total"]
 
     def detail_steps(self, row: dict, item) -> list[tuple[str, str]]:
         repo_id = row.get("id")
