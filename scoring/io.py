@@ -111,13 +111,14 @@ def write_outputs(ranking, out_dir):
 
 
 @contextlib.contextmanager
-def publishing(out, owned=()):
+def publishing(out, owned=(), carry=True):
     """A new folder to write ``out``'s files in (``.NAME.new-PID`` beside it), swapped in for
     ``out`` when the block ends without an error: readers see the old folder or the new one,
     never a mix. What the old folder holds that the new one does not (the ecosystem build's
     subfolder, a profile diff) is carried over as hard links, except the file names in
     ``owned`` (the build's own, which it may leave out this time). A build killed on the way leaves
-    hidden folders that the next build clears (``clear_leftovers``)."""
+    hidden folders that the next build clears (``clear_leftovers``). ``carry=False``: the new
+    folder replaces the old one whole (the ranking site)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     clear_leftovers(out)
@@ -126,7 +127,7 @@ def publishing(out, owned=()):
     staging.mkdir()
     try:
         yield staging
-        if out.is_dir():
+        if carry and out.is_dir():
             for entry in out.iterdir():
                 if not entry.name.startswith(".") and entry.name not in owned \
                         and not (staging / entry.name).exists():

@@ -345,16 +345,10 @@ def main(argv=None) -> int:
         snapshot = check_snapshot(args.snapshot, "--snapshot")
         out = outputs.claim(args.out or outputs.folder(db, "reports", snapshot), db)
         md, js, report = write_report(db, snapshot, out)
-    except outputs.OutputClash as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except sqlite3.Error as exc:
         print(f"error: cannot read the store {db}: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
+    except (outputs.OutputClash, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {md} and {js}; flagged: {', '.join(report['flagged']) or 'none'}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import posixpath
 import shutil
 from fractions import Fraction
@@ -27,6 +26,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..errors import ScoringError
+from ..io import publishing
 from . import svg
 from ..explain import not_measured
 from .data import OVERALL, SiteData, explain, movers, new_orgs
@@ -403,20 +403,10 @@ def write_site(site: SiteData, out) -> list[str]:
     if out.exists() and not (out / MARKER).is_file() and any(out.iterdir()):
         raise ScoringError(f"{out} exists and is not a site written by python -m scoring site "
                            f"(no {MARKER}): give --out an empty or new folder")
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with publishing(out, carry=False) as tmp:
         pages = SiteWriter(site, tmp).write()
         (tmp / MARKER).write_text(json.dumps(
             {"store": str(site.store.resolve()), "months": [m.snapshot for m in site.months],
              "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
             indent=1) + "\n", encoding="utf-8")
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return pages
