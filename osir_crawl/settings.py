@@ -8,9 +8,9 @@ import datetime as _dt
 import os
 
 from osir_crawl import __version__
-from osir_crawl.rules import eval_rules as _eval_rules  # lower case: not settings themselves
-from osir_crawl.ops import outputs as _outputs
 from osir_crawl.inputs import registry as _registry
+from osir_crawl.ops import outputs as _outputs
+from osir_crawl.rules import eval_rules as _eval_rules  # lower case: not settings themselves
 
 
 def _env(name: str, default: str | None = None) -> str | None:

@@ -43,22 +43,31 @@ import pandas as pd
 
 from osir_crawl.ops import outputs
 
+from . import catalogue_summaries as catalogue
+from . import coverage
 from .classify import load_labels
 from .curated import infra_eval_summaries, load_curated
 from .derived import derived_indicators
 from .errors import ScoringError
 from .io import publishing, write_frames
 from .method import load_method
-from .profile import FIXES, PROFILES, profile_named, with_fix
-from .rank import ACCUMULATED, Previous, rank_month
-from .provenance import provenance, sources_like
-from .store import (UNIVERSES, default_store, open_store, previous_snapshot,
-                    read_previous_build, read_records, read_totals, snapshots,
-                    unfinished_crawls, write_build_rows)
 from .official_datasets import read_official
+from .profile import FIXES, PROFILES, profile_named, with_fix
+from .provenance import provenance, sources_like
+from .rank import ACCUMULATED, Previous, rank_month
+from .store import (
+    UNIVERSES,
+    default_store,
+    open_store,
+    previous_snapshot,
+    read_previous_build,
+    read_records,
+    read_totals,
+    snapshots,
+    unfinished_crawls,
+    write_build_rows,
+)
 from .summaries import KINDS, crawled_summaries, month
-from . import catalogue_summaries as catalogue
-from . import coverage
 from .summary_frames import checked
 from .vocabulary import CURATED_DIMENSIONS
 

@@ -33,9 +33,14 @@ from pathlib import Path
 import pandas as pd
 
 from osir_crawl.inputs.catalogue import Catalogue
-from osir_crawl.rules.eval_rules import (MAX_AGE_DAYS, OpenWeights, board_maintained,
-                                   board_max_age, judge_entries)
 from osir_crawl.ops.outputs import store_path
+from osir_crawl.rules.eval_rules import (
+    MAX_AGE_DAYS,
+    OpenWeights,
+    board_maintained,
+    board_max_age,
+    judge_entries,
+)
 
 INFRA = ("num_operators", "num_adapted_chips_operator_lib",
          "num_adapted_frameworks_operator_lib", "support_heterogeneous_training_frameworks",

@@ -17,8 +17,8 @@ import pkgutil
 import sqlite3
 import sys
 
-from osir_crawl.ops.outputs import OutputClash, store_path
 from osir_crawl.inputs.registry import RegistryError
+from osir_crawl.ops.outputs import OutputClash, store_path
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.store import StoreError
 

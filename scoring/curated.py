@@ -34,7 +34,8 @@ from .csv_files import checked_rows
 from .errors import ScoringError
 from .provenance import sources_like
 from .summary_frames import from_records
-from .vocabulary import CURATED_DIMENSIONS, DATASET_MODALITIES, INDICATORS as ALL_INDICATORS
+from .vocabulary import CURATED_DIMENSIONS, DATASET_MODALITIES
+from .vocabulary import INDICATORS as ALL_INDICATORS
 from .vocabulary import LIFECYCLES
 
 CURATED_DIR = Path(__file__).resolve().parents[1] / "data" / "curated"

@@ -17,8 +17,11 @@ from pathlib import Path
 from osir_crawl.inputs import published
 from osir_crawl.ops.text_tables import table_lines
 
-from .curated import CURATED_DIR, INDICATORS as CURATED_INDICATORS, CuratedError, load_curated
-from .derived import INDICATORS as DERIVED_INDICATORS, covered_orgs, derived_indicators, sources
+from .curated import CURATED_DIR
+from .curated import INDICATORS as CURATED_INDICATORS
+from .curated import CuratedError, load_curated
+from .derived import INDICATORS as DERIVED_INDICATORS
+from .derived import covered_orgs, derived_indicators, sources
 from .io import read_table
 
 ROOT = Path(__file__).resolve().parents[1]

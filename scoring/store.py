@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from osir_crawl.ops.outputs import DEFAULT_STORE
 from osir_crawl.inputs.registry import UNREGISTERED_SEPARATOR  # no Scrapy
-from osir_crawl.store.schema import ECOSYSTEM, SCHEMAS, SCORING_TABLES
+from osir_crawl.ops.outputs import DEFAULT_STORE
 from osir_crawl.store import ensure_schema  # sqlite-utils, no Scrapy
+from osir_crawl.store.schema import ECOSYSTEM, SCHEMAS, SCORING_TABLES
 
 from .errors import ScoringError
 

@@ -21,8 +21,14 @@ from osir_crawl.inputs.registry import UNREGISTERED_SEPARATOR  # yaml only, no S
 
 from .classify import classify_datasets, classify_models
 from .provenance import sources_like
-from .vocabulary import (ACCUMULATED, DATASET_COLUMN_LIFECYCLES, DATASET_COLUMN_MODALITIES,
-                         INDICATORS, MODEL_COLUMN_MODALITIES, column)
+from .vocabulary import (
+    ACCUMULATED,
+    DATASET_COLUMN_LIFECYCLES,
+    DATASET_COLUMN_MODALITIES,
+    INDICATORS,
+    MODEL_COLUMN_MODALITIES,
+    column,
+)
 
 KINDS = ("models", "datasets")
 DATASETS_NEED_BASELINE = ("opendatalab", "baai_data")  # no baseline or a fall: not counted

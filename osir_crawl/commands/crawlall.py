@@ -54,19 +54,17 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
 from osir_crawl import store
-from osir_crawl.ops import outputs
-from osir_crawl.ops import reachability
-from osir_crawl.ops import report
-from osir_crawl.rules.eval_rules import EVAL_SINCE, MAX_AGE_DAYS
+from osir_crawl.extensions.resume import MARKER as KILLED_MARKER  # a killed crawl's JOBDIR, recoverable
+from osir_crawl.inputs.registry import RegistryError, load_registry
 from osir_crawl.middlewares import TOKEN_PLATFORMS
+from osir_crawl.ops import outputs, reachability, report
 from osir_crawl.ops.progress import Progress, SpiderRun
 from osir_crawl.project_command import ProjectCommand
-from osir_crawl.inputs.registry import RegistryError, load_registry
-from osir_crawl.extensions.resume import MARKER as KILLED_MARKER  # a killed crawl's JOBDIR, recoverable
+from osir_crawl.rules.eval_rules import EVAL_SINCE, MAX_AGE_DAYS
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
+from osir_crawl.spiders import monthly_spiders
 
-EXCLUDED = {"legacy_import"}  # a replay of published data, not part of the monthly crawl
 SECRETS = {*TOKEN_PLATFORMS, "HUGGING_FACE_HUB_TOKEN"}  # passed in the environment only
 OWN_SETTINGS = {"OSIR_DB", "OSIR_SNAPSHOT", "JOBDIR", "OSIR_STATS_FILE", "LOG_FILE",
                 "OSIR_PARENT_FD"}
@@ -151,7 +149,7 @@ class Command(ProjectCommand):
             from osir_crawl.ops import livecheck
             self.exitcode = livecheck.main(self.settings)
             return
-        known = sorted(set(get_spider_loader(self.settings).list()) - EXCLUDED)
+        known = monthly_spiders(get_spider_loader(self.settings))
         names = known
         if opts.only:
             names = [n.strip() for n in opts.only.split(",") if n.strip()]

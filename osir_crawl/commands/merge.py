@@ -11,9 +11,9 @@ import time
 from scrapy.exceptions import UsageError
 
 from osir_crawl import store
-from osir_crawl.store.merge import MergeRefused, merge
-from osir_crawl.project_command import ProjectCommand
 from osir_crawl.inputs.registry import RegistryError, load_registry
+from osir_crawl.project_command import ProjectCommand
+from osir_crawl.store.merge import MergeRefused, merge
 
 
 class Command(ProjectCommand):

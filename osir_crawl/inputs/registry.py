@@ -15,8 +15,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, RootModel,
-                      field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    RootModel,
+    field_validator,
+    model_validator,
+)
 
 from osir_crawl.inputs import line_of, load_yaml, validated
 from osir_crawl.inputs.yaml_input import dotted, message

@@ -30,7 +30,12 @@ from scrapy.utils.defer import deferred_from_coro
 from osir_crawl import shards
 from osir_crawl.extensions.crawl_run import CrawlRun
 from osir_crawl.middlewares.failure_causes import CANNOT_CONNECT, cause_of
-from osir_crawl.middlewares.rate_limits import HostWindow, rate_limit_window, retry_after, secondary_limit
+from osir_crawl.middlewares.rate_limits import (
+    HostWindow,
+    rate_limit_window,
+    retry_after,
+    secondary_limit,
+)
 
 logger = logging.getLogger(__name__)
 

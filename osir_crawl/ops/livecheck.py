@@ -35,8 +35,8 @@ import yaml
 from osir_crawl.middlewares import TOKEN_PLATFORMS, with_param
 from osir_crawl.middlewares.rate_limits import secondary_limit
 from osir_crawl.ops.reachability import Endpoint, probe
-from osir_crawl.spiders._live_check import Check
 from osir_crawl.ops.text_tables import table_lines
+from osir_crawl.spiders._live_check import Check
 
 RATE_LIMIT_HEADERS = ("ratelimit", "ratelimit-policy", "x-ratelimit-limit",
                       "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
@@ -47,11 +47,11 @@ def spider_checks(settings) -> list[tuple[str, Check | None]]:
     order, each (host, path) once; (spider, None) for a spider that declares none."""
     from scrapy.spiderloader import get_spider_loader
 
-    from osir_crawl.commands.crawlall import EXCLUDED
+    from osir_crawl.spiders import monthly_spiders
 
     loader = get_spider_loader(settings)
     found, seen = [], set()
-    for name in sorted(set(loader.list()) - EXCLUDED):
+    for name in monthly_spiders(loader):
         checks = getattr(loader.load(name), "live_checks", lambda: ())()
         if not checks:
             found.append((name, None))

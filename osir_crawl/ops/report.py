@@ -25,12 +25,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from osir_crawl.ops import outputs
 from osir_crawl.middlewares.failure_causes import cause_of_reason
+from osir_crawl.ops import outputs
+from osir_crawl.ops.text_tables import table_lines
 from osir_crawl.shards import Shard
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.store import RECORD_TABLES, dict_rows, table_names
-from osir_crawl.ops.text_tables import table_lines
 
 DROP = 0.20  # a fall in items larger than this is flagged
 

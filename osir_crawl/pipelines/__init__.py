@@ -24,7 +24,6 @@ from osir_crawl.extensions.crawl_run import REPLAY_SNAPSHOT, CrawlRun
 from osir_crawl.items import RECORD_ITEMS, RequestFailure, record_key
 from osir_crawl.pipelines.validation import problems
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -24,12 +24,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from osir_crawl.extensions.crawl_run import CrawlRun
+from osir_crawl.inputs.registry import Account, Registry, RegistryError, load_registry
 from osir_crawl.items import RequestFailure, record_key
 from osir_crawl.middlewares import Abandoned
 from osir_crawl.parsing import link_rels
-from osir_crawl.inputs.registry import Account, Registry, RegistryError, load_registry
-from osir_crawl.shards import Shard
 from osir_crawl.pipelines.validation import problems
+from osir_crawl.shards import Shard
 
 UNIVERSES = ("registry", "all")
 

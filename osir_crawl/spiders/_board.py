@@ -37,10 +37,17 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from osir_crawl.inputs.catalogue import CatalogueError, load_catalogue
-from osir_crawl.rules.eval_rules import (EVAL_SINCE, MAX_AGE_DAYS, Openness, OpenWeights,
-                                   board_maintained, judge, reason_key)
 from osir_crawl.items import BoardItem, LeaderboardEntryItem, RequestFailure
 from osir_crawl.parsing import parse_date
+from osir_crawl.rules.eval_rules import (
+    EVAL_SINCE,
+    MAX_AGE_DAYS,
+    Openness,
+    OpenWeights,
+    board_maintained,
+    judge,
+    reason_key,
+)
 from osir_crawl.spiders._base import OsirSpider
 from osir_crawl.spiders._model_orgs import ModelOrgs
 

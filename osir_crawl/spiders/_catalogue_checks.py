@@ -28,7 +28,6 @@ from urllib.parse import quote
 from osir_crawl.inputs.catalogue import CatalogueError, Repo, load_catalogue
 from osir_crawl.items import CatalogueCountItem, CatalogueRepoItem
 
-
 DIR_LIMIT = {"github": 1000}  # entries a contents listing returns at most (GitHub's docs)
 
 

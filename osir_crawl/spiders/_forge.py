@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from osir_crawl.inputs.registry import Account
 from osir_crawl.items import RepoItem
 from osir_crawl.parsing import as_bool, link_rels
-from osir_crawl.inputs.registry import Account
 from osir_crawl.spiders._catalogue_checks import CatalogueChecks
 from osir_crawl.spiders._listing import ListingSpider
 from osir_crawl.spiders._live_check import Check

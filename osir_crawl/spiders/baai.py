@@ -23,8 +23,8 @@ from scrapy.http import JsonRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
 
-from osir_crawl.items import DatasetItem
 from osir_crawl.inputs.registry import Account
+from osir_crawl.items import DatasetItem
 from osir_crawl.spiders._browser import BrowserSpider, fetch_in_page
 from osir_crawl.spiders._live_check import Check
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from osir_crawl.items import DatasetItem, ModelItem
 from osir_crawl.inputs.registry import Account
+from osir_crawl.items import DatasetItem, ModelItem
 from osir_crawl.spiders._hub import HubSpider
 from osir_crawl.spiders._live_check import Check
 

@@ -19,9 +19,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from osir_crawl.inputs import published
 from osir_crawl import settings as project_settings
 from osir_crawl.extensions.crawl_run import REPLAY_SNAPSHOT
+from osir_crawl.inputs import published
 from osir_crawl.items import DatasetItem, ModelItem
 from osir_crawl.snapshots import check_snapshot
 from osir_crawl.spiders._base import OsirSpider
@@ -38,6 +38,7 @@ KINDS = {"models": (ModelItem, "model_name"), "datasets": (DatasetItem, "dataset
 
 class LegacyImportSpider(OsirSpider):
     name = "legacy_import"
+    monthly = False  # a replay of published data, not part of the monthly crawl
     custom_settings = {
         # Each record keeps the month it was published in (REPLAY_SNAPSHOT).
         "ITEM_PIPELINES": {

@@ -33,9 +33,9 @@ from urllib.parse import quote, urlencode
 
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from osir_crawl.inputs.registry import Account
 from osir_crawl.items import DatasetItem, ModelItem
 from osir_crawl.middlewares import error_of
-from osir_crawl.inputs.registry import Account
 from osir_crawl.spiders._base import UnusableResponse
 from osir_crawl.spiders._browser import BrowserSpider
 from osir_crawl.spiders._hub import HubSpider

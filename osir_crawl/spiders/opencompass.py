@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from osir_crawl.items import LeaderboardEntryItem
-from osir_crawl.parsing import (alias_key, html_table, json_lists, number, parse_date,
-                                parse_params)
+from osir_crawl.parsing import alias_key, html_table, json_lists, number, parse_date, parse_params
 from osir_crawl.spiders._board import BoardSpider
 from osir_crawl.spiders._browser import BrowserSpider
 from osir_crawl.spiders._live_check import Check

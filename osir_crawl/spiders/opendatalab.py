@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 from urllib.parse import unquote, urlencode, urlsplit
 
+from osir_crawl.inputs.registry import Account
 from osir_crawl.items import DatasetItem
 from osir_crawl.parsing import alias_value, json_lists, parse_count, parse_total
-from osir_crawl.inputs.registry import Account
 from osir_crawl.spiders._browser import BrowserSpider
 from osir_crawl.spiders._live_check import Check
 

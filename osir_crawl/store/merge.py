@@ -39,8 +39,8 @@ from pathlib import Path
 
 from osir_crawl import shards, store
 from osir_crawl.items import RECORD_ITEMS
-from osir_crawl.snapshots import check_snapshot
 from osir_crawl.pipelines.validation import problems
+from osir_crawl.snapshots import check_snapshot
 
 CHUNK = 20_000  # rows per fetch and insert
 IGNORED = ("crawl_id", "fetched_at")  # columns that differ between equal crawls

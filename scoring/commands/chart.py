@@ -21,10 +21,10 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from osir_crawl.ops import outputs
+
     from ..chart import write_charts  # matplotlib loads only for this command
     from ..store import default_store
-
-    from osir_crawl.ops import outputs
 
     db = args.db or default_store()
     out = outputs.claim(args.out or outputs.folder(db, "charts", args.snapshot), db)

@@ -38,8 +38,9 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from ..errors import ScoringError
     import datetime as dt
+
+    from ..errors import ScoringError
 
     try:
         dt.date.fromisoformat(args.snapshot)

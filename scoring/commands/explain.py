@@ -10,8 +10,7 @@ from ..explain import explain_org, format_explanation
 from ..io import read_month, read_previous
 from ..method import load_indicator_labels, load_method
 from ..rank import Previous, rank_month
-from ..store import (built_snapshots, default_store, open_store, read_build,
-                     read_previous_build)
+from ..store import built_snapshots, default_store, open_store, read_build, read_previous_build
 
 ORDER = 20
 

@@ -17,8 +17,15 @@ from ..errors import ScoringError
 from ..explain import explain_org
 from ..method import load_indicator_labels, load_method
 from ..rank import ACCUMULATED, Previous, rank_month
-from ..store import (has_table, open_store, previous_snapshot, read_previous_build, read_sql,
-                     read_summaries, table_columns)
+from ..store import (
+    has_table,
+    open_store,
+    previous_snapshot,
+    read_previous_build,
+    read_sql,
+    read_summaries,
+    table_columns,
+)
 
 OVERALL = "overall"
 CELL_COLUMNS = ("dimension", "org", "indicator", "value", "kind", "source", "as_of", "flags")

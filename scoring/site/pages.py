@@ -26,9 +26,9 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..errors import ScoringError
+from ..explain import not_measured
 from ..io import publishing
 from . import svg
-from ..explain import not_measured
 from .data import OVERALL, SiteData, explain, movers, new_orgs
 from .i18n import LANGUAGE_NAMES, LANGUAGES, dimension_name, indicator_label, word
 from .tables import Column, Table, delta_text, for_download, headings, number, view
