@@ -120,6 +120,12 @@ def test_opencompass_llm_without_flags_resolves_against_the_store(tmp_path):
          "owner": "Qwen", "name": "Qwen3-235B-A22B"}]).close()
     spider = build(OpencompassLlmSpider, {"OSIR_SNAPSHOT": "2025-10-07",
                                           "OSIR_DB": str(tmp_path / "s.db")})
+    # The crawl run reads the store for the spider (spiders never open it themselves).
+    from scrapy.extension import ExtensionManager
+
+    from osir_crawl.extensions.crawl_run import CrawlRun
+    spider.crawler.extensions = ExtensionManager(CrawlRun.from_crawler(spider.crawler),
+                                                 crawler=spider.crawler)
     request = started(spider)[0]
     out = list(request.callback(respond(request, None).replace(
         body=(tmp_path / "f.json").read_bytes())))

@@ -31,6 +31,7 @@ from twisted.internet.task import LoopingCall
 from osir_crawl import shards, store
 from osir_crawl.extensions import resume
 from osir_crawl.items import RECORD_ITEMS, record_key
+from osir_crawl.rules.eval_rules import OpenWeights
 from osir_crawl.snapshots import check_snapshot
 
 logger = logging.getLogger(__name__)
@@ -176,6 +177,11 @@ class CrawlRun:
         """Whether the killed run this crawl resumes stored ``item`` (complete): the spider
         asks before fetching its details again, the store pipeline before writing it."""
         return bool(self.stored_before_kill) and record_key(item) in self.stored_before_kill
+
+    def open_weights(self, access=()) -> OpenWeights:
+        """The store's hub models up to this snapshot, against which a board spider resolves
+        whether a model has open weights: spiders ask the run, which alone reads the store."""
+        return OpenWeights.from_conn(self.db.conn, self.snapshot, access)
 
     def _beat(self):
         with self.writing():

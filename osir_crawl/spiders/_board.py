@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
+from osir_crawl.extensions.crawl_run import CrawlRun
 from osir_crawl.inputs.catalogue import CatalogueError, load_catalogue
 from osir_crawl.items import BoardItem, LeaderboardEntryItem, RequestFailure
 from osir_crawl.parsing import parse_date
@@ -82,7 +83,6 @@ class BoardSpider(OsirSpider):
         except CatalogueError as exc:
             raise SystemExit(f"osir-crawl: {exc}") from None
         self.boards_seen: list[str] = []
-        self.db_path = settings.get("OSIR_DB")
         self.open_weights: OpenWeights | None = None  # read from the store when first needed
 
     @classmethod
@@ -123,8 +123,9 @@ class BoardSpider(OsirSpider):
         """The board's flag where it gives one, else the catalogue, else the store's hub
         models (``scrapy crawlall`` judges again once every hub of the snapshot is in)."""
         if item.public is None and self.open_weights is None:
-            self.open_weights = OpenWeights.from_store(self.db_path, self.snapshot.isoformat(),
-                                                       self.catalogue.model_access)
+            run = self.crawler.get_extension(CrawlRun)  # it alone reads the store
+            if run is not None:
+                self.open_weights = run.open_weights(self.catalogue.model_access)
         weights = self.open_weights or OpenWeights((), self.catalogue.model_access)
         return weights.of(item.model, item.org, item.url, item.public)
 
