@@ -18,6 +18,7 @@ fake, with files that make the catalogue's counting rules find the catalogue's o
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -96,19 +97,22 @@ def main():
                              "data/tryout/osir.db)")
     args = parser.parse_args()
     servers, env = start_all()
-    env["OSIR_DB"] = str(args.db.resolve())
-    args.db.parent.mkdir(parents=True, exist_ok=True)  # a store needs its folder
-    lines = [f"export {name}={url}" for name, url in env.items()]
-    print("\n".join(lines), flush=True)
-    if args.env:
-        args.env.write_text("\n".join(lines) + "\n")
-    try:
+    try:  # Ctrl-C at any point from here stops every fake (their threads would keep us alive)
+        env["OSIR_DB"] = str(args.db.resolve())
+        args.db.parent.mkdir(parents=True, exist_ok=True)  # a store needs its folder
+        lines = [f"export {name}={url}" for name, url in env.items()]
+        print("\n".join(lines), flush=True)
+        if args.env:  # whole or not there: a reader that sees the file sees every line
+            partial = args.env.with_name(f".{args.env.name}.{os.getpid()}")
+            partial.write_text("\n".join(lines) + "\n")
+            os.replace(partial, args.env)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
+        pass
+    finally:
         for server in servers:
             server.stop()
-
 
 if __name__ == "__main__":
     main()
