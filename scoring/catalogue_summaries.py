@@ -274,7 +274,7 @@ def _infra_value(projects, how, counts, day, vanished, vendor):
     parts, origins = [], []
     for p in projects:
         rule, crawled = _counting_rule(p, how, counts)
-        part = _project_part(p, how, crawled, vendor)
+        part = _project_part(p, how, rule, crawled, vendor)
         if part is None:
             continue  # a project without the capability adds nothing to a 0/1 flag
         parts.append(part)
@@ -289,7 +289,7 @@ def _counting_rule(project, how, counts):
     return rule, (counts.get(rule.key) if rule is not None else None)
 
 
-def _project_part(project, how, crawled, vendor):
+def _project_part(project, how, rule, crawled, vendor):
     """What one project adds to an indicator: a number (``sum``), a set of names (``chips``,
     ``frameworks``, ``lifecycle``), True (``any:<flag>`` where the project has it,
     ``exists``), None where it adds nothing. The crawl's count replaces the catalogue's value:
@@ -299,7 +299,6 @@ def _project_part(project, how, crawled, vendor):
     differently (``npu``, ``ascend``) count it once."""
     if how == "sum":
         return int(crawled["value"]) if crawled is not None else project.operators or 0
-    rule = project.rules.get(RULE_FIELD.get(how, ""))
     found = rule.meanings(crawled["names"]) if crawled is not None else None
     if how == "chips":
         return {vendor(str(n)) for n in (found if found is not None else project.chips)}

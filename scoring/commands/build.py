@@ -13,6 +13,7 @@ from ..build import BuildInputs, build, profile_diff
 from ..discovery import discovered, write_report
 from ..profile import FIXES, PROFILES
 from ..store import UNIVERSES
+from . import add_store_option
 
 ORDER = 30
 
@@ -42,7 +43,7 @@ def add_parser(subparsers):
     p.add_argument("--reports-dir", metavar="DIR",
                    help="discovery report folder: DIR/SNAPSHOT/discovery.md (default: reports/ "
                         "beside the store, data/reports for data/osir.db)")
-    p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
+    add_store_option(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: rankings/SNAPSHOT beside "
                                                 "the store, data/rankings/SNAPSHOT for "
                                                 "data/osir.db; its ecosystem/ with --universe "

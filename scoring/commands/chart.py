@@ -3,6 +3,8 @@ rankings in the store (see scoring.chart)."""
 
 import sys
 
+from . import add_store_option, store_of
+
 ORDER = 40
 
 
@@ -13,7 +15,7 @@ def add_parser(subparsers):
                     "rank over all stored snapshots (up to SNAPSHOT) from the store table "
                     "rankings, as PNG files.")
     p.add_argument("--snapshot", required=True, metavar="YYYY-MM-DD")
-    p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
+    add_store_option(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: charts/SNAPSHOT beside "
                                                 "the store, data/charts/SNAPSHOT for "
                                                 "data/osir.db)")
@@ -24,9 +26,8 @@ def run(args):
     from osir_crawl.ops import outputs
 
     from ..chart import write_charts  # matplotlib loads only for this command
-    from ..store import default_store
 
-    db = args.db or default_store()
+    db = store_of(args)
     out = outputs.claim(args.out or outputs.folder(db, "charts", args.snapshot), db)
     written = write_charts(db, args.snapshot, out)
     for path in written:

@@ -6,7 +6,8 @@ import sys
 from osir_crawl.ops import outputs
 
 from ..evidence import collect, markdown, write
-from ..store import default_store, open_store
+from ..store import open_store
+from . import add_store_option, store_of
 
 ORDER = 40
 
@@ -20,7 +21,7 @@ def add_parser(subparsers):
                     "into OUT (default: the store's rankings folder of SNAPSHOT, "
                     "data/rankings/SNAPSHOT for data/osir.db).")
     p.add_argument("--snapshot", required=True, metavar="YYYY-MM-DD")
-    p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
+    add_store_option(p)
     p.add_argument("--out", metavar="DIR",
                    help="output folder (default: rankings/SNAPSHOT beside the store)")
     p.add_argument("--curated", metavar="DIR", help="curated folder (default data/curated)")
@@ -46,7 +47,7 @@ def run(args):
         dt.date.fromisoformat(args.snapshot)
     except ValueError:
         raise ScoringError(f"--snapshot {args.snapshot!r} is not a YYYY-MM-DD date") from None
-    db = args.db or default_store()
+    db = store_of(args)
     open_store(db).close()  # one-line error when it is missing
     if args.json:
         from .. import coverage

@@ -10,7 +10,8 @@ from ..explain import explain_org, format_explanation
 from ..io import read_month, read_previous
 from ..method import load_indicator_labels, load_method
 from ..rank import Previous, rank_month
-from ..store import built_snapshots, default_store, open_store, read_build, read_previous_build
+from ..store import built_snapshots, open_store, read_build, read_previous_build
+from . import add_store_option, store_of
 
 ORDER = 20
 
@@ -26,7 +27,7 @@ def add_parser(subparsers):
     p.add_argument("month_dir", metavar="MONTH_DIR", nargs="?",
                    help="a folder of summary files (rankings/SNAPSHOT of a build has them)")
     p.add_argument("--snapshot", metavar="YYYY-MM-DD", help="the store's build of this snapshot")
-    p.add_argument("--db", metavar="PATH", help="the store (default: $OSIR_DB or data/osir.db)")
+    add_store_option(p)
     p.add_argument("--org", required=True, metavar="NAME")
     p.add_argument("--previous", metavar="PREV_DIR", help="last month's folder, for delta ranks")
     p.add_argument("--accumulated", action="store_true",
@@ -45,7 +46,7 @@ def run(args):
         if args.previous:
             raise ScoringError("--previous is for MONTH_DIR: with --snapshot, deltas come from "
                                "the store's month before")
-        tables, previous = from_store(args.db or default_store(), args.snapshot)
+        tables, previous = from_store(store_of(args), args.snapshot)
         month = args.snapshot
     else:
         tables = read_month(args.month_dir, method)

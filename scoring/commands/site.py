@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import add_store_option, store_of
+
 ORDER = 45
 
 
@@ -18,7 +20,7 @@ def add_parser(subparsers):
                     "breakdown and every value's provenance, the biggest movers with the reason, "
                     "SVG charts and CSV/Parquet downloads of every table. Open FOLDER/index.html "
                     "(no server needed) or publish the folder anywhere.")
-    p.add_argument("--db", metavar="STORE", help="the store (default: $OSIR_DB or data/osir.db)")
+    add_store_option(p)
     p.add_argument("--out", metavar="FOLDER",
                    help="the site's folder (default: site/ beside the store, data/site for "
                         "data/osir.db)")
@@ -28,10 +30,9 @@ def add_parser(subparsers):
 
 def run(args):
     from ..site import build_site
-    from ..store import default_store
 
     started = time.monotonic()
-    db = Path(args.db or default_store())
+    db = store_of(args)
     out = Path(args.out or db.parent / "site")
     pages = build_site(db, out, args.method)
     print(f"wrote {len(pages)} pages to {out} in {time.monotonic() - started:.1f} s; "

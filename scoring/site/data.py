@@ -193,12 +193,12 @@ def movers(site: SiteData, month: Month, dimension: str, reasons: int = 3) -> li
     moved = rows[rows.delta_rank.notna() & (rows.delta_rank != 0)]
     moved = moved.assign(size=moved.delta_rank.abs()).sort_values(
         ["size", "rank", "org"], ascending=[False, True, True], kind="stable")
-    before = site.before(month)
+    before, parts = site.before(month), site.parts(dimension)
     out = []
     for row in moved.itertuples():
         rank, delta = int(row.rank), int(row.delta_rank)
-        if site.parts(dimension):
-            because = _rank_changes(month, site.parts(dimension), row.org)
+        if parts:
+            because = _rank_changes(month, parts, row.org)
         else:
             because = _value_changes(month, before, dimension, row.org)[:reasons]
         out.append(Move(row.org, rank, rank + delta, delta, because))
